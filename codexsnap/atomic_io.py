@@ -1,0 +1,106 @@
+"""Atomic file changes: a crash leaves the old file or the new one, never a mix."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import stat
+import time
+from pathlib import Path
+
+from codexsnap.faults import fault_point
+
+TEMP_SUFFIX = ".codexsnap-tmp"
+# Windows refuses a rename while another process (an antivirus, the app) holds the file
+# open (openai/codex#41578); a short retry usually gets through.
+_REPLACE_ATTEMPTS = 5
+_REPLACE_DELAY_S = 0.1
+
+
+def temp_path_for(path: Path) -> Path:
+    """A fresh temporary name in the same folder, so the final rename stays atomic."""
+    return path.with_name(f".{path.name}.{secrets.token_hex(4)}{TEMP_SUFFIX}")
+
+
+def fsync_folder(folder: Path) -> None:
+    """Make a rename or unlink durable (a no-op where folders cannot be opened)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _replace(source: Path, target: Path) -> None:
+    for attempt in range(_REPLACE_ATTEMPTS):
+        try:
+            fault_point("replace")
+            os.replace(source, target)
+            return
+        except PermissionError:
+            if attempt == _REPLACE_ATTEMPTS - 1:
+                raise
+            time.sleep(_REPLACE_DELAY_S)
+
+
+def atomic_write(path: Path, data: bytes, mode: int | None = None) -> None:
+    """Replace ``path`` with ``data``: temp file in the same folder, fsync, rename, fsync folder.
+
+    The mode is kept from the file being replaced unless given. ``path`` itself is replaced,
+    never a file a link points to: callers resolve links first when they mean to.
+    """
+    if mode is None:
+        try:
+            mode = stat.S_IMODE(os.lstat(path).st_mode)
+        except FileNotFoundError:
+            mode = 0o644
+    temp = temp_path_for(path)
+    # Created 0600 so that no other user can read the content while it is being written.
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            fault_point("atomic-write")
+            os.fsync(fd)
+            if hasattr(os, "fchmod"):
+                os.fchmod(fd, mode)
+        finally:
+            os.close(fd)
+        fault_point("before-rename")
+        _replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+    if not hasattr(os, "fchmod"):
+        os.chmod(path, mode)
+    fsync_folder(path.parent)
+
+
+def atomic_symlink(path: Path, target: str) -> None:
+    """Replace ``path`` with a symbolic link to ``target`` in one rename."""
+    temp = temp_path_for(path)
+    os.symlink(target, temp)
+    try:
+        _replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+    fsync_folder(path.parent)
+
+
+def remove_file(path: Path) -> None:
+    """Remove a file or link durably; a file already gone is fine."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+    fsync_folder(path.parent)

@@ -1,0 +1,337 @@
+"""The Typer app: parse options, call a command, render text or --json, map errors to exits."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from codexsnap import __version__
+from codexsnap.commands import Confirm
+from codexsnap.errors import (
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    CodexsnapError,
+    NotConfirmedError,
+)
+from codexsnap.home import (
+    CodexHome,
+    StoreLocation,
+    debug_requested,
+    find_codex_home,
+    find_store_location,
+    is_interactive,
+)
+from codexsnap.recipes import RecipeOptions
+from codexsnap.render import dump_json, report_text, snapshot_json, snapshot_line
+from codexsnap.report import DiffReport
+
+app = typer.Typer(
+    name="codexsnap",
+    help="Repair the Codex home folder safely: snapshot, fix, show, roll back.",
+    no_args_is_help=True,
+    add_completion=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+HomeOption = Annotated[
+    Path | None,
+    typer.Option("--codex-home", help="Codex home folder (default: CODEX_HOME, else ~/.codex)."),
+]
+StoreOption = Annotated[
+    Path | None,
+    typer.Option("--store", help="Snapshot store (default: CODEXSNAP_STORE, else the user "
+                 "data folder)."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+SecretsOption = Annotated[
+    bool, typer.Option("--show-secrets", help="Print tokens, keys and ids in full.")
+]
+DryRunOption = Annotated[
+    bool, typer.Option("--dry-run", help="Show what would change; write nothing.")
+]
+YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+ForceOption = Annotated[
+    bool, typer.Option("--force", help="Go ahead even while Codex is running.")
+]
+
+
+def _fail(error: CodexsnapError) -> NoReturn:
+    typer.echo(f"Error: {error.message}", err=True)
+    if error.hint:
+        typer.echo(f"Hint: {error.hint}", err=True)
+    raise typer.Exit(error.exit_code)
+
+
+@contextmanager
+def _handled() -> Iterator[None]:
+    """The one place where failures become messages and exit codes."""
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except CodexsnapError as error:
+        _fail(error)
+    except (KeyboardInterrupt, typer.Abort):
+        typer.echo("\nInterrupted: files already written were put back.", err=True)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    except Exception as error:  # a bug: say so in one line, never dump locals
+        typer.echo(f"Error: internal error: {type(error).__name__}: {error}", err=True)
+        if debug_requested():
+            traceback.print_exception(error, file=sys.stderr)
+        else:
+            typer.echo("Hint: set CODEXSNAP_DEBUG=1 for details and report it.", err=True)
+        raise typer.Exit(EXIT_INTERNAL) from None
+
+
+def _locate(home_option: Path | None, store_option: Path | None) -> tuple[CodexHome, StoreLocation]:
+    home = find_codex_home(home_option)
+    return home, find_store_location(store_option, home)
+
+
+def _location_flags(home: CodexHome, store: StoreLocation) -> str:
+    flags = ""
+    if home.source != "default":
+        flags += f" --codex-home {shlex.quote(str(home.path))}"
+    if store.source != "default":
+        flags += f" --store {shlex.quote(str(store.path))}"
+    return flags
+
+
+def _confirmer(yes: bool, json_output: bool) -> Confirm:
+    def confirm(report: DiffReport) -> bool:
+        if yes:
+            return True
+        if json_output or not is_interactive():
+            raise NotConfirmedError(
+                "not changing anything without confirmation (no terminal to ask on)",
+                hint="Add --yes to go ahead, or --dry-run to only see the report.",
+            )
+        for line in report_text(report):
+            typer.echo(line, err=True)
+        return typer.confirm("Apply these changes?", default=False, err=True)
+
+    return confirm
+
+
+def _echo_report(report: DiffReport) -> None:
+    for line in report_text(report):
+        typer.echo(line)
+
+
+@app.command()
+def fix(
+    recipe: Annotated[str, typer.Argument(help="Recipe to run.")] = "remote-control",
+    clean: Annotated[bool, typer.Option("--clean", help="Also forget the selected remote "
+                                        "host and remote auto-connect settings.")] = False,
+    reset: Annotated[bool, typer.Option("--reset", help="Move both global-state files out "
+                                        "of the home (they stay in the snapshot).")] = False,
+    dry_run: DryRunOption = False,
+    yes: YesOption = False,
+    force: ForceOption = False,
+    json_output: JsonOption = False,
+    show_secrets: SecretsOption = False,
+    codex_home: HomeOption = None,
+    store: StoreOption = None,
+) -> None:
+    """Repair the Codex home with a recipe (default: remote-control), snapshotting around it.
+
+    Example: codexsnap fix --dry-run, then codexsnap fix.
+    """
+    from codexsnap.commands.fix import fix as run_fix
+
+    with _handled():
+        home, location = _locate(codex_home, store)
+        result = run_fix(
+            home.path, location.path, recipe, RecipeOptions(clean=clean, reset=reset),
+            dry_run=dry_run, force=force, show_secrets=show_secrets,
+            confirm=_confirmer(yes, json_output),
+        )
+        flags = _location_flags(home, location)
+        undo = (f"codexsnap rollback {result.snapshot_before.short_id}{flags}"
+                if result.snapshot_before else None)
+        if json_output:
+            typer.echo(dump_json({
+                "recipe": result.recipe,
+                "home": str(result.home),
+                "dry_run": result.dry_run,
+                "changed": result.changed,
+                "snapshot_before": result.snapshot_before.id if result.snapshot_before else None,
+                "snapshot_after": result.snapshot_after.id if result.snapshot_after else None,
+                "drift_snapshot": result.drift.id if result.drift else None,
+                "changes": result.report.to_list(),
+                "next_steps": list(result.next_steps) if result.changed else [],
+                "undo": undo,
+            }), nl=False)
+            return
+        if result.report.empty:
+            typer.echo(f"Nothing to fix: {result.recipe} found nothing to change in {home.path}.")
+            return
+        typer.echo(f"{'Would change' if dry_run else 'Changed'} ({result.recipe}, {home.path}):")
+        _echo_report(result.report)
+        if dry_run:
+            typer.echo(f"\nDry run: nothing was written. Run 'codexsnap fix {result.recipe}"
+                       f"{flags}' to apply.")
+            return
+        assert result.snapshot_before and result.snapshot_after
+        if result.drift:
+            typer.echo(f"\nChanges made outside codexsnap were saved first as "
+                       f"{result.drift.short_id}.")
+        typer.echo(f"\nSnapshot before: {result.snapshot_before.short_id}")
+        typer.echo(f"Snapshot after:  {result.snapshot_after.short_id}")
+        typer.echo("\nNext steps:")
+        for number, step in enumerate(result.next_steps, start=1):
+            typer.echo(f"  {number}. {step}")
+        typer.echo(f"\nTo undo: {undo}")
+
+
+@app.command()
+def history(
+    limit: Annotated[int | None, typer.Option("--limit", "-n", min=1,
+                                              help="Show at most N snapshots.")] = None,
+    json_output: JsonOption = False,
+    codex_home: HomeOption = None,
+    store: StoreOption = None,
+) -> None:
+    """List the snapshots of this Codex home, newest first."""
+    from codexsnap.commands.history import history as run_history
+
+    with _handled():
+        home, location = _locate(codex_home, store)
+        snapshots = run_history(home.path, location.path, limit)
+        if json_output:
+            typer.echo(dump_json([snapshot_json(s) for s in snapshots]), nl=False)
+            return
+        if not snapshots:
+            typer.echo(f"No snapshots yet for {home.path} (store: {location.path}).")
+            return
+        for snap in snapshots:
+            typer.echo(snapshot_line(snap))
+
+
+@app.command()
+def rollback(
+    snapshot_id: Annotated[str, typer.Argument(metavar="ID", help="Snapshot id or a unique "
+                                               "prefix of 4+ characters.")],
+    dry_run: DryRunOption = False,
+    yes: YesOption = False,
+    force: ForceOption = False,
+    json_output: JsonOption = False,
+    show_secrets: SecretsOption = False,
+    codex_home: HomeOption = None,
+    store: StoreOption = None,
+) -> None:
+    """Restore the home to a snapshot, byte for byte; the rollback itself can be undone.
+
+    Example: codexsnap rollback 1a2b3c4d
+    """
+    from codexsnap.commands.rollback import rollback as run_rollback
+
+    with _handled():
+        home, location = _locate(codex_home, store)
+        result = run_rollback(
+            home.path, location.path, snapshot_id, dry_run=dry_run, force=force,
+            show_secrets=show_secrets, confirm=_confirmer(yes, json_output),
+        )
+        flags = _location_flags(home, location)
+        undo = (f"codexsnap rollback {result.snapshot_before.short_id}{flags}"
+                if result.snapshot_before else None)
+        if json_output:
+            typer.echo(dump_json({
+                "target": result.target.id,
+                "dry_run": result.dry_run,
+                "changed": result.changed,
+                "snapshot_before": result.snapshot_before.id if result.snapshot_before else None,
+                "snapshot_after": result.snapshot_after.id if result.snapshot_after else None,
+                "drift_snapshot": result.drift.id if result.drift else None,
+                "changes": result.report.to_list(),
+                "undo": undo,
+            }), nl=False)
+            return
+        if result.report.empty:
+            typer.echo(f"Nothing to do: the home already matches {result.target.short_id}.")
+            return
+        verb = "Would restore" if dry_run else "Restored"
+        typer.echo(f"{verb} {result.target.short_id} ({result.target.summary}):")
+        _echo_report(result.report)
+        if dry_run:
+            typer.echo("\nDry run: nothing was written.")
+            return
+        assert result.snapshot_before
+        typer.echo(f"\nTo undo this rollback: {undo}")
+
+
+@app.command()
+def show(
+    snapshot_id: Annotated[str, typer.Argument(metavar="ID", help="Snapshot id or prefix.")],
+    json_output: JsonOption = False,
+    show_secrets: SecretsOption = False,
+    codex_home: HomeOption = None,
+    store: StoreOption = None,
+) -> None:
+    """Show what a snapshot changed compared with the snapshot before it."""
+    from codexsnap.commands.show import show as run_show
+
+    with _handled():
+        home, location = _locate(codex_home, store)
+        result = run_show(home.path, location.path, snapshot_id, show_secrets=show_secrets)
+        if json_output:
+            typer.echo(dump_json({**snapshot_json(result.snapshot),
+                                  "files_total": result.files_total,
+                                  "changes": result.report.to_list()}), nl=False)
+            return
+        typer.echo(snapshot_line(result.snapshot))
+        if result.report.empty:
+            typer.echo("No file changed.")
+        _echo_report(result.report)
+
+
+@app.command()
+def snapshot(
+    message: Annotated[str, typer.Option("--message", "-m", help="A note kept with it.")] = "",
+    json_output: JsonOption = False,
+    codex_home: HomeOption = None,
+    store: StoreOption = None,
+) -> None:
+    """Take a snapshot of the Codex home now (none is made when nothing changed)."""
+    from codexsnap.commands.snapshot import snapshot as run_snapshot
+
+    with _handled():
+        home, location = _locate(codex_home, store)
+        taken = run_snapshot(home.path, location.path, message)
+        if json_output:
+            typer.echo(dump_json({**snapshot_json(taken.snapshot), "created": taken.created}),
+                       nl=False)
+            return
+        if taken.created:
+            typer.echo(f"Snapshot {taken.snapshot.short_id}: {taken.snapshot.files_changed} "
+                       f"files changed since the last one.")
+        else:
+            typer.echo(f"Nothing changed since snapshot {taken.snapshot.short_id}; "
+                       "no new snapshot made.")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"codexsnap {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Repair the Codex home folder safely: snapshot, fix, show, roll back."""
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,88 @@
+"""The JSON manifest each snapshot carries: every file's blob, exact mode, size and kind."""
+
+from __future__ import annotations
+
+import json
+import posixpath
+from dataclasses import dataclass
+
+from codexsnap.errors import TamperedSnapshotError
+
+MANIFEST_FORMAT = 1
+FILES_PREFIX = "files/"
+MANIFEST_NAME = "manifest.json"
+_KINDS = frozenset({"file", "symlink", "sqlite"})
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """One file of a snapshot: where it goes in the home and what it holds."""
+
+    relpath: str
+    blob: str
+    mode: int
+    size: int
+    kind: str  # "file", "symlink" or "sqlite"
+
+    @property
+    def git_mode(self) -> str:
+        """The mode git records in the tree (git keeps only the executable bit)."""
+        if self.kind == "symlink":
+            return "120000"
+        return "100755" if self.mode & 0o111 else "100644"
+
+    def same_content(self, other: FileRecord) -> bool:
+        """True when restoring one over the other would change nothing."""
+        return (self.blob, self.mode, self.kind) == (other.blob, other.mode, other.kind)
+
+
+def dump_manifest(records: dict[str, FileRecord]) -> bytes:
+    """Serialize deterministically, so an unchanged home gives an unchanged tree."""
+    files = {
+        path: {"blob": r.blob, "mode": f"{r.mode:04o}", "size": r.size, "kind": r.kind}
+        for path, r in sorted(records.items())
+    }
+    return json.dumps({"format": MANIFEST_FORMAT, "files": files}, indent=1).encode() + b"\n"
+
+
+def check_relpath(relpath: str) -> None:
+    """Refuse a path that could land outside the home (a tampered store)."""
+    if (
+        not relpath
+        or relpath.startswith("/")
+        or "\\" in relpath
+        or "\x00" in relpath
+        or (len(relpath) > 1 and relpath[1] == ":")
+        or posixpath.normpath(relpath) != relpath
+        or any(part in ("", ".", "..", ".git") for part in relpath.split("/"))
+    ):
+        raise TamperedSnapshotError(
+            f"the snapshot holds an unsafe path {relpath!r}",
+            hint="The store may have been tampered with; run rollback on another snapshot.",
+        )
+
+
+def load_manifest(data: bytes) -> dict[str, FileRecord]:
+    """Parse and validate a manifest; any oddity means the store was tampered with."""
+    try:
+        document = json.loads(data)
+        if document.get("format") != MANIFEST_FORMAT:
+            raise ValueError(f"unknown manifest format {document.get('format')!r}")
+        records: dict[str, FileRecord] = {}
+        for path, entry in document["files"].items():
+            check_relpath(path)
+            kind = entry["kind"]
+            if kind not in _KINDS:
+                raise ValueError(f"unknown kind {kind!r}")
+            mode = int(entry["mode"], 8)
+            if not 0 <= mode <= 0o7777:
+                raise ValueError(f"bad mode {entry['mode']!r}")
+            records[path] = FileRecord(path, str(entry["blob"]), mode, int(entry["size"]), kind)
+        return records
+    except TamperedSnapshotError:
+        raise
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise TamperedSnapshotError(
+            f"the snapshot's manifest is damaged: {exc}",
+            hint="Run rollback on another snapshot; this one cannot be trusted.",
+        ) from None

@@ -1,0 +1,198 @@
+"""The safety pattern every command that writes into the home goes through.
+
+lock -> refuse while Codex runs -> commit drift -> snapshot "before" -> check nothing moved
+-> atomic writes -> snapshot "after" -> verify. Any failure while writing, Ctrl-C included,
+puts the touched files back from the "before" snapshot and re-raises.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from codexsnap.atomic_io import atomic_symlink, atomic_write, remove_file
+from codexsnap.errors import CodexRunningError, HomeWriteError, StoreError, TamperedSnapshotError
+from codexsnap.faults import fault_point
+from codexsnap.manifest import FileRecord
+from codexsnap.processes import find_codex_processes
+from codexsnap.scope import Scope
+from codexsnap.sqlite_copy import sidecars
+from codexsnap.store import Snapshot, SnapshotStore
+
+
+@dataclass(frozen=True)
+class PlannedWrite:
+    """One file to replace or remove, and what it held when the plan was made."""
+
+    relpath: str
+    new: bytes | None  # None removes the file
+    mode: int | None = None
+    kind: str = "file"  # "file", "symlink" or "sqlite"
+    expected_blob: str | None = None  # git blob id at planning time; None: absent
+
+
+@dataclass(frozen=True)
+class OperationResult:
+    """The snapshots an operation made."""
+
+    drift: Snapshot | None
+    before: Snapshot
+    after: Snapshot
+
+
+def blob_id(data: bytes) -> str:
+    """The id git gives these bytes, computed without a git process."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+
+
+def refuse_if_codex_running(force: bool) -> None:
+    """Codex rewrites its state from memory on quit, undoing any edit made while it runs."""
+    if force:
+        return
+    running = find_codex_processes()
+    if running:
+        names = ", ".join(f"{p.name} (pid {p.pid}, {p.kind})" for p in running)
+        raise CodexRunningError(
+            f"Codex is running: {names}",
+            hint="Quit the Codex app (and any 'codex app-server'), then run this again; "
+            "--force skips this check, but Codex may undo the change when it quits.",
+        )
+
+
+def check_inside_home(home: Path, relpath: str) -> Path:
+    """The path to write, refusing any parent folder that is a link (it could lead outside)."""
+    target = home / relpath
+    current = home
+    for part in Path(relpath).parts[:-1]:
+        current = current / part
+        try:
+            if stat.S_ISLNK(os.lstat(current).st_mode):
+                raise TamperedSnapshotError(
+                    f"refusing to write {relpath}: {current} is a symbolic link",
+                    hint="Move that link away, or restore that file by hand.",
+                )
+        except FileNotFoundError:
+            break
+    return target
+
+
+def run_operation(
+    store: SnapshotStore,
+    home: Path,
+    scope: Scope,
+    writes: list[PlannedWrite],
+    name: str,
+    trailers: dict[str, str],
+    force: bool,
+) -> OperationResult:
+    """Apply ``writes`` to the home with snapshots before and after; undoable by rollback."""
+    with store.locked():
+        refuse_if_codex_running(force)
+        drift = None
+        if store.latest(home) is not None:
+            found = store.take_snapshot(
+                home, scope, "drift: changes made outside codexsnap", {"Operation": "drift"}
+            )
+            drift = found.snapshot if found.created else None
+        before = store.take_snapshot(
+            home, scope, f"before {name}", {**trailers, "Operation": f"before-{_verb(name)}"},
+            allow_unchanged=True,
+        ).snapshot
+        before_records = store.records(before)
+        _check_unchanged(writes, before_records)
+        refuse_if_codex_running(force)  # it may have started while we took the snapshot
+        _apply(store, home, writes, before_records)
+        after = store.take_snapshot(
+            home, scope, f"after {name}", {**trailers, "Operation": f"after-{_verb(name)}",
+                                           "Before": before.id},
+            allow_unchanged=True,
+        ).snapshot
+        _verify(writes, store.records(after))
+        return OperationResult(drift, before, after)
+
+
+def _verb(name: str) -> str:
+    return name.split()[0]
+
+
+def _check_unchanged(writes: list[PlannedWrite], records: dict[str, FileRecord]) -> None:
+    for write in writes:
+        record = records.get(write.relpath)
+        current = record.blob if record else None
+        if current != write.expected_blob:
+            raise HomeWriteError(
+                f"{write.relpath} changed since the plan was shown; nothing was written",
+                hint="Make sure Codex is quit, then run the command again.",
+            )
+
+
+def _apply(
+    store: SnapshotStore, home: Path, writes: list[PlannedWrite],
+    before: dict[str, FileRecord],
+) -> None:
+    done: list[PlannedWrite] = []
+    try:
+        for write in writes:
+            done.append(write)
+            _write_one(home, write)
+            fault_point("between-writes")
+    except BaseException as exc:
+        _put_back(store, home, done, before)
+        if isinstance(exc, OSError):
+            raise HomeWriteError(
+                f"could not write {getattr(exc, 'filename', None) or done[-1].relpath}: "
+                f"{exc.strerror or exc}; the files were put back as they were",
+                hint="Free disk space or fix the permissions, then run the command again.",
+            ) from None
+        raise
+
+
+def _write_one(home: Path, write: PlannedWrite) -> None:
+    target = check_inside_home(home, write.relpath)
+    if write.kind == "sqlite" or (write.new is None and write.kind == "sqlite"):
+        # Stale -wal frames would be replayed onto the restored database and corrupt it.
+        for sidecar in sidecars(target):
+            remove_file(sidecar)
+    if write.new is None:
+        remove_file(target)
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if write.kind == "symlink":
+        atomic_symlink(target, os.fsdecode(write.new))
+    else:
+        atomic_write(target, write.new, write.mode)
+
+
+def _put_back(
+    store: SnapshotStore, home: Path, done: list[PlannedWrite], before: dict[str, FileRecord]
+) -> None:
+    for write in reversed(done):
+        record = before.get(write.relpath)
+        original = PlannedWrite(
+            write.relpath,
+            store.read_blob(record.blob) if record else None,
+            record.mode if record else None,
+            record.kind if record else write.kind,
+        )
+        try:
+            _write_one(home, original)
+        except OSError:
+            # Could not even put it back (disk full...): the "before" snapshot holds it.
+            continue
+
+
+def _verify(writes: list[PlannedWrite], after: dict[str, FileRecord]) -> None:
+    for write in writes:
+        record = after.get(write.relpath)
+        if write.new is None:
+            ok = record is None
+        else:
+            ok = record is not None and (write.kind == "sqlite" or record.blob == blob_id(write.new))
+        if not ok:
+            raise StoreError(
+                f"{write.relpath} does not hold what was written (something else changed it)",
+                hint="Run 'codexsnap history' and 'codexsnap show' to see what happened.",
+            )

@@ -1,0 +1,54 @@
+"""Finding a running Codex desktop app or app server, which would undo any edit on quit."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+# Every name on every OS: a renamed or cross-installed app must not slip through.
+_APP_NAMES = frozenset({"Codex", "Codex.exe", "ChatGPT.exe", "Codex Desktop", "codex-desktop"})
+_APP_PREFIXES = ("Codex Helper",)
+_CLI_NAMES = frozenset({"codex", "codex.exe"})
+
+
+@dataclass(frozen=True)
+class CodexProcess:
+    """A live process that holds Codex state in memory."""
+
+    pid: int
+    name: str
+    kind: str  # "desktop app" or "app server"
+
+
+def _basename(path: str) -> str:
+    return path.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def classify_process(name: str, exe: str, cmdline: list[str]) -> str | None:
+    """Say which kind of Codex process this is, from its name, executable and command line."""
+    first = _basename(cmdline[0]) if cmdline else ""
+    candidates = {name, _basename(exe), first}
+    for candidate in candidates:
+        if candidate in _APP_NAMES or candidate.startswith(_APP_PREFIXES):
+            return "desktop app"
+        if exe.endswith("/Codex.app/Contents/MacOS/Codex"):
+            return "desktop app"
+    if candidates & _CLI_NAMES and "app-server" in cmdline[1:]:
+        return "app server"
+    return None
+
+
+def find_codex_processes() -> list[CodexProcess]:
+    """All live Codex desktop app and app-server processes visible to this user."""
+    import psutil
+
+    found: list[CodexProcess] = []
+    own = os.getpid()
+    for proc in psutil.process_iter(["pid", "name", "exe", "cmdline"]):
+        info = proc.info
+        if info["pid"] == own:
+            continue
+        kind = classify_process(info["name"] or "", info["exe"] or "", info["cmdline"] or [])
+        if kind is not None:
+            found.append(CodexProcess(pid=info["pid"], name=info["name"] or "?", kind=kind))
+    return sorted(found, key=lambda p: p.pid)

@@ -1,0 +1,63 @@
+"""Masking tokens, keys and ids in reports: a short prefix and a hash, never the value."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+
+_SECRET_KEY = re.compile(
+    r"token|secret|password|passwd|api[-_]?key|private|credential|cookie|authorization"
+    r"|^openai_api_key$",
+    re.IGNORECASE,
+)
+_ID_KEY = re.compile(
+    r"(clientid|accountuserid|account_id|user_id|userid|keyid|key_id|publickey|spki"
+    r"|installation[-_]id|environment[-_]id|server_id|device)",
+    re.IGNORECASE,
+)
+# Tables whose every value is sensitive: MCP server environments, auth blocks.
+_SECRET_TABLES = frozenset({"env", "auth", "tokens", "headers", "http_headers"})
+_SECRET_VALUE = re.compile(
+    r"^(sk-|eyJ|cli_|user_|acct_|org-|sess-|ghp_|gho_|xox[bp]-)|^[A-Za-z0-9+/=_-]{40,}$"
+)
+_ID_IN_TEXT = re.compile(r"\b(cli|user|env|acct|org)_([A-Za-z0-9]{4})[A-Za-z0-9]+")
+
+
+def fingerprint(value: str) -> str:
+    """A short, stable hash: equal values show equal fingerprints."""
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:6]
+
+
+def mask(value: str) -> str:
+    """Keep a few leading characters so a person can tell values apart, hide the rest."""
+    prefix = value[:4] if len(value) > 12 else ""
+    return f"{prefix}…[{fingerprint(value)}]"
+
+
+def is_secret_key(key: str) -> bool:
+    """True for keys whose value must never be printed in full."""
+    return bool(_SECRET_KEY.search(key) or _ID_KEY.search(key))
+
+
+def redact_value(value: Any, path: tuple[Any, ...] = ()) -> Any:
+    """A copy of ``value`` with secret-looking leaves masked; ``path`` holds its parents' keys."""
+    under_secret = any(
+        isinstance(p, str) and (p.lower() in _SECRET_TABLES or is_secret_key(p)) for p in path
+    )
+    if isinstance(value, dict):
+        return {redact_text(str(k)): redact_value(v, (*path, str(k))) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact_value(v, path) for v in value]
+    if isinstance(value, str):
+        if under_secret or _SECRET_VALUE.search(value):
+            return mask(value)
+        return redact_text(value)
+    if under_secret and isinstance(value, int | float) and not isinstance(value, bool):
+        return mask(str(value))
+    return value
+
+
+def redact_text(text: str) -> str:
+    """Shorten ids embedded in free text or keys (``user_AbC1xyz`` -> ``user_AbC1…``)."""
+    return _ID_IN_TEXT.sub(lambda m: f"{m[1]}_{m[2]}…", text)

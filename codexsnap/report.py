@@ -1,0 +1,225 @@
+"""What changed between two versions of the home's files: the only module importing deepdiff."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from dataclasses import dataclass, field
+from typing import Any
+
+from codexsnap.redact import is_secret_key, mask, redact_text, redact_value
+
+_JSON_SUFFIXES = (".json", ".json.bak")
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class Change:
+    """One difference inside a file, at a key path, with display-safe values."""
+
+    kind: str  # "added", "removed" or "changed"
+    path: tuple[str | int, ...]
+    old: Any = None
+    new: Any = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON shape documented in docs/reference.md#json-output."""
+        out: dict[str, Any] = {"kind": self.kind, "path": list(self.path)}
+        if self.kind != "added":
+            out["old"] = self.old
+        if self.kind != "removed":
+            out["new"] = self.new
+        return out
+
+
+@dataclass(frozen=True)
+class FileDiff:
+    """How one file differs: added, removed or modified, and the changes inside it."""
+
+    path: str
+    status: str  # "added", "removed", "modified"
+    format: str  # "json", "toml", "jsonl", "sqlite", "text", "binary", "symlink"
+    changes: tuple[Change, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON shape documented in docs/reference.md#json-output."""
+        return {
+            "path": self.path,
+            "status": self.status,
+            "format": self.format,
+            "changes": [c.to_dict() for c in self.changes],
+            "notes": list(self.notes),
+        }
+
+
+@dataclass(frozen=True)
+class DiffReport:
+    """All files that differ between two states of the home."""
+
+    files: tuple[FileDiff, ...] = field(default=())
+
+    @property
+    def empty(self) -> bool:
+        """True when nothing differs."""
+        return not self.files
+
+    def to_list(self) -> list[dict[str, Any]]:
+        """The ``changes`` list of ``--json`` output."""
+        return [f.to_dict() for f in self.files]
+
+
+def diff_file(
+    path: str,
+    old: bytes | None,
+    new: bytes | None,
+    kind: str = "file",
+    show_secrets: bool = False,
+    mode_change: tuple[int, int] | None = None,
+) -> FileDiff:
+    """Compare two versions of one file (None: the file does not exist on that side)."""
+    status = "added" if old is None else "removed" if new is None else "modified"
+    fmt = _format_of(path, kind, old if old is not None else new or b"")
+    notes: list[str] = []
+    if mode_change is not None:
+        notes.append(f"mode {mode_change[0]:04o} -> {mode_change[1]:04o}")
+    changes: list[Change] = []
+    if fmt in ("json", "toml"):
+        before, after = _parse(fmt, old), _parse(fmt, new)
+        if before is _MISSING or after is _MISSING:
+            notes.append(f"not valid {fmt.upper()} on one side; compared as bytes")
+            fmt = "binary"
+        else:
+            changes = _semantic_changes(before, after, show_secrets)
+            if not changes and old is not None and new is not None and old != new:
+                notes.append("bytes changed, content the same (formatting or comments)")
+    elif fmt == "jsonl":
+        changes = _jsonl_changes(old or b"", new or b"", show_secrets)
+    if fmt in ("binary", "sqlite", "text", "symlink"):
+        notes.append(_byte_summary(old, new, fmt == "symlink" and show_secrets))
+    return FileDiff(path, status, fmt, tuple(changes), tuple(notes))
+
+
+def _format_of(path: str, kind: str, sample: bytes) -> str:
+    if kind in ("sqlite", "symlink"):
+        return kind
+    if path.endswith(_JSON_SUFFIXES):
+        return "json"
+    if path.endswith(".toml"):
+        return "toml"
+    if path.endswith(".jsonl"):
+        return "jsonl"
+    try:
+        sample[:65536].decode("utf-8")
+    except UnicodeDecodeError:
+        return "binary"
+    return "binary" if b"\x00" in sample[:65536] else "text"
+
+
+def _parse(fmt: str, raw: bytes | None) -> Any:
+    if raw is None:
+        return {}
+    try:
+        text = raw.decode("utf-8")
+        return json.loads(text) if fmt == "json" else tomllib.loads(text)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return _MISSING
+
+
+def _prune_equal(old: Any, new: Any) -> tuple[Any, Any]:
+    """Drop subtrees equal on both sides, keeping paths, so DeepDiff walks only what differs.
+
+    DeepDiff alone took seconds on a 5 MB global state with one changed key
+    (shared/engineering-notes.md); ``==`` on equal subtrees is fast C code.
+    """
+    if isinstance(old, dict) and isinstance(new, dict):
+        kept_old: dict[Any, Any] = {}
+        kept_new: dict[Any, Any] = {}
+        for key in old.keys() | new.keys():
+            if key in old and key in new:
+                if old[key] == new[key] and type(old[key]) is type(new[key]):
+                    continue
+                kept_old[key], kept_new[key] = _prune_equal(old[key], new[key])
+            elif key in old:
+                kept_old[key] = old[key]
+            else:
+                kept_new[key] = new[key]
+        return kept_old, kept_new
+    return old, new
+
+
+def _semantic_changes(old: Any, new: Any, show_secrets: bool) -> list[Change]:
+    from deepdiff import DeepDiff
+
+    pruned_old, pruned_new = _prune_equal(old, new)
+    if pruned_old == pruned_new and type(old) is type(new):
+        return []
+    # threshold 0: report keys one by one instead of "whole dict replaced".
+    tree = DeepDiff(pruned_old, pruned_new, threshold_to_diff_deeper=0, view="tree")
+    kinds = {
+        "dictionary_item_added": "added",
+        "iterable_item_added": "added",
+        "dictionary_item_removed": "removed",
+        "iterable_item_removed": "removed",
+        "values_changed": "changed",
+        "type_changes": "changed",
+    }
+    changes: list[Change] = []
+    for report_type, kind in kinds.items():
+        for level in tree.get(report_type, []):
+            path = tuple(level.path(output_format="list"))
+            old_value = None if kind == "added" else level.t1
+            new_value = None if kind == "removed" else level.t2
+            changes.append(_safe_change(kind, path, old_value, new_value, show_secrets))
+    return sorted(changes, key=lambda c: [str(p) for p in c.path])
+
+
+def _safe_change(kind: str, path: tuple[Any, ...], old: Any, new: Any, show: bool) -> Change:
+    if show:
+        return Change(kind, path, old, new)
+    keys = tuple(str(p) for p in path)
+    secret_leaf = bool(keys) and isinstance(path[-1], str) and is_secret_key(path[-1])
+
+    def clean(value: Any) -> Any:
+        if secret_leaf and isinstance(value, str | int | float) and not isinstance(value, bool):
+            return mask(str(value))
+        return redact_value(value, keys)
+
+    safe_path = tuple(redact_text(p) if isinstance(p, str) else p for p in path)
+    return Change(kind, safe_path, clean(old), clean(new))
+
+
+def _jsonl_entries(raw: bytes) -> dict[str, Any]:
+    entries: dict[str, Any] = {}
+    for number, line in enumerate(raw.decode("utf-8", "replace").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except ValueError:
+            entries[f"line {number}"] = line
+            continue
+        key = None
+        if isinstance(value, dict):
+            key = value.get("id") or value.get("session_id")
+        if isinstance(key, str) and key not in entries:
+            entries[key] = value
+        else:
+            entries[f"line {number}"] = value
+    return entries
+
+
+def _jsonl_changes(old: bytes, new: bytes, show_secrets: bool) -> list[Change]:
+    return _semantic_changes(_jsonl_entries(old), _jsonl_entries(new), show_secrets)
+
+
+def _byte_summary(old: bytes | None, new: bytes | None, show_target: bool) -> str:
+    def describe(data: bytes | None) -> str:
+        if data is None:
+            return "absent"
+        return f"{len(data)} bytes, sha256 {hashlib.sha256(data).hexdigest()[:12]}"
+
+    if show_target and new is not None:
+        return f"link to {new.decode('utf-8', 'replace')}"
+    return f"{describe(old)} -> {describe(new)}"

@@ -1,0 +1,172 @@
+"""Which files of the Codex home a snapshot holds, and why the others are left out."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import stat
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from codexsnap.errors import ConfigError
+
+SCOPE_FILE_NAME = "scope.toml"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One exclusion: a pattern, its category and the reason a person can read."""
+
+    pattern: str
+    category: str  # "bulky", "cache", "runtime", "secret" or "user"
+    reason: str
+
+    def matches(self, relpath: str) -> bool:
+        """Match a folder pattern ("log/"), a path pattern ("a/b*") or a name pattern ("*.pid")."""
+        if self.pattern.endswith("/"):
+            return relpath == self.pattern[:-1] or relpath.startswith(self.pattern)
+        if "/" in self.pattern:
+            return fnmatch.fnmatchcase(relpath, self.pattern)
+        return fnmatch.fnmatchcase(relpath.rsplit("/", 1)[-1], self.pattern)
+
+
+_BULKY = "bulky or append-only: large, and restoring it would drop newer transcripts and logs"
+_CACHE = "cache or bundled runtime: Codex downloads or rebuilds it"
+_RUNTIME = "runtime file of a live process: restoring it would break the next start"
+_SECRET = "secret: credentials are never copied into the store"
+
+DEFAULT_RULES: tuple[Rule, ...] = (
+    Rule("sessions/", "bulky", _BULKY),
+    Rule("archived_sessions/", "bulky", _BULKY),
+    Rule("log/", "bulky", _BULKY),
+    Rule("logs_*.sqlite*", "bulky", _BULKY),
+    Rule("cache/", "cache", _CACHE),
+    Rule(".tmp/", "cache", _CACHE),
+    Rule("tmp/", "cache", _CACHE),
+    Rule("packages/", "cache", _CACHE),
+    Rule("bin/", "cache", _CACHE),
+    Rule("plugins/", "cache", _CACHE),
+    Rule("vendor_imports/", "cache", _CACHE),
+    Rule("shell_snapshots/", "cache", _CACHE),
+    Rule("models_cache.json", "cache", _CACHE),
+    Rule("version.json", "cache", _CACHE),
+    Rule("app-server-control/", "runtime", _RUNTIME),
+    Rule("*.pid", "runtime", _RUNTIME),
+    Rule("*.lock", "runtime", _RUNTIME),
+    Rule("*.sock", "runtime", _RUNTIME),
+    Rule("..codex-global-state.json.tmp-*", "runtime", _RUNTIME),
+    Rule("*-wal", "runtime", "SQLite write-ahead log: its rows are captured through the database"),
+    Rule("*-shm", "runtime", "SQLite shared memory: rebuilt by SQLite"),
+    Rule("*-journal", "runtime", "SQLite rollback journal of a live transaction"),
+    Rule("*.codexsnap-tmp", "runtime", "codexsnap's own unfinished atomic write"),
+    Rule(".git/", "runtime", "a git repository of your own: codexsnap does not copy it"),
+    Rule("auth.json", "secret", _SECRET),
+    Rule(".sandbox-secrets/", "secret", _SECRET),
+)
+
+# Runtime files and secrets stay out whatever the configuration says: restoring the first
+# breaks Codex, copying the second would put credentials in a second place.
+_FIXED_CATEGORIES = frozenset({"runtime", "secret"})
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The exclusion rules in force for one store."""
+
+    rules: tuple[Rule, ...] = DEFAULT_RULES
+    widened: tuple[str, ...] = field(default=())
+
+    def excluded_by(self, relpath: str) -> Rule | None:
+        """The rule that keeps this path out of snapshots, or None when it is in scope."""
+        for rule in self.rules:
+            if rule.matches(relpath):
+                return rule
+        return None
+
+    def includes(self, relpath: str) -> bool:
+        """True when the path belongs in a snapshot."""
+        return self.excluded_by(relpath) is None
+
+
+def load_scope(store_path: Path) -> Scope:
+    """Read ``scope.toml`` from the store: ``include`` widens, ``exclude`` narrows."""
+    config_path = store_path / SCOPE_FILE_NAME
+    if not config_path.exists():
+        return Scope()
+    try:
+        data = tomllib.loads(config_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(
+            f"cannot read {config_path}: {exc}", hint="Fix or delete that file."
+        ) from None
+    include = _string_list(data, "include", config_path)
+    exclude = _string_list(data, "exclude", config_path)
+    fixed = [r.pattern for r in DEFAULT_RULES if r.category in _FIXED_CATEGORIES]
+    refused = [p for p in include if p in fixed]
+    if refused:
+        raise ConfigError(
+            f"{config_path}: {', '.join(refused)} cannot be included (runtime files and secrets "
+            "are never snapshotted)",
+            hint="Remove those patterns from 'include'.",
+        )
+    rules = [r for r in DEFAULT_RULES if r.pattern not in include]
+    rules += [Rule(p, "user", f"excluded by {config_path}") for p in exclude]
+    return Scope(rules=tuple(rules), widened=tuple(include))
+
+
+def _string_list(data: dict[str, object], key: str, path: Path) -> list[str]:
+    value = data.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ConfigError(
+            f"{path}: '{key}' must be a list of patterns", hint='For example: include = ["log/"]'
+        )
+    return list(value)
+
+
+@dataclass(frozen=True)
+class HomeEntry:
+    """A file or symbolic link in scope, with the stat data that decides re-hashing."""
+
+    relpath: str
+    path: Path
+    is_symlink: bool
+    mode: int
+    size: int
+    mtime_ns: int
+    inode: int
+    ctime_ns: int
+
+
+def walk_scope(home: Path, scope: Scope) -> Iterator[HomeEntry]:
+    """Yield every regular file and link in scope, never following links or leaving the home."""
+    stack = [""]
+    while stack:
+        prefix = stack.pop()
+        folder = home / prefix if prefix else home
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except FileNotFoundError:
+            continue  # vanished while we walked: Codex deletes its temporary folders
+        for entry in entries:
+            relpath = f"{prefix}/{entry.name}" if prefix else entry.name
+            st = entry.stat(follow_symlinks=False)
+            if stat.S_ISDIR(st.st_mode):
+                if scope.excluded_by(relpath + "/") is None and scope.includes(relpath):
+                    stack.append(relpath)
+                continue
+            if not (stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)):
+                continue  # sockets, fifos, devices: runtime only
+            if not scope.includes(relpath):
+                continue
+            yield HomeEntry(
+                relpath=relpath,
+                path=Path(entry.path),
+                is_symlink=stat.S_ISLNK(st.st_mode),
+                mode=stat.S_IMODE(st.st_mode),
+                size=st.st_size,
+                mtime_ns=st.st_mtime_ns,
+                inode=st.st_ino,
+                ctime_ns=st.st_ctime_ns,
+            )

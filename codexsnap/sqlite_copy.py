@@ -1,0 +1,54 @@
+"""Consistent copies of live SQLite databases, including rows that live only in ``-wal``."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import tempfile
+from pathlib import Path
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def is_sqlite_file(path: Path) -> bool:
+    """True when the file starts with SQLite's header."""
+    try:
+        with path.open("rb") as handle:
+            return handle.read(len(SQLITE_MAGIC)) == SQLITE_MAGIC
+    except OSError:
+        return False
+
+
+def sidecars(path: Path) -> tuple[Path, Path]:
+    """The ``-wal`` and ``-shm`` files that belong to a database."""
+    return path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")
+
+
+def backup_database(source: Path, destination: Path) -> None:
+    """Write a consistent copy of ``source`` to ``destination`` with SQLite's backup API."""
+    wal, shm = sidecars(source)
+    if wal.exists() and shm.exists():
+        # A live WAL database: SQLite's locks make the backup consistent even while Codex
+        # writes. Read-only, so nothing in the home changes.
+        _backup(f"{source.resolve().as_uri()}?mode=ro", destination)
+        return
+    # No live WAL: opening the database would create -wal/-shm in the home, so copy the
+    # files aside and back up from the copy instead.
+    with tempfile.TemporaryDirectory(dir=destination.parent) as scratch:
+        copy = Path(scratch) / "db.sqlite"
+        shutil.copyfile(source, copy)
+        if wal.exists():
+            shutil.copyfile(wal, Path(scratch) / "db.sqlite-wal")
+        _backup(copy.as_uri(), destination)
+
+
+def _backup(uri: str, destination: Path) -> None:
+    source_db = sqlite3.connect(uri, uri=True, timeout=5.0)
+    try:
+        target_db = sqlite3.connect(destination)
+        try:
+            source_db.backup(target_db)
+        finally:
+            target_db.close()
+    finally:
+        source_db.close()

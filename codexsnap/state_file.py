@@ -1,0 +1,103 @@
+"""Reading a Codex JSON state file strictly: anything the app could not read is refused."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from codexsnap.errors import StateFileInvalidError
+
+GLOBAL_STATE = ".codex-global-state.json"
+GLOBAL_STATE_BAK = ".codex-global-state.json.bak"
+
+_RESTORE_HINT = "Restore it with 'codexsnap rollback <id>' (see 'codexsnap history'), not from .bak."
+
+
+@dataclass(frozen=True)
+class StateFile:
+    """A parsed JSON object file, with its exact bytes and the path edits must go to."""
+
+    path: Path  # as named in the home
+    target: Path  # where the bytes live (differs when ``path`` is a symbolic link)
+    raw: bytes
+    text: str
+    data: dict[str, Any]
+
+
+def resolve_target(home: Path, path: Path) -> Path:
+    """Follow a symbolic link, but only to a file inside the home; refuse anything else."""
+    if not path.is_symlink():
+        return path
+    target = path.resolve()
+    if home.resolve() not in target.parents:
+        raise StateFileInvalidError(
+            f"{path} is a symbolic link to {target}, outside the Codex home",
+            hint="Replace the link with the file itself, then run codexsnap again.",
+        )
+    return target
+
+
+def read_state_file(home: Path, path: Path) -> StateFile | None:
+    """Parse ``path`` as the app would; None when it does not exist."""
+    if not os.path.lexists(path):
+        return None
+    target = resolve_target(home, path)
+    if target.is_dir():
+        raise StateFileInvalidError(f"{path} is a folder, not a file", hint=_RESTORE_HINT)
+    try:
+        raw = target.read_bytes()
+    except FileNotFoundError:
+        raise StateFileInvalidError(
+            f"{path} is a link to a missing file", hint="Remove the broken link."
+        ) from None
+    except PermissionError:
+        raise StateFileInvalidError(
+            f"{path} cannot be read (permission denied)",
+            hint="Run codexsnap as the user who owns the Codex home.",
+        ) from None
+    text, data = parse_state(path, raw)
+    return StateFile(path, target, raw, text, data)
+
+
+def parse_state(path: Path | str, raw: bytes) -> tuple[str, dict[str, Any]]:
+    """Decode and parse the bytes of a JSON object file, refusing what Codex could not read."""
+    text = _decode(path, raw)
+    return text, _parse(path, text)
+
+
+def _decode(path: Path | str, raw: bytes) -> str:
+    if not raw.strip():
+        raise StateFileInvalidError(f"{path} is empty", hint=_RESTORE_HINT)
+    if raw.strip(b"\x00") == b"" or b"\x00" in raw:
+        raise StateFileInvalidError(f"{path} holds NUL bytes (a torn write)", hint=_RESTORE_HINT)
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raise StateFileInvalidError(
+            f"{path} starts with a byte-order mark, which Codex cannot read",
+            hint="Save it as UTF-8 without a BOM, or restore it with 'codexsnap rollback <id>'.",
+        )
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise StateFileInvalidError(
+            f"{path} is not valid UTF-8 (byte {exc.start})", hint=_RESTORE_HINT
+        ) from None
+
+
+def _parse(path: Path | str, text: str) -> dict[str, Any]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise StateFileInvalidError(
+            f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})",
+            hint=_RESTORE_HINT,
+        ) from None
+    except RecursionError:
+        raise StateFileInvalidError(f"{path} is nested too deeply", hint=_RESTORE_HINT) from None
+    if not isinstance(data, dict):
+        raise StateFileInvalidError(
+            f"{path} holds a JSON {type(data).__name__}, not an object", hint=_RESTORE_HINT
+        )
+    return data

@@ -1,0 +1,573 @@
+"""The private snapshot store: a bare git repository, the only module that imports GitPython.
+
+Writes go through the git CLI with a clean environment (one process per step, not per
+file); reads go through GitPython's persistent ``cat-file`` process. git never sees the
+Codex home as a work tree: files are hashed by path, so a ``.gitignore``, ``.gitattributes``
+or planted ``.git/config`` inside the home changes nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from codexsnap import __version__
+from codexsnap.errors import (
+    AmbiguousSnapshotIdError,
+    SnapshotNotFoundError,
+    StoreError,
+    TamperedSnapshotError,
+)
+from codexsnap.faults import fault_point
+from codexsnap.file_lock import store_lock
+from codexsnap.manifest import (
+    FILES_PREFIX,
+    MANIFEST_NAME,
+    FileRecord,
+    check_relpath,
+    dump_manifest,
+    load_manifest,
+)
+from codexsnap.scope import Scope, walk_scope
+from codexsnap.sqlite_copy import backup_database, is_sqlite_file, sidecars
+
+if TYPE_CHECKING:
+    import git
+
+STORE_FORMAT = 1
+_MARKER = "codexsnap-store.json"
+_MIN_GIT = (2, 32)  # GIT_CONFIG_GLOBAL, which keeps the user's ~/.gitconfig out
+_IDENTITY = ("codexsnap", "codexsnap@localhost")
+_HEX_ID = re.compile(r"^[0-9a-f]{4,40}$")
+_TRAILER = re.compile(r"^Codexsnap-([A-Za-z-]+): (.*)$")
+_RACY_WINDOW_NS = 2_000_000_000  # files touched this recently are always re-hashed
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One commit of one home's history."""
+
+    id: str
+    created_at: datetime
+    summary: str
+    message: str
+    trailers: dict[str, str] = field(default_factory=dict)
+    parent: str | None = None
+
+    @property
+    def short_id(self) -> str:
+        """The id as history prints it; any unique prefix of 4+ characters works too."""
+        return self.id[:10]
+
+    @property
+    def operation(self) -> str:
+        """Machine name of what made it: snapshot, drift, before-fix, after-rollback..."""
+        return self.trailers.get("Operation", "snapshot")
+
+    @property
+    def files_changed(self) -> int:
+        """Files that differ from the parent snapshot."""
+        return int(self.trailers.get("Files-Changed", "0"))
+
+
+@dataclass(frozen=True)
+class SnapshotResult:
+    """The snapshot an operation ended on and whether a commit was made for it."""
+
+    snapshot: Snapshot
+    created: bool
+
+
+def home_id(home: Path) -> str:
+    """A stable name for one home inside a store shared by several."""
+    return hashlib.sha256(str(home).encode("utf-8")).hexdigest()[:16]
+
+
+def _scrub_git_environment() -> None:
+    # GitPython starts every git process from os.environ (it can add variables, never drop
+    # them), so an inherited GIT_DIR or GIT_INDEX_FILE would redirect its reads. This is a
+    # command-line process: dropping them here is the only reliable isolation.
+    for name in [n for n in os.environ if n.startswith("GIT_") and n != "GIT_PYTHON_REFRESH"]:
+        del os.environ[name]
+
+
+class SnapshotStore:
+    """A store folder: the bare repository, a stat cache per home, scratch space, the lock."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.git_dir = root / "repo.git"
+        self._repo: git.Repo | None = None
+
+    # ----- opening and creating -------------------------------------------------------
+
+    @staticmethod
+    def exists(root: Path) -> bool:
+        """True when a store was created at ``root``."""
+        return (root / _MARKER).is_file()
+
+    @classmethod
+    def open(cls, root: Path, create: bool) -> SnapshotStore:
+        """Open the store at ``root``; create it (owner-only) when ``create`` is set."""
+        _scrub_git_environment()
+        store = cls(root)
+        if root.exists() and not root.is_dir():
+            raise StoreError(
+                f"the store path {root} is a file, not a folder",
+                hint="Move that file away or choose another store with --store.",
+            )
+        marker = root / _MARKER
+        if not marker.exists():
+            if root.exists() and any(root.iterdir()):
+                raise StoreError(
+                    f"{root} is not a codexsnap store (no {_MARKER}) and is not empty",
+                    hint="Choose an empty or new folder with --store.",
+                )
+            if not create:
+                raise SnapshotNotFoundError(
+                    f"no snapshots yet: the store {root} does not exist",
+                    hint="Run 'codexsnap snapshot' or 'codexsnap fix' first.",
+                )
+            store._create()
+        store._check_format(marker)
+        return store
+
+    def _create(self) -> None:
+        _check_git_version()
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(self.root, 0o700)
+        for sub in ("cache", "tmp", "no-hooks", "empty-template"):
+            (self.root / sub).mkdir(mode=0o700, exist_ok=True)
+        self._git("init", "--bare", "--quiet", f"--template={self.root / 'empty-template'}",
+                  str(self.git_dir), git_dir=False)
+        settings = {
+            "core.hooksPath": str(self.root / "no-hooks"),
+            "core.sharedRepository": "0600",
+            "core.autocrlf": "false",
+            "core.fsmonitor": "false",
+            "core.logAllRefUpdates": "always",
+            "commit.gpgSign": "false",
+            "gc.auto": "0",
+        }
+        for key, value in settings.items():
+            self._git("config", key, value)
+        info = self.git_dir / "info"
+        info.mkdir(mode=0o700, exist_ok=True)
+        # No content conversion of any kind: the bytes restored must be the bytes stored.
+        (info / "attributes").write_text("* -text -eol -filter -diff -merge -ident\n")
+        marker = {"format": STORE_FORMAT, "created_by": f"codexsnap {__version__}"}
+        (self.root / _MARKER).write_text(json.dumps(marker) + "\n")
+        os.chmod(self.root / _MARKER, 0o600)
+
+    def _check_format(self, marker: Path) -> None:
+        try:
+            data = json.loads(marker.read_text())
+            version = int(data["format"])
+        except (OSError, ValueError, KeyError, TypeError):
+            raise StoreError(
+                f"{marker} is damaged", hint="Restore it, or start a new store with --store."
+            ) from None
+        if version > STORE_FORMAT:
+            raise StoreError(
+                f"the store {self.root} was written by a newer codexsnap (format {version})",
+                hint="Upgrade codexsnap: pip install --upgrade codexsnap.",
+            )
+        if not self.git_dir.is_dir():
+            raise StoreError(f"the store {self.root} has no repository", hint="Restore it.")
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the store for a mutating operation and clear what a killed run left."""
+        with store_lock(self.root / "codexsnap.lock"):
+            self._clear_leftovers()
+            yield
+
+    def _clear_leftovers(self) -> None:
+        # We hold the store lock, so any git lock file is a dead run's: git would refuse
+        # every ref update until someone removed it by hand.
+        for lock in self.git_dir.rglob("*.lock"):
+            with contextlib.suppress(OSError):
+                lock.unlink()
+        scratch = self.root / "tmp"
+        shutil.rmtree(scratch, ignore_errors=True)
+        scratch.mkdir(mode=0o700, exist_ok=True)
+
+    def close(self) -> None:
+        """Stop GitPython's persistent git processes."""
+        if self._repo is not None:
+            self._repo.close()
+            self._repo = None
+
+    def __enter__(self) -> SnapshotStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ----- git plumbing ---------------------------------------------------------------
+
+    def _env(self, index_file: Path | None = None) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+        env.update(_git_isolation(self.git_dir))
+        if index_file is not None:
+            env["GIT_INDEX_FILE"] = str(index_file)
+        return env
+
+    def _git(self, *args: str, stdin: bytes | None = None, git_dir: bool = True,
+             index_file: Path | None = None) -> str:
+        env = self._env(index_file)
+        if not git_dir:
+            env.pop("GIT_DIR")
+        try:
+            done = subprocess.run(
+                ["git", *args], input=stdin, capture_output=True, env=env,
+                cwd=self.root, check=False, umask=0o077,
+            )
+        except FileNotFoundError:
+            raise StoreError("git is not installed", hint="Install git 2.32 or newer.") from None
+        if done.returncode != 0:
+            detail = done.stderr.decode(errors="replace").strip().splitlines()
+            raise StoreError(
+                f"git {args[0]} failed in the store {self.root}: "
+                f"{detail[-1] if detail else 'exit ' + str(done.returncode)}",
+                hint="Run 'git fsck' on the store, or start a new one with --store.",
+            )
+        return done.stdout.decode("utf-8", errors="surrogateescape")
+
+    @property
+    def repo(self) -> git.Repo:
+        """GitPython's view of the repository, for reading objects and history."""
+        if self._repo is None:
+            try:
+                import git
+            except ImportError as exc:
+                raise StoreError(f"git cannot be used: {exc}", hint="Install git.") from None
+            self._repo = git.Repo(self.git_dir)
+            self._repo.git.update_environment(**_git_isolation(self.git_dir))
+        return self._repo
+
+    def _ref(self, home: Path) -> str:
+        return f"refs/codexsnap/homes/{home_id(home)}"
+
+    def _head(self, home: Path) -> str | None:
+        ref = self.git_dir / self._ref(home)
+        if ref.exists():
+            return ref.read_text().strip()
+        out = self._git("for-each-ref", "--format=%(objectname)", self._ref(home))
+        return out.strip() or None
+
+    # ----- reading --------------------------------------------------------------------
+
+    def history(self, home: Path, limit: int | None = None) -> list[Snapshot]:
+        """Snapshots of this home, newest first."""
+        head = self._head(home)
+        if head is None:
+            return []
+        commits = self.repo.iter_commits(head, max_count=limit) if limit else \
+            self.repo.iter_commits(head)
+        return [_snapshot_from_commit(c) for c in commits]
+
+    def latest(self, home: Path) -> Snapshot | None:
+        """The newest snapshot of this home, if any."""
+        found = self.history(home, limit=1)
+        return found[0] if found else None
+
+    def resolve(self, home: Path, snapshot_id: str) -> Snapshot:
+        """Find this home's snapshot by a unique id prefix of 4 or more hex characters."""
+        wanted = snapshot_id.strip().lower()
+        if not _HEX_ID.match(wanted):
+            raise SnapshotNotFoundError(
+                f"{snapshot_id!r} is not a snapshot id (4 to 40 hex characters)",
+                hint="Run 'codexsnap history' to see the ids.",
+            )
+        head = self._head(home)
+        ids = self._git("rev-list", head).split() if head else []
+        matches = [i for i in ids if i.startswith(wanted)]
+        if not matches:
+            raise SnapshotNotFoundError(
+                f"no snapshot {snapshot_id} for the Codex home {home}",
+                hint="Run 'codexsnap history' to see the ids.",
+            )
+        if len(matches) > 1:
+            raise AmbiguousSnapshotIdError(
+                f"the id {snapshot_id} matches {len(matches)} snapshots",
+                hint="Give more characters of the id.",
+            )
+        return _snapshot_from_commit(self.repo.commit(matches[0]))
+
+    def records(self, snapshot: Snapshot) -> dict[str, FileRecord]:
+        """The files of a snapshot, checked against its tree: a mismatch means tampering."""
+        commit = self.repo.commit(snapshot.id)
+        try:
+            manifest_blob = commit.tree / MANIFEST_NAME
+        except KeyError:
+            raise TamperedSnapshotError(
+                f"snapshot {snapshot.short_id} has no manifest", hint="Use another snapshot."
+            ) from None
+        records = load_manifest(manifest_blob.data_stream.read())
+        tree_entries: dict[str, tuple[str, int]] = {}
+        try:
+            files_tree = commit.tree / FILES_PREFIX.rstrip("/")
+        except KeyError:
+            files_tree = None
+        if files_tree is not None:
+            for item in files_tree.traverse():
+                if item.type == "tree":  # type: ignore[union-attr]
+                    continue
+                relpath = item.path[len(FILES_PREFIX):]  # type: ignore[union-attr]
+                check_relpath(relpath)
+                tree_entries[relpath] = (item.hexsha, item.mode)  # type: ignore[union-attr]
+        expected = {p: (r.blob, int(r.git_mode, 8)) for p, r in records.items()}
+        if tree_entries != expected:
+            raise TamperedSnapshotError(
+                f"snapshot {snapshot.short_id}: its files do not match its manifest",
+                hint="The store may have been tampered with; use another snapshot.",
+            )
+        return records
+
+    def read_blob(self, blob: str) -> bytes:
+        """The bytes of one stored file."""
+        data: bytes = self.repo.odb.stream(bytes.fromhex(blob)).read()
+        return data
+
+    # ----- writing --------------------------------------------------------------------
+
+    def scan_home(self, home: Path, scope: Scope, write: bool = True) -> dict[str, FileRecord]:
+        """Hash every file in scope, re-reading only files whose stat changed.
+
+        With ``write`` False nothing in the store changes (dry runs): blobs are hashed but not
+        stored and the stat cache is not updated.
+        """
+        cache_path = self.root / "cache" / f"{home_id(home)}.json"
+        cache = _load_cache(cache_path)
+        new_cache: dict[str, list[Any]] = {}
+        records: dict[str, FileRecord] = {}
+        to_hash: list[tuple[str, Path, int, int, str, list[Any]]] = []
+        scratch = Path(tempfile.mkdtemp(prefix="codexsnap-"))
+        now_ns = _now_ns()
+        try:
+            for entry in walk_scope(home, scope):
+                kind = "symlink" if entry.is_symlink else "file"
+                key: list[Any] = [entry.size, entry.mtime_ns, entry.inode, entry.ctime_ns,
+                                  entry.mode]
+                if kind == "file" and is_sqlite_file(entry.path):
+                    kind = "sqlite"
+                    key.append(_sidecar_key(entry.path))
+                cached = cache.get(entry.relpath)
+                if cached and cached[:-1] == key and now_ns - entry.mtime_ns > _RACY_WINDOW_NS:
+                    blob = cached[-1]
+                    records[entry.relpath] = FileRecord(entry.relpath, blob, entry.mode,
+                                                        entry.size, kind)
+                    new_cache[entry.relpath] = cached
+                    continue
+                source = entry.path
+                if kind == "symlink":
+                    source = scratch / f"link-{len(to_hash)}"
+                    source.write_bytes(os.fsencode(os.readlink(entry.path)))
+                elif kind == "sqlite":
+                    source = scratch / f"db-{len(to_hash)}.sqlite"
+                    _backup_or_fail(entry.path, source)
+                to_hash.append((entry.relpath, source, entry.mode, entry.size, kind, key))
+            blobs = self._hash_files([item[1] for item in to_hash], write)
+            for (relpath, source, mode, size, kind, key), blob in zip(to_hash, blobs, strict=True):
+                if kind == "sqlite":
+                    size = source.stat().st_size
+                records[relpath] = FileRecord(relpath, blob, mode, size, kind)
+                new_cache[relpath] = [*key, blob]
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        if write:
+            _save_cache(cache_path, new_cache)
+        return records
+
+    def _hash_files(self, paths: list[Path], write: bool) -> list[str]:
+        if not paths:
+            return []
+        plain = [p for p in paths if "\n" not in str(p)]
+        blobs: dict[Path, str] = {}
+        store_flag = ["-w"] if write else []
+        if plain:
+            out = self._git("hash-object", *store_flag, "--no-filters", "--stdin-paths",
+                            stdin="".join(f"{p}\n" for p in plain).encode("utf-8",
+                                                                          "surrogateescape"))
+            blobs.update(zip(plain, out.split(), strict=True))
+        for odd in (p for p in paths if "\n" in str(p)):
+            blobs[odd] = self._git("hash-object", *store_flag, "--no-filters", "--stdin",
+                                   stdin=odd.read_bytes()).strip()
+        return [blobs[p] for p in paths]
+
+    def commit_records(
+        self,
+        home: Path,
+        records: dict[str, FileRecord],
+        summary: str,
+        trailers: dict[str, str],
+        message: str = "",
+        allow_unchanged: bool = False,
+    ) -> SnapshotResult:
+        """Commit ``records`` as the next snapshot of ``home`` (skipped when nothing changed)."""
+        head = self._head(home)
+        parent = self.resolve(home, head) if head else None
+        parent_records = self.records(parent) if parent else {}
+        changed = _count_changes(parent_records, records)
+        if parent is not None and changed == 0 and not allow_unchanged:
+            return SnapshotResult(parent, created=False)
+        tree = self._write_tree(records)
+        all_trailers = {
+            **trailers,
+            "Files-Changed": str(changed),
+            "Version": __version__,
+            "Home": str(home),
+        }
+        body = f"{summary}\n\n" + (f"{message.strip()}\n\n" if message.strip() else "")
+        body += "".join(f"Codexsnap-{k}: {v}\n" for k, v in all_trailers.items())
+        args = ["commit-tree", tree] + (["-p", head] if head else [])
+        commit = self._git(*args, stdin=body.encode("utf-8")).strip()
+        fault_point("before-update-ref")
+        # Compare-and-swap on the ref: a concurrent writer can never silently lose a snapshot.
+        self._git("update-ref", "-m", summary, self._ref(home), commit, head or "0" * 40)
+        return SnapshotResult(self.resolve(home, commit), created=True)
+
+    def _write_tree(self, records: dict[str, FileRecord]) -> str:
+        manifest_blob = self._git("hash-object", "-w", "--stdin",
+                                  stdin=dump_manifest(records)).strip()
+        lines = [f"100644 {manifest_blob}\t{MANIFEST_NAME}"]
+        lines += [f"{r.git_mode} {r.blob}\t{FILES_PREFIX}{p}" for p, r in sorted(records.items())]
+        index = self.root / "tmp" / f"index-{os.getpid()}-{os.urandom(4).hex()}"
+        try:
+            self._git("update-index", "-z", "--add", "--index-info", index_file=index,
+                      stdin="".join(f"{line}\0" for line in lines).encode("utf-8",
+                                                                          "surrogateescape"))
+            return self._git("write-tree", index_file=index).strip()
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                index.unlink()
+
+    def take_snapshot(
+        self,
+        home: Path,
+        scope: Scope,
+        summary: str,
+        trailers: dict[str, str],
+        message: str = "",
+        allow_unchanged: bool = False,
+    ) -> SnapshotResult:
+        """Scan the home and commit it; unchanged homes give back the latest snapshot."""
+        records = self.scan_home(home, scope)
+        return self.commit_records(home, records, summary, trailers, message, allow_unchanged)
+
+
+def _git_isolation(git_dir: Path) -> dict[str, str]:
+    name, email = _IDENTITY
+    return {
+        "GIT_DIR": str(git_dir),
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_TERMINAL_PROMPT": "0",
+        "GIT_OPTIONAL_LOCKS": "0",
+        "GIT_AUTHOR_NAME": name,
+        "GIT_AUTHOR_EMAIL": email,
+        "GIT_COMMITTER_NAME": name,
+        "GIT_COMMITTER_EMAIL": email,
+        "LC_ALL": "C",
+    }
+
+
+def _check_git_version() -> None:
+    try:
+        out = subprocess.run(["git", "version"], capture_output=True, text=True, check=True,
+                             env={k: v for k, v in os.environ.items() if not k.startswith("GIT_")})
+    except (OSError, subprocess.CalledProcessError):
+        raise StoreError("git is not installed", hint="Install git 2.32 or newer.") from None
+    found = re.search(r"(\d+)\.(\d+)", out.stdout)
+    if found is None or (int(found[1]), int(found[2])) < _MIN_GIT:
+        raise StoreError(
+            f"{out.stdout.strip()} is too old to be isolated from your git configuration",
+            hint="Install git 2.32 or newer.",
+        )
+
+
+def _snapshot_from_commit(commit: Any) -> Snapshot:
+    message: str = commit.message if isinstance(commit.message, str) else \
+        commit.message.decode("utf-8", "replace")
+    lines = message.strip().splitlines()
+    trailers: dict[str, str] = {}
+    body: list[str] = []
+    for line in lines[1:]:
+        found = _TRAILER.match(line)
+        if found:
+            trailers[found[1]] = found[2]
+        elif line.strip():
+            body.append(line)
+    parents = commit.parents
+    return Snapshot(
+        id=commit.hexsha,
+        created_at=commit.committed_datetime,
+        summary=lines[0] if lines else "",
+        message="\n".join(body),
+        trailers=trailers,
+        parent=parents[0].hexsha if parents else None,
+    )
+
+
+def _count_changes(old: dict[str, FileRecord], new: dict[str, FileRecord]) -> int:
+    paths = old.keys() | new.keys()
+    return sum(
+        1 for p in paths if p not in old or p not in new or not old[p].same_content(new[p])
+    )
+
+
+def _sidecar_key(path: Path) -> list[int]:
+    key: list[int] = []
+    for sidecar in sidecars(path)[:1]:
+        try:
+            st = sidecar.stat()
+            key += [st.st_size, st.st_mtime_ns]
+        except FileNotFoundError:
+            key += [-1, -1]
+    return key
+
+
+def _backup_or_fail(source: Path, destination: Path) -> None:
+    import sqlite3
+
+    try:
+        backup_database(source, destination)
+    except sqlite3.Error as exc:
+        from codexsnap.errors import StateFileInvalidError
+
+        raise StateFileInvalidError(
+            f"cannot copy the SQLite database {source}: {exc}",
+            hint="If Codex is writing to it, quit Codex and try again.",
+        ) from None
+
+
+def _now_ns() -> int:
+    import time
+
+    return time.time_ns()
+
+
+def _load_cache(path: Path) -> dict[str, list[Any]]:
+    try:
+        data = json.loads(path.read_text())
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _save_cache(path: Path, cache: dict[str, list[Any]]) -> None:
+    from codexsnap.atomic_io import atomic_write
+
+    atomic_write(path, json.dumps(cache, separators=(",", ":")).encode(), mode=0o600)
