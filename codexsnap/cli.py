@@ -47,8 +47,9 @@ HomeOption = Annotated[
 ]
 StoreOption = Annotated[
     Path | None,
-    typer.Option("--store", help="Snapshot store (default: CODEXSNAP_STORE, else the user "
-                 "data folder)."),
+    typer.Option(
+        "--store", help="Snapshot store (default: CODEXSNAP_STORE, else the user data folder)."
+    ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 SecretsOption = Annotated[
@@ -58,9 +59,7 @@ DryRunOption = Annotated[
     bool, typer.Option("--dry-run", help="Show what would change; write nothing.")
 ]
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
-ForceOption = Annotated[
-    bool, typer.Option("--force", help="Go ahead even while Codex is running.")
-]
+ForceOption = Annotated[bool, typer.Option("--force", help="Go ahead even while Codex is running.")]
 
 
 def _fail(error: CodexsnapError) -> NoReturn:
@@ -129,10 +128,19 @@ def _echo_report(report: DiffReport) -> None:
 @app.command()
 def fix(
     recipe: Annotated[str, typer.Argument(help="Recipe to run.")] = "remote-control",
-    clean: Annotated[bool, typer.Option("--clean", help="Also forget the selected remote "
-                                        "host and remote auto-connect settings.")] = False,
-    reset: Annotated[bool, typer.Option("--reset", help="Move both global-state files out "
-                                        "of the home (they stay in the snapshot).")] = False,
+    clean: Annotated[
+        bool,
+        typer.Option(
+            "--clean", help="Also forget the selected remote host and remote auto-connect settings."
+        ),
+    ] = False,
+    reset: Annotated[
+        bool,
+        typer.Option(
+            "--reset",
+            help="Move both global-state files out of the home (they stay in the snapshot).",
+        ),
+    ] = False,
     dry_run: DryRunOption = False,
     yes: YesOption = False,
     force: ForceOption = False,
@@ -150,26 +158,43 @@ def fix(
     with _handled():
         home, location = _locate(codex_home, store)
         result = run_fix(
-            home.path, location.path, recipe, RecipeOptions(clean=clean, reset=reset),
-            dry_run=dry_run, force=force, show_secrets=show_secrets,
+            home.path,
+            location.path,
+            recipe,
+            RecipeOptions(clean=clean, reset=reset),
+            dry_run=dry_run,
+            force=force,
+            show_secrets=show_secrets,
             confirm=_confirmer(yes, json_output),
         )
         flags = _location_flags(home, location)
-        undo = (f"codexsnap rollback {result.snapshot_before.short_id}{flags}"
-                if result.snapshot_before else None)
+        undo = (
+            f"codexsnap rollback {result.snapshot_before.short_id}{flags}"
+            if result.snapshot_before
+            else None
+        )
         if json_output:
-            typer.echo(dump_json({
-                "recipe": result.recipe,
-                "home": str(result.home),
-                "dry_run": result.dry_run,
-                "changed": result.changed,
-                "snapshot_before": result.snapshot_before.id if result.snapshot_before else None,
-                "snapshot_after": result.snapshot_after.id if result.snapshot_after else None,
-                "drift_snapshot": result.drift.id if result.drift else None,
-                "changes": result.report.to_list(),
-                "next_steps": list(result.next_steps) if result.changed else [],
-                "undo": undo,
-            }), nl=False)
+            typer.echo(
+                dump_json(
+                    {
+                        "recipe": result.recipe,
+                        "home": str(result.home),
+                        "dry_run": result.dry_run,
+                        "changed": result.changed,
+                        "snapshot_before": result.snapshot_before.id
+                        if result.snapshot_before
+                        else None,
+                        "snapshot_after": result.snapshot_after.id
+                        if result.snapshot_after
+                        else None,
+                        "drift_snapshot": result.drift.id if result.drift else None,
+                        "changes": result.report.to_list(),
+                        "next_steps": list(result.next_steps) if result.changed else [],
+                        "undo": undo,
+                    }
+                ),
+                nl=False,
+            )
             return
         if result.report.empty:
             typer.echo(f"Nothing to fix: {result.recipe} found nothing to change in {home.path}.")
@@ -177,13 +202,16 @@ def fix(
         typer.echo(f"{'Would change' if dry_run else 'Changed'} ({result.recipe}, {home.path}):")
         _echo_report(result.report)
         if dry_run:
-            typer.echo(f"\nDry run: nothing was written. Run 'codexsnap fix {result.recipe}"
-                       f"{flags}' to apply.")
+            typer.echo(
+                f"\nDry run: nothing was written. Run 'codexsnap fix {result.recipe}"
+                f"{flags}' to apply."
+            )
             return
         assert result.snapshot_before and result.snapshot_after
         if result.drift:
-            typer.echo(f"\nChanges made outside codexsnap were saved first as "
-                       f"{result.drift.short_id}.")
+            typer.echo(
+                f"\nChanges made outside codexsnap were saved first as {result.drift.short_id}."
+            )
         typer.echo(f"\nSnapshot before: {result.snapshot_before.short_id}")
         typer.echo(f"Snapshot after:  {result.snapshot_after.short_id}")
         typer.echo("\nNext steps:")
@@ -194,8 +222,9 @@ def fix(
 
 @app.command()
 def history(
-    limit: Annotated[int | None, typer.Option("--limit", "-n", min=1,
-                                              help="Show at most N snapshots.")] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", "-n", min=1, help="Show at most N snapshots.")
+    ] = None,
     json_output: JsonOption = False,
     codex_home: HomeOption = None,
     store: StoreOption = None,
@@ -218,8 +247,9 @@ def history(
 
 @app.command()
 def rollback(
-    snapshot_id: Annotated[str, typer.Argument(metavar="ID", help="Snapshot id or a unique "
-                                               "prefix of 4+ characters.")],
+    snapshot_id: Annotated[
+        str, typer.Argument(metavar="ID", help="Snapshot id or a unique prefix of 4+ characters.")
+    ],
     dry_run: DryRunOption = False,
     yes: YesOption = False,
     force: ForceOption = False,
@@ -237,23 +267,40 @@ def rollback(
     with _handled():
         home, location = _locate(codex_home, store)
         result = run_rollback(
-            home.path, location.path, snapshot_id, dry_run=dry_run, force=force,
-            show_secrets=show_secrets, confirm=_confirmer(yes, json_output),
+            home.path,
+            location.path,
+            snapshot_id,
+            dry_run=dry_run,
+            force=force,
+            show_secrets=show_secrets,
+            confirm=_confirmer(yes, json_output),
         )
         flags = _location_flags(home, location)
-        undo = (f"codexsnap rollback {result.snapshot_before.short_id}{flags}"
-                if result.snapshot_before else None)
+        undo = (
+            f"codexsnap rollback {result.snapshot_before.short_id}{flags}"
+            if result.snapshot_before
+            else None
+        )
         if json_output:
-            typer.echo(dump_json({
-                "target": result.target.id,
-                "dry_run": result.dry_run,
-                "changed": result.changed,
-                "snapshot_before": result.snapshot_before.id if result.snapshot_before else None,
-                "snapshot_after": result.snapshot_after.id if result.snapshot_after else None,
-                "drift_snapshot": result.drift.id if result.drift else None,
-                "changes": result.report.to_list(),
-                "undo": undo,
-            }), nl=False)
+            typer.echo(
+                dump_json(
+                    {
+                        "target": result.target.id,
+                        "dry_run": result.dry_run,
+                        "changed": result.changed,
+                        "snapshot_before": result.snapshot_before.id
+                        if result.snapshot_before
+                        else None,
+                        "snapshot_after": result.snapshot_after.id
+                        if result.snapshot_after
+                        else None,
+                        "drift_snapshot": result.drift.id if result.drift else None,
+                        "changes": result.report.to_list(),
+                        "undo": undo,
+                    }
+                ),
+                nl=False,
+            )
             return
         if result.report.empty:
             typer.echo(f"Nothing to do: the home already matches {result.target.short_id}.")
@@ -283,9 +330,16 @@ def show(
         home, location = _locate(codex_home, store)
         result = run_show(home.path, location.path, snapshot_id, show_secrets=show_secrets)
         if json_output:
-            typer.echo(dump_json({**snapshot_json(result.snapshot),
-                                  "files_total": result.files_total,
-                                  "changes": result.report.to_list()}), nl=False)
+            typer.echo(
+                dump_json(
+                    {
+                        **snapshot_json(result.snapshot),
+                        "files_total": result.files_total,
+                        "changes": result.report.to_list(),
+                    }
+                ),
+                nl=False,
+            )
             return
         typer.echo(snapshot_line(result.snapshot))
         if result.report.empty:
@@ -307,15 +361,19 @@ def snapshot(
         home, location = _locate(codex_home, store)
         taken = run_snapshot(home.path, location.path, message)
         if json_output:
-            typer.echo(dump_json({**snapshot_json(taken.snapshot), "created": taken.created}),
-                       nl=False)
+            typer.echo(
+                dump_json({**snapshot_json(taken.snapshot), "created": taken.created}), nl=False
+            )
             return
         if taken.created:
-            typer.echo(f"Snapshot {taken.snapshot.short_id}: {taken.snapshot.files_changed} "
-                       f"files changed since the last one.")
+            typer.echo(
+                f"Snapshot {taken.snapshot.short_id}: {taken.snapshot.files_changed} "
+                f"files changed since the last one."
+            )
         else:
-            typer.echo(f"Nothing changed since snapshot {taken.snapshot.short_id}; "
-                       "no new snapshot made.")
+            typer.echo(
+                f"Nothing changed since snapshot {taken.snapshot.short_id}; no new snapshot made."
+            )
 
 
 def _version(value: bool) -> None:
@@ -326,8 +384,12 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _main(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the version and exit.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
 ) -> None:
     """Repair the Codex home folder safely: snapshot, fix, show, roll back."""
 

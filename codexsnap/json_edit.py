@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from json.decoder import scanstring
 
 _WHITESPACE = " \t\n\r"
 _DECODER = json.JSONDecoder()
+# Public in CPython since 2.6, missing from typeshed.
+_scanstring = json.decoder.scanstring  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ def _members(text: str) -> tuple[int, list[_Member]]:
     while True:
         if text[index] != '"':
             raise ValueError(f"expected a key at offset {index}")
-        key, after_key = scanstring(text, index + 1)
+        key, after_key = _scanstring(text, index + 1)
         colon = _skip(text, after_key)
         if text[colon] != ":":
             raise ValueError(f"expected ':' at offset {colon}")

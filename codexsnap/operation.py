@@ -98,7 +98,10 @@ def run_operation(
             )
             drift = found.snapshot if found.created else None
         before = store.take_snapshot(
-            home, scope, f"before {name}", {**trailers, "Operation": f"before-{_verb(name)}"},
+            home,
+            scope,
+            f"before {name}",
+            {**trailers, "Operation": f"before-{_verb(name)}"},
             allow_unchanged=True,
         ).snapshot
         before_records = store.records(before)
@@ -106,8 +109,10 @@ def run_operation(
         refuse_if_codex_running(force)  # it may have started while we took the snapshot
         _apply(store, home, writes, before_records)
         after = store.take_snapshot(
-            home, scope, f"after {name}", {**trailers, "Operation": f"after-{_verb(name)}",
-                                           "Before": before.id},
+            home,
+            scope,
+            f"after {name}",
+            {**trailers, "Operation": f"after-{_verb(name)}", "Before": before.id},
             allow_unchanged=True,
         ).snapshot
         _verify(writes, store.records(after))
@@ -130,7 +135,9 @@ def _check_unchanged(writes: list[PlannedWrite], records: dict[str, FileRecord])
 
 
 def _apply(
-    store: SnapshotStore, home: Path, writes: list[PlannedWrite],
+    store: SnapshotStore,
+    home: Path,
+    writes: list[PlannedWrite],
     before: dict[str, FileRecord],
 ) -> None:
     done: list[PlannedWrite] = []
@@ -190,7 +197,9 @@ def _verify(writes: list[PlannedWrite], after: dict[str, FileRecord]) -> None:
         if write.new is None:
             ok = record is None
         else:
-            ok = record is not None and (write.kind == "sqlite" or record.blob == blob_id(write.new))
+            ok = record is not None and (
+                write.kind == "sqlite" or record.blob == blob_id(write.new)
+            )
         if not ok:
             raise StoreError(
                 f"{write.relpath} does not hold what was written (something else changed it)",

@@ -13,7 +13,9 @@ from codexsnap.errors import StateFileInvalidError
 GLOBAL_STATE = ".codex-global-state.json"
 GLOBAL_STATE_BAK = ".codex-global-state.json.bak"
 
-_RESTORE_HINT = "Restore it with 'codexsnap rollback <id>' (see 'codexsnap history'), not from .bak."
+_RESTORE_HINT = (
+    "Restore it with 'codexsnap rollback <id>' (see 'codexsnap history'), not from .bak."
+)
 
 
 @dataclass(frozen=True)

@@ -149,8 +149,14 @@ class SnapshotStore:
         os.chmod(self.root, 0o700)
         for sub in ("cache", "tmp", "no-hooks", "empty-template"):
             (self.root / sub).mkdir(mode=0o700, exist_ok=True)
-        self._git("init", "--bare", "--quiet", f"--template={self.root / 'empty-template'}",
-                  str(self.git_dir), git_dir=False)
+        self._git(
+            "init",
+            "--bare",
+            "--quiet",
+            f"--template={self.root / 'empty-template'}",
+            str(self.git_dir),
+            git_dir=False,
+        )
         settings = {
             "core.hooksPath": str(self.root / "no-hooks"),
             "core.sharedRepository": "0600",
@@ -224,15 +230,25 @@ class SnapshotStore:
             env["GIT_INDEX_FILE"] = str(index_file)
         return env
 
-    def _git(self, *args: str, stdin: bytes | None = None, git_dir: bool = True,
-             index_file: Path | None = None) -> str:
+    def _git(
+        self,
+        *args: str,
+        stdin: bytes | None = None,
+        git_dir: bool = True,
+        index_file: Path | None = None,
+    ) -> str:
         env = self._env(index_file)
         if not git_dir:
             env.pop("GIT_DIR")
         try:
             done = subprocess.run(
-                ["git", *args], input=stdin, capture_output=True, env=env,
-                cwd=self.root, check=False, umask=0o077,
+                ["git", *args],
+                input=stdin,
+                capture_output=True,
+                env=env,
+                cwd=self.root,
+                check=False,
+                umask=0o077,
             )
         except FileNotFoundError:
             raise StoreError("git is not installed", hint="Install git 2.32 or newer.") from None
@@ -274,8 +290,9 @@ class SnapshotStore:
         head = self._head(home)
         if head is None:
             return []
-        commits = self.repo.iter_commits(head, max_count=limit) if limit else \
-            self.repo.iter_commits(head)
+        commits = (
+            self.repo.iter_commits(head, max_count=limit) if limit else self.repo.iter_commits(head)
+        )
         return [_snapshot_from_commit(c) for c in commits]
 
     def latest(self, home: Path) -> Snapshot | None:
@@ -322,12 +339,13 @@ class SnapshotStore:
         except KeyError:
             files_tree = None
         if files_tree is not None:
-            for item in files_tree.traverse():
-                if item.type == "tree":  # type: ignore[union-attr]
+            items: Iterator[Any] = files_tree.traverse()
+            for item in items:
+                if item.type == "tree":
                     continue
-                relpath = item.path[len(FILES_PREFIX):]  # type: ignore[union-attr]
+                relpath = item.path[len(FILES_PREFIX) :]
                 check_relpath(relpath)
-                tree_entries[relpath] = (item.hexsha, item.mode)  # type: ignore[union-attr]
+                tree_entries[relpath] = (item.hexsha, item.mode)
         expected = {p: (r.blob, int(r.git_mode, 8)) for p, r in records.items()}
         if tree_entries != expected:
             raise TamperedSnapshotError(
@@ -359,16 +377,22 @@ class SnapshotStore:
         try:
             for entry in walk_scope(home, scope):
                 kind = "symlink" if entry.is_symlink else "file"
-                key: list[Any] = [entry.size, entry.mtime_ns, entry.inode, entry.ctime_ns,
-                                  entry.mode]
+                key: list[Any] = [
+                    entry.size,
+                    entry.mtime_ns,
+                    entry.inode,
+                    entry.ctime_ns,
+                    entry.mode,
+                ]
                 if kind == "file" and is_sqlite_file(entry.path):
                     kind = "sqlite"
                     key.append(_sidecar_key(entry.path))
                 cached = cache.get(entry.relpath)
                 if cached and cached[:-1] == key and now_ns - entry.mtime_ns > _RACY_WINDOW_NS:
                     blob = cached[-1]
-                    records[entry.relpath] = FileRecord(entry.relpath, blob, entry.mode,
-                                                        entry.size, kind)
+                    records[entry.relpath] = FileRecord(
+                        entry.relpath, blob, entry.mode, entry.size, kind
+                    )
                     new_cache[entry.relpath] = cached
                     continue
                 source = entry.path
@@ -398,13 +422,18 @@ class SnapshotStore:
         blobs: dict[Path, str] = {}
         store_flag = ["-w"] if write else []
         if plain:
-            out = self._git("hash-object", *store_flag, "--no-filters", "--stdin-paths",
-                            stdin="".join(f"{p}\n" for p in plain).encode("utf-8",
-                                                                          "surrogateescape"))
+            out = self._git(
+                "hash-object",
+                *store_flag,
+                "--no-filters",
+                "--stdin-paths",
+                stdin="".join(f"{p}\n" for p in plain).encode("utf-8", "surrogateescape"),
+            )
             blobs.update(zip(plain, out.split(), strict=True))
         for odd in (p for p in paths if "\n" in str(p)):
-            blobs[odd] = self._git("hash-object", *store_flag, "--no-filters", "--stdin",
-                                   stdin=odd.read_bytes()).strip()
+            blobs[odd] = self._git(
+                "hash-object", *store_flag, "--no-filters", "--stdin", stdin=odd.read_bytes()
+            ).strip()
         return [blobs[p] for p in paths]
 
     def commit_records(
@@ -440,15 +469,21 @@ class SnapshotStore:
         return SnapshotResult(self.resolve(home, commit), created=True)
 
     def _write_tree(self, records: dict[str, FileRecord]) -> str:
-        manifest_blob = self._git("hash-object", "-w", "--stdin",
-                                  stdin=dump_manifest(records)).strip()
+        manifest_blob = self._git(
+            "hash-object", "-w", "--stdin", stdin=dump_manifest(records)
+        ).strip()
         lines = [f"100644 {manifest_blob}\t{MANIFEST_NAME}"]
         lines += [f"{r.git_mode} {r.blob}\t{FILES_PREFIX}{p}" for p, r in sorted(records.items())]
         index = self.root / "tmp" / f"index-{os.getpid()}-{os.urandom(4).hex()}"
         try:
-            self._git("update-index", "-z", "--add", "--index-info", index_file=index,
-                      stdin="".join(f"{line}\0" for line in lines).encode("utf-8",
-                                                                          "surrogateescape"))
+            self._git(
+                "update-index",
+                "-z",
+                "--add",
+                "--index-info",
+                index_file=index,
+                stdin="".join(f"{line}\0" for line in lines).encode("utf-8", "surrogateescape"),
+            )
             return self._git("write-tree", index_file=index).strip()
         finally:
             with contextlib.suppress(FileNotFoundError):
@@ -486,8 +521,13 @@ def _git_isolation(git_dir: Path) -> dict[str, str]:
 
 def _check_git_version() -> None:
     try:
-        out = subprocess.run(["git", "version"], capture_output=True, text=True, check=True,
-                             env={k: v for k, v in os.environ.items() if not k.startswith("GIT_")})
+        out = subprocess.run(
+            ["git", "version"],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={k: v for k, v in os.environ.items() if not k.startswith("GIT_")},
+        )
     except (OSError, subprocess.CalledProcessError):
         raise StoreError("git is not installed", hint="Install git 2.32 or newer.") from None
     found = re.search(r"(\d+)\.(\d+)", out.stdout)
@@ -499,8 +539,11 @@ def _check_git_version() -> None:
 
 
 def _snapshot_from_commit(commit: Any) -> Snapshot:
-    message: str = commit.message if isinstance(commit.message, str) else \
-        commit.message.decode("utf-8", "replace")
+    message: str = (
+        commit.message
+        if isinstance(commit.message, str)
+        else commit.message.decode("utf-8", "replace")
+    )
     lines = message.strip().splitlines()
     trailers: dict[str, str] = {}
     body: list[str] = []
@@ -523,9 +566,7 @@ def _snapshot_from_commit(commit: Any) -> Snapshot:
 
 def _count_changes(old: dict[str, FileRecord], new: dict[str, FileRecord]) -> int:
     paths = old.keys() | new.keys()
-    return sum(
-        1 for p in paths if p not in old or p not in new or not old[p].same_content(new[p])
-    )
+    return sum(1 for p in paths if p not in old or p not in new or not old[p].same_content(new[p]))
 
 
 def _sidecar_key(path: Path) -> list[int]:

@@ -44,8 +44,11 @@ def global_state(drafts: int = 3) -> dict[str, Any]:
         "electron-persisted-atom-state": {
             "selected-remote-host-id": "remote-control:env_7f6e5d4c",
             "composer-drafts": {
-                f"thread-{i:04d}": {"text": f"Draft {i}: refactor the parser ✓ “quotes”",
-                                    "attachments": [], "updatedAt": 1758440000 + i}
+                f"thread-{i:04d}": {
+                    "text": f"Draft {i}: refactor the parser ✓ “quotes”",
+                    "attachments": [],
+                    "updatedAt": 1758440000 + i,
+                }
                 for i in range(drafts)
             },
             "sidebar": {"collapsed": False, "width": 280},
@@ -95,8 +98,9 @@ class CodexHomeBuilder:
     def state_bytes(self) -> bytes:
         """The global state as the app writes it (compact or indented, no final newline)."""
         separators = (",", ":") if self.indent is None else (",", ": ")
-        return json.dumps(self.state, indent=self.indent, ensure_ascii=False,
-                          separators=separators).encode("utf-8")
+        return json.dumps(
+            self.state, indent=self.indent, ensure_ascii=False, separators=separators
+        ).encode("utf-8")
 
     def build(self) -> Path:
         """Write every file and return the home folder."""
@@ -106,28 +110,52 @@ class CodexHomeBuilder:
         if self.with_bak:
             self._write(".codex-global-state.json.bak", self.state_bytes())
         self._write("config.toml", _CONFIG_TOML.encode())
-        self._write("auth.json", json.dumps({
-            "auth_mode": "chatgpt",
-            "OPENAI_API_KEY": None,
-            "tokens": {"id_token": ACCESS_TOKEN + "-id", "access_token": ACCESS_TOKEN,
-                       "refresh_token": "rt_SECRET_refresh_0123456789",
-                       "account_id": "acct_0123456789"},
-            "last_refresh": "2026-11-20T08:00:00Z",
-        }, indent=2).encode(), mode=0o600)
+        self._write(
+            "auth.json",
+            json.dumps(
+                {
+                    "auth_mode": "chatgpt",
+                    "OPENAI_API_KEY": None,
+                    "tokens": {
+                        "id_token": ACCESS_TOKEN + "-id",
+                        "access_token": ACCESS_TOKEN,
+                        "refresh_token": "rt_SECRET_refresh_0123456789",
+                        "account_id": "acct_0123456789",
+                    },
+                    "last_refresh": "2026-11-20T08:00:00Z",
+                },
+                indent=2,
+            ).encode(),
+            mode=0o600,
+        )
         self._write("installation_id", b"0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b\n")
-        self._write("session_index.jsonl", b"".join(
-            json.dumps({"id": f"019a-{i}", "thread_name": f"Thread {i}",
-                        "updated_at": f"2026-11-2{i}T10:00:00Z"}).encode() + b"\n"
-            for i in range(3)))
+        self._write(
+            "session_index.jsonl",
+            b"".join(
+                json.dumps(
+                    {
+                        "id": f"019a-{i}",
+                        "thread_name": f"Thread {i}",
+                        "updated_at": f"2026-11-2{i}T10:00:00Z",
+                    }
+                ).encode()
+                + b"\n"
+                for i in range(3)
+            ),
+        )
         self._write("history.jsonl", b'{"session_id":"019a-0","ts":1758440000,"text":"fix it"}\n')
-        self._write("sessions/2026/11/20/rollout-2026-11-20T10-00-00-019a-0.jsonl",
-                    b'{"type":"session_meta","payload":{"id":"019a-0","cwd":"/Users/ana/src/api"}}'
-                    b"\n" + b'{"type":"message","text":"hello"}\n' * 50)
+        self._write(
+            "sessions/2026/11/20/rollout-2026-11-20T10-00-00-019a-0.jsonl",
+            b'{"type":"session_meta","payload":{"id":"019a-0","cwd":"/Users/ana/src/api"}}'
+            b"\n" + b'{"type":"message","text":"hello"}\n' * 50,
+        )
         self._write("log/codex-tui.log", b"2026-11-20T10:00:00Z INFO started\n" * 200)
         self._write("AGENTS.md", b"# Agent rules\n\nAlways run the tests.\n")
         self._write("rules/default.rules", b'prefix_rule(pattern=["git", "status"])\n')
         self._write("prompts/review.md", b"Review this diff carefully.\n")
-        self._write("automations/auto_1/automation.toml", b'name = "nightly"\nschedule = "0 3 * * *"\n')
+        self._write(
+            "automations/auto_1/automation.toml", b'name = "nightly"\nschedule = "0 3 * * *"\n'
+        )
         self._write("hooks.json", b"{}\n")
         self._write("app-server-daemon/settings.json", b'{"remoteControlEnabled": true}\n')
         self._write("version.json", b'{"latest_version":"0.98.0"}\n')
@@ -153,9 +181,19 @@ class CodexHomeBuilder:
         db.execute("PRAGMA wal_autocheckpoint=0")  # keep rows in -wal, as a live app does
         db.executescript(_STATE_SCHEMA)
         db.execute("INSERT INTO threads VALUES ('019a-0', 'Thread 0', '/Users/ana/src/api', 1)")
-        db.execute("INSERT INTO remote_control_enrollments VALUES (?,?,?,?,?,?,?,?)",
-                   ("wss://chatgpt.com/codex/remote", "acct_0123456789", "Codex Desktop",
-                    "srv_1", "env_7f6e5d4c", "ana-mbp", 1758440000, 1))
+        db.execute(
+            "INSERT INTO remote_control_enrollments VALUES (?,?,?,?,?,?,?,?)",
+            (
+                "wss://chatgpt.com/codex/remote",
+                "acct_0123456789",
+                "Codex Desktop",
+                "srv_1",
+                "env_7f6e5d4c",
+                "ana-mbp",
+                1758440000,
+                1,
+            ),
+        )
         db.commit()
         # Left open: the test home looks like one whose app server holds the database.
         self.open_connections.append(db)

@@ -26,4 +26,6 @@ def open_existing_store(store_root: Path) -> SnapshotStore:
 def ask(confirm: Confirm, report: DiffReport) -> None:
     """Raise unless the user agreed to the change."""
     if not confirm(report):
-        raise NotConfirmedError("nothing was changed", hint="Run again and answer 'y', or add --yes.")
+        raise NotConfirmedError(
+            "nothing was changed", hint="Run again and answer 'y', or add --yes."
+        )

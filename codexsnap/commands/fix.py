@@ -43,16 +43,20 @@ def _read(home: Path, name: str) -> tuple[str, bytes | None]:
     target = resolve_target(home, path)
     relpath = target.relative_to(home.resolve()).as_posix()
     if target.is_dir():
-        raise StateFileInvalidError(f"{path} is a folder, not a file",
-                                    hint="Move it away, then run codexsnap again.")
+        raise StateFileInvalidError(
+            f"{path} is a folder, not a file", hint="Move it away, then run codexsnap again."
+        )
     try:
         return relpath, target.read_bytes()
     except FileNotFoundError:
-        raise StateFileInvalidError(f"{path} is a link to a missing file",
-                                    hint="Remove the broken link.") from None
+        raise StateFileInvalidError(
+            f"{path} is a link to a missing file", hint="Remove the broken link."
+        ) from None
     except PermissionError:
-        raise StateFileInvalidError(f"{path} cannot be read (permission denied)",
-                                    hint="Run codexsnap as the owner of the Codex home.") from None
+        raise StateFileInvalidError(
+            f"{path} cannot be read (permission denied)",
+            hint="Run codexsnap as the owner of the Codex home.",
+        ) from None
 
 
 def fix(
@@ -75,7 +79,9 @@ def fix(
     diffs = []
     for name, new in changes.items():
         relpath, old = located[name]
-        writes.append(PlannedWrite(relpath, new, expected_blob=None if old is None else blob_id(old)))
+        writes.append(
+            PlannedWrite(relpath, new, expected_blob=None if old is None else blob_id(old))
+        )
         diffs.append(diff_file(name, old, new, show_secrets=show_secrets))
     report = DiffReport(tuple(diffs))
     result = FixResult(recipe.name, home, dry_run, report, next_steps=recipe.next_steps)
@@ -91,7 +97,9 @@ def fix(
         )
     ask(confirm, report)
     with SnapshotStore.open(store_root, create=True) as store:
-        done = run_operation(store, home, scope, writes, f"fix {recipe.name}",
-                             {"Recipe": recipe.name}, force)
-    return FixResult(recipe.name, home, False, report, done.before, done.after, done.drift,
-                     recipe.next_steps)
+        done = run_operation(
+            store, home, scope, writes, f"fix {recipe.name}", {"Recipe": recipe.name}, force
+        )
+    return FixResult(
+        recipe.name, home, False, report, done.before, done.after, done.drift, recipe.next_steps
+    )

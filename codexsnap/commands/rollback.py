@@ -55,8 +55,9 @@ def plan_restore(
         new = store.read_blob(want.blob) if want else None
         old = _live_bytes(home, have) if have else None
         kind = (want or have).kind  # type: ignore[union-attr]
-        writes.append(PlannedWrite(path, new, want.mode if want else None, kind,
-                                   have.blob if have else None))
+        writes.append(
+            PlannedWrite(path, new, want.mode if want else None, kind, have.blob if have else None)
+        )
         mode_change = (have.mode, want.mode) if want and have and want.mode != have.mode else None
         diffs.append(diff_file(path, old, new, kind, show_secrets, mode_change))
     return writes, DiffReport(tuple(diffs))
@@ -85,6 +86,13 @@ def rollback(
             return RollbackResult(target, dry_run, report)
         refuse_if_codex_running(force)
         ask(confirm, report)
-        done = run_operation(store, home, scope, writes, f"rollback to {target.short_id}",
-                             {"Target": target.id}, force)
+        done = run_operation(
+            store,
+            home,
+            scope,
+            writes,
+            f"rollback to {target.short_id}",
+            {"Target": target.id},
+            force,
+        )
         return RollbackResult(target, False, report, done.before, done.after, done.drift)

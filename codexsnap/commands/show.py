@@ -32,14 +32,17 @@ def show(home: Path, store_root: Path, snapshot_id: str, *, show_secrets: bool) 
                 continue
             mode_change = (
                 (before.mode, after.mode)
-                if before and after and before.mode != after.mode else None
+                if before and after and before.mode != after.mode
+                else None
             )
-            diffs.append(diff_file(
-                path,
-                store.read_blob(before.blob) if before else None,
-                store.read_blob(after.blob) if after else None,
-                (after or before).kind,  # type: ignore[union-attr]
-                show_secrets,
-                mode_change,
-            ))
+            diffs.append(
+                diff_file(
+                    path,
+                    store.read_blob(before.blob) if before else None,
+                    store.read_blob(after.blob) if after else None,
+                    (after or before).kind,  # type: ignore[union-attr]
+                    show_secrets,
+                    mode_change,
+                )
+            )
         return ShowResult(snapshot, DiffReport(tuple(diffs)), len(new))

@@ -21,6 +21,7 @@ def snapshot(home: Path, store_root: Path, message: str) -> SnapshotTaken:
     """Snapshot the home; when nothing changed since the last one, say so and make none."""
     with SnapshotStore.open(store_root, create=True) as store, store.locked():
         summary = f"snapshot: {message.splitlines()[0]}" if message.strip() else "snapshot"
-        done = store.take_snapshot(home, load_scope(store_root), summary,
-                                   {"Operation": "snapshot"}, message)
+        done = store.take_snapshot(
+            home, load_scope(store_root), summary, {"Operation": "snapshot"}, message
+        )
         return SnapshotTaken(done.snapshot, done.created)
