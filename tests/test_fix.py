@@ -91,6 +91,7 @@ def test_reset_moves_both_files_out_and_rollback_brings_them_back(
     original = file_states(codex_home)
     result = run_fix(codex_home, store_root, reset=True)
     assert not (codex_home / GLOBAL).exists() and not (codex_home / BAK).exists()
+    assert result.snapshot_before is not None
     rollback(
         codex_home,
         store_root,
