@@ -79,7 +79,11 @@ def _handled() -> Iterator[None]:
     except CodexsnapError as error:
         _fail(error)
     except (KeyboardInterrupt, typer.Abort):
-        typer.echo("\nInterrupted: files already written were put back.", err=True)
+        typer.echo(
+            "\nInterrupted: no file was left half-written; 'codexsnap history' shows what was"
+            " recorded.",
+            err=True,
+        )
         raise typer.Exit(EXIT_INTERRUPTED) from None
     except Exception as error:  # a bug: say so in one line, never dump locals
         typer.echo(f"Error: internal error: {type(error).__name__}: {error}", err=True)
@@ -202,9 +206,10 @@ def fix(
         typer.echo(f"{'Would change' if dry_run else 'Changed'} ({result.recipe}, {home.path}):")
         _echo_report(result.report)
         if dry_run:
+            switches = (" --clean" if clean else "") + (" --reset" if reset else "")
             typer.echo(
                 f"\nDry run: nothing was written. Run 'codexsnap fix {result.recipe}"
-                f"{flags}' to apply."
+                f"{switches}{flags}' to apply."
             )
             return
         assert result.snapshot_before and result.snapshot_after

@@ -13,7 +13,7 @@ _SECRET_KEY = re.compile(
 )
 _ID_KEY = re.compile(
     r"(clientid|accountuserid|account_id|user_id|userid|keyid|key_id|publickey|spki"
-    r"|installation[-_]id|environment[-_]id|server_id|device)",
+    r"|installation[-_]id|environment[-_]id|server_id)",
     re.IGNORECASE,
 )
 # Tables whose every value is sensitive: MCP server environments, auth blocks.

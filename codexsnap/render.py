@@ -38,22 +38,51 @@ def key_path(path: tuple[str | int, ...]) -> str:
     return " › ".join(parts) if parts else "(whole file)"
 
 
-def _change_line(change: Change) -> str:
+_MAX_LEAVES = 12
+
+
+def _leaves(
+    value: Any, path: tuple[str | int, ...] = ()
+) -> list[tuple[tuple[str | int, ...], Any]]:
+    """The scalar leaves of a nested value, with their paths relative to it."""
+    if isinstance(value, dict) and value:
+        found: list[tuple[tuple[str | int, ...], Any]] = []
+        for key, item in value.items():
+            found += _leaves(item, (*path, str(key)))
+        return found
+    return [(path, value)]
+
+
+def _change_lines(change: Change) -> list[str]:
     where = key_path(change.path)
-    if change.kind == "added":
-        return f"  + {where}: {short_value(change.new)}"
-    if change.kind == "removed":
-        return f"  - {where}: {short_value(change.old)}"
-    return f"  ~ {where}: {short_value(change.old)} -> {short_value(change.new)}"
+    if change.kind == "changed":
+        return [f"  ~ {where}: {short_value(change.old)} -> {short_value(change.new)}"]
+    sign, value = ("+", change.new) if change.kind == "added" else ("-", change.old)
+    if not isinstance(value, dict) or not value:
+        return [f"  {sign} {where}: {short_value(value)}"]
+    # A whole object added or removed: show what was inside it, a line per value.
+    leaves = _leaves(value)
+    lines = [f"  {sign} {where}: {{{len(value)} {'entry' if len(value) == 1 else 'entries'}}}"]
+    lines += [f"      {key_path(p)}: {short_value(v)}" for p, v in leaves[:_MAX_LEAVES]]
+    if len(leaves) > _MAX_LEAVES:
+        lines.append(f"      … and {len(leaves) - _MAX_LEAVES} more values")
+    return lines
 
 
 def report_text(report: DiffReport, limit: int = 50) -> list[str]:
     """Per file: its status and format, then one line per change (capped)."""
     lines: list[str] = []
+    previous = None
     for file in report.files:
         lines.append(f"{file.path}  ({file.status}, {file.format})")
+        if previous is not None and file.changes and file.changes == previous.changes:
+            # The .bak mirror gets the same edit; saying it twice only hides the rest.
+            lines.append(f"  (the same changes as {previous.path})")
+            lines += [f"  {note}" for note in file.notes]
+            continue
+        previous = file
         for change in file.changes[:limit]:
-            lines.append(_change_line(change))
+            lines += _change_lines(change)
         if len(file.changes) > limit:
             lines.append(f"  … and {len(file.changes) - limit} more changes")
         lines += [f"  {note}" for note in file.notes]
