@@ -15,6 +15,7 @@ import typer
 from codexsnap import __version__
 from codexsnap.commands import Confirm
 from codexsnap.errors import (
+    EXIT_DIFFERENT,
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
     CodexsnapError,
@@ -29,7 +30,14 @@ from codexsnap.home import (
     is_interactive,
 )
 from codexsnap.recipes import RecipeOptions
-from codexsnap.render import dump_json, report_text, snapshot_json, snapshot_line
+from codexsnap.render import (
+    dump_json,
+    report_json,
+    report_text,
+    snapshot_json,
+    snapshot_line,
+    stat_lines,
+)
 from codexsnap.report import DiffReport
 
 app = typer.Typer(
@@ -340,7 +348,7 @@ def show(
                     {
                         **snapshot_json(result.snapshot),
                         "files_total": result.files_total,
-                        "changes": result.report.to_list(),
+                        **report_json(result.report),
                     }
                 ),
                 nl=False,
@@ -350,6 +358,54 @@ def show(
         if result.report.empty:
             typer.echo("No file changed.")
         _echo_report(result.report)
+
+
+@app.command()
+def diff(
+    old_id: Annotated[
+        str | None, typer.Argument(metavar="[ID]", help="Snapshot to compare (default: latest).")
+    ] = None,
+    new_id: Annotated[
+        str | None,
+        typer.Argument(metavar="[ID2]", help="Second snapshot (default: the live home)."),
+    ] = None,
+    stat: Annotated[bool, typer.Option("--stat", help="One line per file.")] = False,
+    json_output: JsonOption = False,
+    show_secrets: SecretsOption = False,
+    codex_home: HomeOption = None,
+    store: StoreOption = None,
+) -> None:
+    """Compare the live home with a snapshot, or two snapshots; exit 1 when they differ.
+
+    Example: codexsnap diff --stat
+    """
+    from codexsnap.commands.diff import diff as run_diff
+
+    with _handled():
+        home, location = _locate(codex_home, store)
+        result = run_diff(home.path, location.path, old_id, new_id, show_secrets=show_secrets)
+        if json_output:
+            typer.echo(
+                dump_json(
+                    {
+                        "old": result.old.id,
+                        "new": result.new.id if result.new else None,
+                        "different": not result.report.empty,
+                        **report_json(result.report),
+                    }
+                ),
+                nl=False,
+            )
+        else:
+            against = result.new.short_id if result.new else "the live home"
+            typer.echo(f"{result.old.short_id} -> {against}:")
+            if result.report.empty:
+                typer.echo("No difference in the snapshot scope.")
+            lines = stat_lines(result.report) if stat else report_text(result.report)
+            for line in lines:
+                typer.echo(line)
+        if not result.report.empty:
+            raise typer.Exit(EXIT_DIFFERENT)
 
 
 @app.command()

@@ -43,7 +43,10 @@ def is_secret_key(key: str) -> bool:
 def redact_value(value: Any, path: tuple[Any, ...] = ()) -> Any:
     """A copy of ``value`` with secret-looking leaves masked; ``path`` holds its parents' keys."""
     under_secret = any(
-        isinstance(p, str) and (p.lower() in _SECRET_TABLES or is_secret_key(p)) for p in path
+        isinstance(p, str)
+        and "\n" not in p  # a composite map key is data, not a field name
+        and (p.lower() in _SECRET_TABLES or is_secret_key(p))
+        for p in path
     )
     if isinstance(value, dict):
         return {redact_text(str(k)): redact_value(v, (*path, str(k))) for k, v in value.items()}
@@ -61,3 +64,28 @@ def redact_value(value: Any, path: tuple[Any, ...] = ()) -> Any:
 def redact_text(text: str) -> str:
     """Shorten ids embedded in free text or keys (``user_AbC1xyz`` -> ``user_AbC1…``)."""
     return _ID_IN_TEXT.sub(lambda m: f"{m[1]}_{m[2]}…", text)
+
+
+_TOKEN_IN_TEXT = re.compile(
+    r"(sk-[A-Za-z0-9_-]{8,}|eyJ[A-Za-z0-9_.-]{8,}|gh[pousr]_[A-Za-z0-9]{8,}|xox[bp]-[A-Za-z0-9-]{8,}"
+    r"|[A-Za-z0-9+/=_-]{40,})"
+)
+_ASSIGNMENT = re.compile(
+    r"(?P<key>[\w.-]*(token|secret|password|passwd|api[-_]?key|credential)[\w.-]*)"
+    r"(?P<sep>\s*[=:]\s*)(?P<value>\"[^\"]*\"|'[^']*'|\S+)",
+    re.IGNORECASE,
+)
+
+
+def redact_line(line: str) -> str:
+    """Mask tokens inside a line of free text (``KEY = "value"`` and token-shaped words)."""
+
+    def assignment(found: re.Match[str]) -> str:
+        value = found["value"]
+        quote = value[0] if value[:1] in "\"'" else ""
+        inner = value[1:-1] if quote else value
+        return f"{found['key']}{found['sep']}{quote}{mask(inner)}{quote}"
+
+    line = _ASSIGNMENT.sub(assignment, line)
+    line = _TOKEN_IN_TEXT.sub(lambda m: m[0] if "…[" in m[0] else mask(m[0]), line)
+    return redact_text(line)

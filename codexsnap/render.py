@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from codexsnap.report import Change, DiffReport
+from codexsnap.report import Change, DiffReport, OutsideChange
 from codexsnap.store import Snapshot
 
 _MAX_VALUE = 120
@@ -86,7 +86,58 @@ def report_text(report: DiffReport, limit: int = 50) -> list[str]:
         if len(file.changes) > limit:
             lines.append(f"  … and {len(file.changes) - limit} more changes")
         lines += [f"  {note}" for note in file.notes]
+    if report.outside:
+        lines.append("Outside the snapshot scope (noted, never stored or restored):")
+        lines += [f"  {outside_line(change)}" for change in report.outside]
+    lines += report.auth
     return lines
+
+
+def human_size(size: int) -> str:
+    """Bytes as a person reads them: 12.4 MB."""
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{size} B"
+
+
+def outside_line(change: OutsideChange) -> str:
+    """``sessions/: 3 files added, 1 changed, 1.2 MB -> 13.6 MB``."""
+    total = change.added + change.removed + change.changed
+    parts = [
+        f"{count} {word}"
+        for count, word in (
+            (change.added, "added"),
+            (change.removed, "removed"),
+            (change.changed, "changed"),
+        )
+        if count
+    ]
+    noun = "file" if total == 1 else "files"
+    sizes = f"{human_size(change.size_before)} -> {human_size(change.size_after)}"
+    return f"{change.group}: {noun} {', '.join(parts)}; {sizes}"
+
+
+def stat_lines(report: DiffReport) -> list[str]:
+    """One line per file: A/D/M, the path, how many changes."""
+    letters = {"added": "A", "removed": "D", "modified": "M"}
+    lines = []
+    for file in report.files:
+        count = len(file.changes)
+        detail = f"{count} change{'s' if count != 1 else ''}" if count else file.format
+        lines.append(f"{letters[file.status]}  {file.path}  ({detail})")
+    return lines
+
+
+def report_json(report: DiffReport) -> dict[str, Any]:
+    """The report part of ``show``/``diff`` JSON output."""
+    return {
+        "changes": report.to_list(),
+        "outside": [c.to_dict() for c in report.outside],
+        "auth": list(report.auth),
+    }
 
 
 def snapshot_line(snapshot: Snapshot) -> str:

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from codexsnap.redact import is_secret_key, mask, redact_text, redact_value
+from codexsnap.sqlite_diff import diff_databases
+from codexsnap.text_diff import unified_diff
 
 _JSON_SUFFIXES = (".json", ".json.bak")
 _MISSING = object()
@@ -55,19 +57,92 @@ class FileDiff:
 
 
 @dataclass(frozen=True)
+class OutsideChange:
+    """Files left out of snapshots (sessions, logs) that came, went or changed, per folder."""
+
+    group: str
+    added: int
+    removed: int
+    changed: int
+    size_before: int
+    size_after: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON shape documented in docs/reference.md#json-output."""
+        return {
+            "group": self.group,
+            "added": self.added,
+            "removed": self.removed,
+            "changed": self.changed,
+            "size_before": self.size_before,
+            "size_after": self.size_after,
+        }
+
+
+@dataclass(frozen=True)
 class DiffReport:
-    """All files that differ between two states of the home."""
+    """All files that differ between two states of the home.
+
+    ``files`` are the snapshot's own files: they decide whether two states differ.
+    ``outside`` and ``auth`` are informational (logs grow, tokens refresh all the time).
+    """
 
     files: tuple[FileDiff, ...] = field(default=())
+    outside: tuple[OutsideChange, ...] = field(default=())
+    auth: tuple[str, ...] = field(default=())
 
     @property
     def empty(self) -> bool:
-        """True when nothing differs."""
+        """True when no file of the snapshot scope differs."""
         return not self.files
 
     def to_list(self) -> list[dict[str, Any]]:
         """The ``changes`` list of ``--json`` output."""
         return [f.to_dict() for f in self.files]
+
+
+def diff_outside(old: dict[str, list[int]], new: dict[str, list[int]]) -> tuple[OutsideChange, ...]:
+    """Summarize the listed out-of-scope files per top folder (``sessions/``, ``log/``...)."""
+
+    def group_of(path: str) -> str:
+        return path.split("/", 1)[0] + "/" if "/" in path else path
+
+    groups = sorted({group_of(p) for p in old.keys() | new.keys()})
+    found: list[OutsideChange] = []
+    for group in groups:
+        before = {p: v for p, v in old.items() if group_of(p) == group}
+        after = {p: v for p, v in new.items() if group_of(p) == group}
+        change = OutsideChange(
+            group,
+            added=len(after.keys() - before.keys()),
+            removed=len(before.keys() - after.keys()),
+            changed=sum(1 for p in before.keys() & after.keys() if before[p] != after[p]),
+            size_before=sum(v[0] for v in before.values()),
+            size_after=sum(v[0] for v in after.values()),
+        )
+        if change.added or change.removed or change.changed:
+            found.append(change)
+    return tuple(found)
+
+
+def diff_auth(old: dict[str, Any] | None, new: dict[str, Any] | None) -> tuple[str, ...]:
+    """Lines about auth.json from its fingerprints: the tokens themselves are never stored."""
+    if old == new:
+        return ()
+    if old is None:
+        return ("auth.json appeared (signed in)",)
+    if new is None:
+        return ("auth.json removed (signed out, or credentials moved to the keyring)",)
+    lines = ["auth.json changed"]
+    if old.get("keys") != new.get("keys"):
+        added = sorted(set(new.get("keys", [])) - set(old.get("keys", [])))
+        removed = sorted(set(old.get("keys", [])) - set(new.get("keys", [])))
+        lines.append(f"auth.json keys: +{added} -{removed}")
+    if old.get("last_refresh") != new.get("last_refresh"):
+        lines.append(
+            f"auth.json last_refresh: {old.get('last_refresh')} -> {new.get('last_refresh')}"
+        )
+    return tuple(lines)
 
 
 def diff_file(
@@ -96,7 +171,13 @@ def diff_file(
                 notes.append("bytes changed, content the same (formatting or comments)")
     elif fmt == "jsonl":
         changes = _jsonl_changes(old or b"", new or b"", show_secrets)
-    if fmt in ("binary", "sqlite", "text", "symlink"):
+        notes.append(_entry_counts(changes))
+    elif fmt == "sqlite":
+        changes, db_notes = _sqlite_changes(old, new, show_secrets)
+        notes += db_notes
+    elif fmt == "text":
+        notes += unified_diff(path, old, new, show_secrets)
+    if fmt in ("binary", "sqlite", "symlink"):
         notes.append(_byte_summary(old, new, fmt == "symlink" and show_secrets))
     return FileDiff(path, status, fmt, tuple(changes), tuple(notes))
 
@@ -172,7 +253,8 @@ def _semantic_changes(old: Any, new: Any, show_secrets: bool) -> list[Change]:
             old_value = None if kind == "added" else level.t1
             new_value = None if kind == "removed" else level.t2
             changes.append(_safe_change(kind, path, old_value, new_value, show_secrets))
-    return sorted(changes, key=lambda c: [str(p) for p in c.path])
+    order = {"removed": 0, "added": 1, "changed": 2}
+    return sorted(changes, key=lambda c: (order[c.kind], [str(p) for p in c.path]))
 
 
 def _safe_change(kind: str, path: tuple[Any, ...], old: Any, new: Any, show: bool) -> Change:
@@ -212,6 +294,39 @@ def _jsonl_entries(raw: bytes) -> dict[str, Any]:
 
 def _jsonl_changes(old: bytes, new: bytes, show_secrets: bool) -> list[Change]:
     return _semantic_changes(_jsonl_entries(old), _jsonl_entries(new), show_secrets)
+
+
+def _entry_counts(changes: list[Change]) -> str:
+    added = sum(1 for c in changes if c.kind == "added" and len(c.path) == 1)
+    removed = sum(1 for c in changes if c.kind == "removed" and len(c.path) == 1)
+    changed = len({c.path[0] for c in changes if len(c.path) > 1})
+    return f"entries: {added} added, {removed} removed, {changed} changed"
+
+
+def _sqlite_changes(
+    old: bytes | None, new: bytes | None, show_secrets: bool
+) -> tuple[list[Change], list[str]]:
+    found = diff_databases(old, new)
+    notes = [*found.schema, *found.notes]
+    notes += [
+        f"table {table}: {c['added']} added, {c['removed']} removed, {c['changed']} changed"
+        for table, c in found.counts.items()
+    ]
+    changes: list[Change] = []
+    for row in found.rows:
+        key = ", ".join(str(part) for part in row.key)
+        if row.kind == "changed" and row.old is not None and row.new is not None:
+            for column in row.new:
+                if row.old.get(column) != row.new[column]:
+                    path = (row.table, key, column)
+                    changes.append(
+                        _safe_change(
+                            "changed", path, row.old.get(column), row.new[column], show_secrets
+                        )
+                    )
+        else:
+            changes.append(_safe_change(row.kind, (row.table, key), row.old, row.new, show_secrets))
+    return changes, notes
 
 
 def _byte_summary(old: bytes | None, new: bytes | None, show_target: bool) -> str:

@@ -39,6 +39,7 @@ from codexsnap.manifest import (
     dump_manifest,
     load_manifest,
 )
+from codexsnap.outside import auth_fingerprint, scan_outside
 from codexsnap.scope import Scope, walk_scope
 from codexsnap.sqlite_copy import backup_database, is_sqlite_file, sidecars
 
@@ -51,7 +52,9 @@ _MIN_GIT = (2, 32)  # GIT_CONFIG_GLOBAL, which keeps the user's ~/.gitconfig out
 _IDENTITY = ("codexsnap", "codexsnap@localhost")
 _HEX_ID = re.compile(r"^[0-9a-f]{4,40}$")
 _TRAILER = re.compile(r"^Codexsnap-([A-Za-z-]+): (.*)$")
-_RACY_WINDOW_NS = 2_000_000_000  # files touched this recently are always re-hashed
+_RACY_WINDOW_NS = 2_000_000_000
+OUTSIDE_NAME = "outside.json"
+AUTH_NAME = "auth-fingerprint.json"  # files touched this recently are always re-hashed
 
 
 @dataclass(frozen=True)
@@ -444,15 +447,20 @@ class SnapshotStore:
         trailers: dict[str, str],
         message: str = "",
         allow_unchanged: bool = False,
+        extras: dict[str, bytes] | None = None,
     ) -> SnapshotResult:
-        """Commit ``records`` as the next snapshot of ``home`` (skipped when nothing changed)."""
+        """Commit ``records`` as the next snapshot of ``home`` (skipped when nothing changed).
+
+        ``extras`` are notes kept beside the files (``outside.json``, ``auth-fingerprint.json``):
+        they never make a snapshot on their own.
+        """
         head = self._head(home)
         parent = self.resolve(home, head) if head else None
         parent_records = self.records(parent) if parent else {}
         changed = _count_changes(parent_records, records)
         if parent is not None and changed == 0 and not allow_unchanged:
             return SnapshotResult(parent, created=False)
-        tree = self._write_tree(records)
+        tree = self._write_tree(records, extras or {})
         all_trailers = {
             **trailers,
             "Files-Changed": str(changed),
@@ -468,11 +476,11 @@ class SnapshotStore:
         self._git("update-ref", "-m", summary, self._ref(home), commit, head or "0" * 40)
         return SnapshotResult(self.resolve(home, commit), created=True)
 
-    def _write_tree(self, records: dict[str, FileRecord]) -> str:
-        manifest_blob = self._git(
-            "hash-object", "-w", "--stdin", stdin=dump_manifest(records)
-        ).strip()
-        lines = [f"100644 {manifest_blob}\t{MANIFEST_NAME}"]
+    def _write_tree(self, records: dict[str, FileRecord], extras: dict[str, bytes]) -> str:
+        lines = []
+        for name, data in sorted({**extras, MANIFEST_NAME: dump_manifest(records)}.items()):
+            blob = self._git("hash-object", "-w", "--stdin", stdin=data).strip()
+            lines.append(f"100644 {blob}\t{name}")
         lines += [f"{r.git_mode} {r.blob}\t{FILES_PREFIX}{p}" for p, r in sorted(records.items())]
         index = self.root / "tmp" / f"index-{os.getpid()}-{os.urandom(4).hex()}"
         try:
@@ -500,7 +508,21 @@ class SnapshotStore:
     ) -> SnapshotResult:
         """Scan the home and commit it; unchanged homes give back the latest snapshot."""
         records = self.scan_home(home, scope)
-        return self.commit_records(home, records, summary, trailers, message, allow_unchanged)
+        extras = {OUTSIDE_NAME: json.dumps(scan_outside(home, scope)).encode()}
+        fingerprint = auth_fingerprint(home)
+        if fingerprint is not None:
+            extras[AUTH_NAME] = json.dumps(fingerprint, sort_keys=True).encode()
+        return self.commit_records(
+            home, records, summary, trailers, message, allow_unchanged, extras
+        )
+
+    def extra(self, snapshot: Snapshot, name: str) -> bytes | None:
+        """A note kept beside a snapshot's files (None when that snapshot has none)."""
+        try:
+            data: bytes = (self.repo.commit(snapshot.id).tree / name).data_stream.read()
+        except KeyError:
+            return None
+        return data
 
 
 def _git_isolation(git_dir: Path) -> dict[str, str]:

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codexsnap.commands import open_existing_store
-from codexsnap.report import DiffReport, FileDiff, diff_file
+from codexsnap.compare import HomeState, compare, snapshot_state
+from codexsnap.report import DiffReport
 from codexsnap.store import Snapshot
 
 
@@ -23,26 +24,9 @@ def show(home: Path, store_root: Path, snapshot_id: str, *, show_secrets: bool) 
     """Report the files a snapshot changed, with DeepDiff detail for structured files."""
     with open_existing_store(store_root) as store:
         snapshot = store.resolve(home, snapshot_id)
-        new = store.records(snapshot)
-        old = store.records(store.resolve(home, snapshot.parent)) if snapshot.parent else {}
-        diffs: list[FileDiff] = []
-        for path in sorted(old.keys() | new.keys()):
-            before, after = old.get(path), new.get(path)
-            if before is not None and after is not None and before.same_content(after):
-                continue
-            mode_change = (
-                (before.mode, after.mode)
-                if before and after and before.mode != after.mode
-                else None
-            )
-            diffs.append(
-                diff_file(
-                    path,
-                    store.read_blob(before.blob) if before else None,
-                    store.read_blob(after.blob) if after else None,
-                    (after or before).kind,  # type: ignore[union-attr]
-                    show_secrets,
-                    mode_change,
-                )
-            )
-        return ShowResult(snapshot, DiffReport(tuple(diffs)), len(new))
+        new = snapshot_state(store, snapshot)
+        if snapshot.parent:
+            old = snapshot_state(store, store.resolve(home, snapshot.parent))
+        else:
+            old = HomeState({}, lambda record: b"")
+        return ShowResult(snapshot, compare(old, new, show_secrets), len(new.records))

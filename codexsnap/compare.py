@@ -1,0 +1,93 @@
+"""Comparing two states of a home (live or snapshot) into one DiffReport."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from codexsnap.manifest import FileRecord
+from codexsnap.outside import auth_fingerprint, scan_outside
+from codexsnap.report import DiffReport, FileDiff, diff_auth, diff_file, diff_outside
+from codexsnap.scope import Scope
+from codexsnap.sqlite_copy import backup_database
+from codexsnap.store import AUTH_NAME, OUTSIDE_NAME, Snapshot, SnapshotStore
+
+
+@dataclass(frozen=True)
+class HomeState:
+    """One side of a comparison: its files, how to read them, and its notes."""
+
+    records: dict[str, FileRecord]
+    read: Callable[[FileRecord], bytes]
+    outside: dict[str, list[int]] = field(default_factory=dict)
+    auth: dict[str, Any] | None = None
+
+
+def snapshot_state(store: SnapshotStore, snapshot: Snapshot) -> HomeState:
+    """A snapshot as one side of a comparison."""
+    outside_raw = store.extra(snapshot, OUTSIDE_NAME)
+    auth_raw = store.extra(snapshot, AUTH_NAME)
+    return HomeState(
+        store.records(snapshot),
+        lambda record: store.read_blob(record.blob),
+        json.loads(outside_raw) if outside_raw else {},
+        json.loads(auth_raw) if auth_raw else None,
+    )
+
+
+def read_live(home: Path, record: FileRecord) -> bytes:
+    """A file's bytes as a snapshot would hold them (a consistent copy for databases)."""
+    path = home / record.relpath
+    if record.kind == "symlink":
+        return os.fsencode(os.readlink(path))
+    if record.kind == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="codexsnap-") as scratch:
+            copy = Path(scratch) / "copy.sqlite"
+            backup_database(path, copy)
+            return copy.read_bytes()
+    return path.read_bytes()
+
+
+def live_state(home: Path, scope: Scope, records: dict[str, FileRecord]) -> HomeState:
+    """The home as it is now, given its scanned records."""
+    return HomeState(
+        records,
+        lambda record: read_live(home, record),
+        scan_outside(home, scope),
+        auth_fingerprint(home),
+    )
+
+
+def compare(
+    old: HomeState, new: HomeState, show_secrets: bool, paths: set[str] | None = None
+) -> DiffReport:
+    """Every file that differs, with content detail; ``paths`` limits which are read."""
+    diffs: list[FileDiff] = []
+    for path in sorted(old.records.keys() | new.records.keys()):
+        before, after = old.records.get(path), new.records.get(path)
+        if before is not None and after is not None and before.same_content(after):
+            continue
+        if paths is not None and path not in paths:
+            continue
+        mode_change = (
+            (before.mode, after.mode) if before and after and before.mode != after.mode else None
+        )
+        kind = (after or before).kind  # type: ignore[union-attr]
+        diffs.append(
+            diff_file(
+                path,
+                old.read(before) if before else None,
+                new.read(after) if after else None,
+                kind,
+                show_secrets,
+                mode_change,
+            )
+        )
+    return DiffReport(
+        tuple(diffs), diff_outside(old.outside, new.outside), diff_auth(old.auth, new.auth)
+    )

@@ -1,0 +1,79 @@
+"""What snapshots note without storing: files left out of scope, and a fingerprint of auth.json.
+
+Reports can then say "sessions: 3 files added, 12.4 MB" or "auth.json changed" without the
+store ever holding transcripts or tokens.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+from codexsnap.scope import Scope
+
+# Caches and runtime files churn without meaning anything to a person; secrets are not listed.
+_LISTED_CATEGORIES = frozenset({"bulky", "user"})
+AUTH_FILE = "auth.json"
+
+
+def scan_outside(home: Path, scope: Scope) -> dict[str, list[int]]:
+    """Path -> [size, mtime_ns] of every file that scope leaves out as bulky or by choice."""
+    listed: dict[str, list[int]] = {}
+    stack: list[tuple[str, bool]] = [("", False)]
+    while stack:
+        prefix, inside_excluded = stack.pop()
+        try:
+            entries = list(os.scandir(home / prefix if prefix else home))
+        except OSError:
+            continue
+        for entry in entries:
+            relpath = f"{prefix}/{entry.name}" if prefix else entry.name
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            rule = scope.excluded_by(relpath) or scope.excluded_by(relpath + "/")
+            if stat.S_ISDIR(st.st_mode):
+                if inside_excluded or rule is None:
+                    stack.append((relpath, inside_excluded))
+                elif rule.category in _LISTED_CATEGORIES:
+                    stack.append((relpath, True))
+            elif stat.S_ISREG(st.st_mode) and (
+                inside_excluded or (rule is not None and rule.category in _LISTED_CATEGORIES)
+            ):
+                listed[relpath] = [st.st_size, st.st_mtime_ns]
+    return dict(sorted(listed.items()))
+
+
+def auth_fingerprint(home: Path) -> dict[str, Any] | None:
+    """A hash, the key names and ``last_refresh`` of auth.json: enough to see it changed."""
+    path = home / AUTH_FILE
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return None
+    fingerprint: dict[str, Any] = {"sha256": hashlib.sha256(raw).hexdigest()}
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return fingerprint
+    if isinstance(data, dict):
+        fingerprint["keys"] = sorted(_key_paths(data))
+        refreshed = data.get("last_refresh")
+        if isinstance(refreshed, str):
+            fingerprint["last_refresh"] = refreshed
+    return fingerprint
+
+
+def _key_paths(data: dict[str, Any], prefix: str = "") -> list[str]:
+    paths: list[str] = []
+    for key, value in data.items():
+        path = f"{prefix}{key}"
+        paths.append(path)
+        if isinstance(value, dict):
+            paths += _key_paths(value, f"{path}.")
+    return paths
