@@ -59,7 +59,7 @@ def atomic_write(path: Path, data: bytes, mode: int | None = None) -> None:
         try:
             mode = stat.S_IMODE(os.lstat(path).st_mode)
         except FileNotFoundError:
-            mode = 0o644
+            mode = 0o600  # a new file in the Codex home is private until someone says otherwise
     temp = temp_path_for(path)
     # Created 0600 so that no other user can read the content while it is being written.
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)

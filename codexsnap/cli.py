@@ -20,6 +20,7 @@ from codexsnap.errors import (
     EXIT_INTERRUPTED,
     CodexsnapError,
     NotConfirmedError,
+    UnknownRecipeError,
 )
 from codexsnap.home import (
     CodexHome,
@@ -29,7 +30,7 @@ from codexsnap.home import (
     find_store_location,
     is_interactive,
 )
-from codexsnap.recipes import RecipeOptions
+from codexsnap.recipes import RecipeOptions, all_recipes, get_recipe
 from codexsnap.render import (
     dump_json,
     report_json,
@@ -67,6 +68,10 @@ DryRunOption = Annotated[
     bool, typer.Option("--dry-run", help="Show what would change; write nothing.")
 ]
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+LogsOption = Annotated[
+    list[Path] | None,
+    typer.Option("--logs", help="A folder of Codex desktop logs to read too (repeatable)."),
+]
 ForceOption = Annotated[bool, typer.Option("--force", help="Go ahead even while Codex is running.")]
 
 
@@ -116,6 +121,22 @@ def _location_flags(home: CodexHome, store: StoreLocation) -> str:
     return flags
 
 
+def _log_folders(extra: list[Path] | None) -> list[Path]:
+    from codexsnap.home import default_log_folders
+
+    return [*default_log_folders(), *(extra or [])]
+
+
+def _check_recipe_options(recipe_name: str, options: RecipeOptions) -> None:
+    recipe = get_recipe(recipe_name)
+    for name, on in vars(options).items():
+        if on and name not in recipe.options:
+            raise UnknownRecipeError(
+                f"--{name.replace('_', '-')} does not apply to the {recipe.name} recipe",
+                hint="Run 'codexsnap recipes' to see each recipe's options.",
+            )
+
+
 def _confirmer(yes: bool, json_output: bool) -> Confirm:
     def confirm(report: DiffReport) -> bool:
         if yes:
@@ -153,6 +174,20 @@ def fix(
             help="Move both global-state files out of the home (they stay in the snapshot).",
         ),
     ] = False,
+    only_revoked: Annotated[
+        bool,
+        typer.Option(
+            "--only-revoked",
+            help="remote-control: remove only the enrollments the logs show revoked.",
+        ),
+    ] = False,
+    with_db: Annotated[
+        bool,
+        typer.Option(
+            "--with-db", help="pairing-reset: also clear remote_control_enrollments rows."
+        ),
+    ] = False,
+    logs: LogsOption = None,
     dry_run: DryRunOption = False,
     yes: YesOption = False,
     force: ForceOption = False,
@@ -169,15 +204,20 @@ def fix(
 
     with _handled():
         home, location = _locate(codex_home, store)
+        options = RecipeOptions(
+            clean=clean, reset=reset, only_revoked=only_revoked, with_db=with_db
+        )
+        _check_recipe_options(recipe, options)
         result = run_fix(
             home.path,
             location.path,
             recipe,
-            RecipeOptions(clean=clean, reset=reset),
+            options,
             dry_run=dry_run,
             force=force,
             show_secrets=show_secrets,
             confirm=_confirmer(yes, json_output),
+            log_folders=_log_folders(logs) if only_revoked else [],
         )
         flags = _location_flags(home, location)
         undo = (
@@ -214,7 +254,9 @@ def fix(
         typer.echo(f"{'Would change' if dry_run else 'Changed'} ({result.recipe}, {home.path}):")
         _echo_report(result.report)
         if dry_run:
-            switches = (" --clean" if clean else "") + (" --reset" if reset else "")
+            switches = "".join(
+                f" --{name.replace('_', '-')}" for name, on in vars(options).items() if on
+            )
             typer.echo(
                 f"\nDry run: nothing was written. Run 'codexsnap fix {result.recipe}"
                 f"{switches}{flags}' to apply."
@@ -231,6 +273,35 @@ def fix(
         for number, step in enumerate(result.next_steps, start=1):
             typer.echo(f"  {number}. {step}")
         typer.echo(f"\nTo undo: {undo}")
+
+
+@app.command()
+def recipes(json_output: JsonOption = False) -> None:
+    """List the repair recipes, what each cures, its options and the issues it cites."""
+    with _handled():
+        found = all_recipes().values()
+        if json_output:
+            typer.echo(
+                dump_json(
+                    [
+                        {
+                            "name": r.name,
+                            "summary": r.summary,
+                            "options": sorted(f"--{o.replace('_', '-')}" for o in r.options),
+                            "cites": [f"openai/codex{c}" for c in r.cites],
+                        }
+                        for r in found
+                    ]
+                ),
+                nl=False,
+            )
+            return
+        for r in found:
+            options = " ".join(sorted(f"--{o.replace('_', '-')}" for o in r.options))
+            typer.echo(f"{r.name:<22} {r.summary}")
+            typer.echo(
+                f"{'':<22} options: {options or '-'}; cites openai/codex {', '.join(r.cites)}"
+            )
 
 
 @app.command()
@@ -427,9 +498,10 @@ def snapshot(
             )
             return
         if taken.created:
+            count = taken.snapshot.files_changed
             typer.echo(
-                f"Snapshot {taken.snapshot.short_id}: {taken.snapshot.files_changed} "
-                f"files changed since the last one."
+                f"Snapshot {taken.snapshot.short_id}: {count} file{'s' if count != 1 else ''} "
+                "changed since the last one."
             )
         else:
             typer.echo(

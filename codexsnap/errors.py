@@ -83,6 +83,12 @@ class ConfigError(CodexsnapError):
     exit_code = 11
 
 
+class RecipeRefusedError(CodexsnapError):
+    """The recipe does not apply to this home (no evidence, app server alive, no candidate)."""
+
+    exit_code = 12
+
+
 class UnknownRecipeError(CodexsnapError):
     """No recipe has that name."""
 

@@ -15,6 +15,7 @@ _scanstring = json.decoder.scanstring  # type: ignore[attr-defined]
 class _Member:
     key: str
     start: int  # index of the key's opening quote
+    value_start: int  # index of the value's first character
     end: int  # index just past the value
 
 
@@ -41,8 +42,9 @@ def _members(text: str) -> tuple[int, list[_Member]]:
         colon = _skip(text, after_key)
         if text[colon] != ":":
             raise ValueError(f"expected ':' at offset {colon}")
-        _, value_end = _DECODER.raw_decode(text, _skip(text, colon + 1))
-        members.append(_Member(key, index, value_end))
+        value_start = _skip(text, colon + 1)
+        _, value_end = _DECODER.raw_decode(text, value_start)
+        members.append(_Member(key, index, value_start, value_end))
         index = _skip(text, value_end)
         if text[index] == "}":
             return opening, members
@@ -72,3 +74,31 @@ def remove_top_level_keys(text: str, keys: set[str]) -> str:
             closing = _skip(result, member.end)
             result = result[:opening] + result[closing:]
     return result
+
+
+def _style(text: str) -> tuple[int | None, tuple[str, str]]:
+    """The indentation step and separators the file was written with."""
+    opening = text.find("{")
+    newline = text.find("\n", opening)
+    if newline == -1 or text[opening + 1 : newline].strip():
+        spaced = '": ' in text[:4096]
+        return None, ((", ", ": ") if spaced else (",", ":"))
+    after = text[newline + 1 :]
+    indent = len(after) - len(after.lstrip(" "))
+    return (indent or 2), (",", ": ")
+
+
+def replace_top_level_value(text: str, key: str, value: object) -> str:
+    """Replace one member's value, serialized in the file's own style; all else stays."""
+    _, members = _members(text)
+    member = next((m for m in members if m.key == key), None)
+    if member is None:
+        raise KeyError(key)
+    value_start = member.value_start
+    indent, separators = _style(text)
+    serialized = json.dumps(value, indent=indent, separators=separators, ensure_ascii=False)
+    if indent is not None:
+        line_start = text.rfind("\n", 0, member.start) + 1
+        prefix = text[line_start : member.start]
+        serialized = serialized.replace("\n", "\n" + prefix)
+    return text[:value_start] + serialized + text[member.end :]

@@ -32,6 +32,9 @@ class PlannedWrite:
     mode: int | None = None
     kind: str = "file"  # "file", "symlink" or "sqlite"
     expected_blob: str | None = None  # git blob id at planning time; None: absent
+    # False for files whose stored form is not their bytes (SQLite copies) or that snapshots
+    # leave out (runtime files a recipe removes): the planning-time check cannot apply.
+    check_expected: bool = True
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,8 @@ def _verb(name: str) -> str:
 
 def _check_unchanged(writes: list[PlannedWrite], records: dict[str, FileRecord]) -> None:
     for write in writes:
+        if not write.check_expected:
+            continue
         record = records.get(write.relpath)
         current = record.blob if record else None
         if current != write.expected_blob:
@@ -193,6 +198,8 @@ def _put_back(
 
 def _verify(writes: list[PlannedWrite], after: dict[str, FileRecord]) -> None:
     for write in writes:
+        if not write.check_expected:
+            continue
         record = after.get(write.relpath)
         if write.new is None:
             ok = record is None

@@ -52,3 +52,10 @@ def find_codex_processes() -> list[CodexProcess]:
         if kind is not None:
             found.append(CodexProcess(pid=info["pid"], name=info["name"] or "?", kind=kind))
     return sorted(found, key=lambda p: p.pid)
+
+
+def alive(pids: list[int]) -> frozenset[int]:
+    """The pids among ``pids`` that belong to a live process."""
+    import psutil
+
+    return frozenset(p for p in pids if p > 0 and psutil.pid_exists(p))

@@ -104,20 +104,14 @@ def human_size(size: int) -> str:
 
 
 def outside_line(change: OutsideChange) -> str:
-    """``sessions/: 3 files added, 1 changed, 1.2 MB -> 13.6 MB``."""
-    total = change.added + change.removed + change.changed
-    parts = [
-        f"{count} {word}"
-        for count, word in (
-            (change.added, "added"),
-            (change.removed, "removed"),
-            (change.changed, "changed"),
-        )
-        if count
-    ]
-    noun = "file" if total == 1 else "files"
+    """``sessions/: 3 files added, 1 changed; 1.2 MB -> 13.6 MB``."""
+    counts = [(change.added, "added"), (change.removed, "removed"), (change.changed, "changed")]
+    parts = [f"{count} {word}" for count, word in counts if count]
+    first_count = next(count for count, _ in counts if count)
+    noun = "file" if first_count == 1 else "files"
+    parts[0] = parts[0].replace(" ", f" {noun} ", 1)
     sizes = f"{human_size(change.size_before)} -> {human_size(change.size_after)}"
-    return f"{change.group}: {noun} {', '.join(parts)}; {sizes}"
+    return f"{change.group}: {', '.join(parts)}; {sizes}"
 
 
 def stat_lines(report: DiffReport) -> list[str]:

@@ -41,7 +41,7 @@ class FileDiff:
 
     path: str
     status: str  # "added", "removed", "modified"
-    format: str  # "json", "toml", "jsonl", "sqlite", "text", "binary", "symlink"
+    format: str  # "json", "toml", "jsonl", "sqlite", "text", "binary", "symlink", "special"
     changes: tuple[Change, ...] = ()
     notes: tuple[str, ...] = ()
 
@@ -177,6 +177,8 @@ def diff_file(
         notes += db_notes
     elif fmt == "text":
         notes += unified_diff(path, old, new, show_secrets)
+    if fmt == "special":
+        notes.append("a socket or other special file: no content")
     if fmt in ("binary", "sqlite", "symlink"):
         notes.append(_byte_summary(old, new, fmt == "symlink" and show_secrets))
     return FileDiff(path, status, fmt, tuple(changes), tuple(notes))
@@ -185,6 +187,8 @@ def diff_file(
 def _format_of(path: str, kind: str, sample: bytes) -> str:
     if kind in ("sqlite", "symlink"):
         return kind
+    if kind == "other":
+        return "special"
     if path.endswith(_JSON_SUFFIXES):
         return "json"
     if path.endswith(".toml"):

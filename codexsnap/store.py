@@ -117,7 +117,12 @@ class SnapshotStore:
 
     @staticmethod
     def exists(root: Path) -> bool:
-        """True when a store was created at ``root``."""
+        """True when a store was created at ``root``; a file in its place is an error."""
+        if root.exists() and not root.is_dir():
+            raise StoreError(
+                f"the store path {root} is a file, not a folder",
+                hint="Move that file away or choose another store with --store.",
+            )
         return (root / _MARKER).is_file()
 
     @classmethod

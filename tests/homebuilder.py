@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 import sqlite3
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -214,10 +216,12 @@ class CodexHomeBuilder:
         sock_dir = self.root / "app-server-control"
         sock_dir.mkdir(exist_ok=True)
         sock_path = sock_dir / "app-server-control.sock"
-        if len(str(sock_path)) < 100:  # AF_UNIX paths are short
+        # AF_UNIX paths are limited to ~100 bytes: bind in a short folder, then move it in.
+        with tempfile.TemporaryDirectory(prefix="s", dir="/tmp") as short:
             server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            server.bind(str(sock_path))
+            server.bind(f"{short}/s.sock")
             server.close()
+            shutil.move(f"{short}/s.sock", sock_path)
         self._write("app-server-startup.lock", b"")
         self._write("app-server-daemon/app-server.pid", b"999999\n")
         self._write("..codex-global-state.json.tmp-1a2b3c", b'{"partial":')

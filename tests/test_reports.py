@@ -201,7 +201,7 @@ def test_outside_scope_files_are_noted_not_stored(
     assert run(cli, "snapshot")[0] == 0
     latest = json.loads(run(cli, "history", "--json", "-n", "1")[1])[0]["id"]
     _code, out, _ = run(cli, "show", latest)
-    assert "sessions/: files 3 added" in out
+    assert "sessions/: 3 files added" in out
     shown = json.loads(run(cli, "show", latest, "--json")[1])
     assert shown["outside"][0]["group"] == "sessions/" and shown["outside"][0]["added"] == 3
     tree = git_in_store(store_root, "ls-tree", "-r", "--name-only", latest).stdout

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from codexsnap.commands import Confirm, ask
-from codexsnap.errors import ConfigError, StateFileInvalidError
+from codexsnap.commands.evidence import gather_evidence, read_input
+from codexsnap.errors import ConfigError
 from codexsnap.operation import PlannedWrite, blob_id, refuse_if_codex_running, run_operation
 from codexsnap.recipes import RecipeOptions, get_recipe
-from codexsnap.report import DiffReport, diff_file
+from codexsnap.report import DiffReport, FileDiff, diff_file
 from codexsnap.scope import load_scope
-from codexsnap.state_file import resolve_target
 from codexsnap.store import Snapshot, SnapshotStore
 
 
@@ -35,30 +35,6 @@ class FixResult:
         return self.snapshot_after is not None
 
 
-def _read(home: Path, name: str) -> tuple[str, bytes | None]:
-    """The file's path relative to the home (through a link inside it) and its bytes."""
-    path = home / name
-    if not os.path.lexists(path):
-        return name, None
-    target = resolve_target(home, path)
-    relpath = target.relative_to(home.resolve()).as_posix()
-    if target.is_dir():
-        raise StateFileInvalidError(
-            f"{path} is a folder, not a file", hint="Move it away, then run codexsnap again."
-        )
-    try:
-        return relpath, target.read_bytes()
-    except FileNotFoundError:
-        raise StateFileInvalidError(
-            f"{path} is a link to a missing file", hint="Remove the broken link."
-        ) from None
-    except PermissionError:
-        raise StateFileInvalidError(
-            f"{path} cannot be read (permission denied)",
-            hint="Run codexsnap as the owner of the Codex home.",
-        ) from None
-
-
 def fix(
     home: Path,
     store_root: Path,
@@ -69,32 +45,41 @@ def fix(
     force: bool,
     show_secrets: bool,
     confirm: Confirm,
+    log_folders: Sequence[Path] = (),
 ) -> FixResult:
     """Plan the recipe, show it, then apply it between a "before" and an "after" snapshot."""
     recipe = get_recipe(recipe_name)
-    located = {name: _read(home, name) for name in recipe.files}
-    contents = {name: raw for name, (_, raw) in located.items()}
-    changes = recipe.plan(contents, options)
+    evidence = gather_evidence(recipe, options, home, store_root, log_folders)
+    inputs = {name: read_input(home, name, recipe.head_only) for name in recipe.inputs(evidence)}
+    changes = recipe.plan({name: found.data for name, found in inputs.items()}, options, evidence)
+    scope = load_scope(store_root)
     writes: list[PlannedWrite] = []
-    diffs = []
+    diffs: list[FileDiff] = []
     for name, new in changes.items():
-        relpath, old = located[name]
+        found = inputs.get(name) or read_input(home, name, ())
+        old = found.data
+        runtime = scope.excluded_by(found.relpath)
+        removable = recipe.runtime_removals and new is None
+        if runtime is not None and not (removable and runtime.category == "runtime"):
+            raise ConfigError(
+                f"{found.relpath} is excluded from snapshots, so this fix could not be undone",
+                hint=f"Remove that exclusion from {store_root / 'scope.toml'}.",
+            )
         writes.append(
-            PlannedWrite(relpath, new, expected_blob=None if old is None else blob_id(old))
+            PlannedWrite(
+                found.relpath,
+                new,
+                kind=found.kind,
+                expected_blob=None if old is None else blob_id(old),
+                check_expected=runtime is None and found.kind == "file",
+            )
         )
-        diffs.append(diff_file(name, old, new, show_secrets=show_secrets))
+        diffs.append(diff_file(name, old, new, found.kind, show_secrets))
     report = DiffReport(tuple(diffs))
     result = FixResult(recipe.name, home, dry_run, report, next_steps=recipe.next_steps)
     if not writes or dry_run:
         return result
     refuse_if_codex_running(force)
-    scope = load_scope(store_root)
-    outside = [w.relpath for w in writes if not scope.includes(w.relpath)]
-    if outside:
-        raise ConfigError(
-            f"{', '.join(outside)} is excluded from snapshots, so the fix could not be undone",
-            hint=f"Remove that exclusion from {store_root / 'scope.toml'}.",
-        )
     ask(confirm, report)
     with SnapshotStore.open(store_root, create=True) as store:
         done = run_operation(

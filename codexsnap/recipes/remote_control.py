@@ -8,12 +8,14 @@ reusing the revoked client id stored in its global state (openai/codex #28379, #
 
 from __future__ import annotations
 
+from typing import Any
+
 from codexsnap.errors import StateFileInvalidError
-from codexsnap.json_edit import remove_top_level_keys
-from codexsnap.recipes import Changes, Contents, Recipe, RecipeOptions
+from codexsnap.json_edit import remove_top_level_keys, replace_top_level_value
+from codexsnap.recipes import Changes, Contents, Evidence, Recipe, RecipeOptions, refuse
 from codexsnap.state_file import GLOBAL_STATE, GLOBAL_STATE_BAK, parse_state
 
-ENROLLMENT_KEYS = ("electron-remote-control-client-enrollments",)
+ENROLLMENT_KEY = "electron-remote-control-client-enrollments"
 CLEAN_KEYS = (
     "selected-remote-host-id",
     "remote-connection-auto-connect-by-host-id",
@@ -21,52 +23,83 @@ CLEAN_KEYS = (
 )
 
 
-def plan(contents: Contents, options: RecipeOptions) -> Changes:
-    """Remove the enrollment keys from the global state; the ``.bak`` mirrors the result."""
-    primary = contents.get(GLOBAL_STATE)
-    bak = contents.get(GLOBAL_STATE_BAK)
+def plan(contents: Contents, options: RecipeOptions, evidence: Evidence) -> Changes:
+    """Remove the enrollments from the global state; the ``.bak`` mirrors the result."""
     if options.reset:
         # Both files leave the home; their bytes live on in the "before" snapshot.
         return {name: None for name, raw in contents.items() if raw is not None}
-    keys = set(ENROLLMENT_KEYS + (CLEAN_KEYS if options.clean else ()))
+    keys = {ENROLLMENT_KEY, *(CLEAN_KEYS if options.clean else ())}
+
+    def edit(name: str, raw: bytes) -> bytes:
+        text, data = parse_state(name, raw)
+        if options.only_revoked:
+            text = _drop_revoked(text, data, evidence)
+            keys.discard(ENROLLMENT_KEY)
+        return remove_top_level_keys(text, keys & data.keys()).encode("utf-8")
+
+    return mirror_edit(contents, edit)
+
+
+def mirror_edit(contents: Contents, edit: Any) -> Changes:
+    """Apply ``edit`` to the primary global state and make the ``.bak`` its mirror.
+
+    The app rewrites ``.bak`` as a byte-identical mirror on every save (#43393, #37927), so
+    a fix that left the old ``.bak`` would only keep a copy of the broken state around.
+    """
+    primary, bak = contents.get(GLOBAL_STATE), contents.get(GLOBAL_STATE_BAK)
     if primary is None:
         if bak is None:
             return {}
-        # Only the mirror exists: repair it in place.
-        return _without_keys(GLOBAL_STATE_BAK, bak, keys)
-    changes = _without_keys(GLOBAL_STATE, primary, keys)
-    new_primary = changes.get(GLOBAL_STATE, primary)
-    if bak is not None and bak != new_primary and (changes or _holds_keys(bak, keys)):
-        # The app rewrites .bak as a byte-identical mirror on every save (#43393, #37927).
+        new_bak = edit(GLOBAL_STATE_BAK, bak)
+        return {GLOBAL_STATE_BAK: new_bak} if new_bak != bak else {}
+    new_primary = edit(GLOBAL_STATE, primary)
+    changes: Changes = {}
+    if new_primary != primary:
+        changes[GLOBAL_STATE] = new_primary
+    if bak is not None and bak != new_primary and (changes or _edit_changes(edit, bak)):
         changes[GLOBAL_STATE_BAK] = new_primary
     return changes
 
 
-def _without_keys(name: str, raw: bytes, keys: set[str]) -> Changes:
-    text, data = parse_state(name, raw)
-    if not keys & data.keys():
-        return {}
-    return {name: remove_top_level_keys(text, keys).encode("utf-8")}
-
-
-def _holds_keys(raw: bytes, keys: set[str]) -> bool:
+def _edit_changes(edit: Any, bak: bytes) -> bool:
     # A damaged .bak does not stop the fix: it is about to be replaced by the primary.
     try:
-        _, data = parse_state(GLOBAL_STATE_BAK, raw)
+        return bool(edit(GLOBAL_STATE_BAK, bak) != bak)
     except StateFileInvalidError:
         return True
-    return bool(keys & data.keys())
+
+
+def _drop_revoked(text: str, data: dict[str, Any], evidence: Evidence) -> str:
+    if not evidence.revoked_client_ids:
+        searched = ", ".join(evidence.logs_searched) or "no log folder found"
+        raise refuse(
+            "--only-revoked needs log evidence, and no 'Remote-control client has been "
+            f"revoked' line names a client (searched: {searched})",
+            hint="Give the desktop app's log folder with --logs DIR, or drop --only-revoked.",
+        )
+    enrollments = data.get(ENROLLMENT_KEY)
+    if not isinstance(enrollments, dict):
+        return text
+    kept = {
+        key: value
+        for key, value in enrollments.items()
+        if not (isinstance(value, dict) and value.get("clientId") in evidence.revoked_client_ids)
+    }
+    if kept == enrollments:
+        return text
+    return replace_top_level_value(text, ENROLLMENT_KEY, kept)
 
 
 RECIPE = Recipe(
     name="remote-control",
-    summary="forget the revoked remote-control client enrollment (--clean: and the remote "
-    "host selection; --reset: move both global-state files out of the home)",
-    files=(GLOBAL_STATE, GLOBAL_STATE_BAK),
+    summary="forget the revoked remote-control client enrollment, so the app enrolls anew",
+    inputs=lambda evidence: (GLOBAL_STATE, GLOBAL_STATE_BAK),
     plan=plan,
     next_steps=(
         "Start Codex again.",
         "On the remote device, pair with this computer again (Settings > Remote control).",
     ),
     cites=("#28379", "#26193", "#25532", "#23865"),
+    options=frozenset({"clean", "reset", "only_revoked"}),
+    # Logs are read only with --only-revoked (the command layer checks that option).
 )

@@ -1,0 +1,132 @@
+"""Everything a recipe needs read for it: input files, the home's listing, logs, processes."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from codexsnap.errors import StateFileInvalidError
+from codexsnap.recipes import Evidence, Recipe, RecipeOptions
+from codexsnap.sqlite_copy import backup_database, is_sqlite_file
+from codexsnap.state_file import GLOBAL_STATE, parse_state, resolve_target
+
+_HEAD_BYTES = 1 << 20  # a rollout's session_meta line; transcripts can be gigabytes
+_CANDIDATE_SEARCH = 200  # snapshots searched for a good global state
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """One file a recipe reads: where its bytes live, what they are, what kind of file."""
+
+    relpath: str  # the real file, relative to the home (through links inside the home)
+    data: bytes | None
+    kind: str  # "file", "sqlite" or "other" (sockets: present, without content)
+
+
+def read_input(home: Path, name: str, head_only: tuple[str, ...]) -> InputFile:
+    """Read one input the way a recipe expects it; refuse links that leave the home."""
+    path = home / name
+    if not os.path.lexists(path):
+        return InputFile(name, None, "file")
+    target = resolve_target(home, path)
+    relpath = target.relative_to(home.resolve()).as_posix()
+    try:
+        mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        raise StateFileInvalidError(
+            f"{path} is a link to a missing file", hint="Remove the broken link."
+        ) from None
+    if stat.S_ISDIR(mode):
+        raise StateFileInvalidError(
+            f"{path} is a folder, not a file", hint="Move it away, then run codexsnap again."
+        )
+    if not stat.S_ISREG(mode):
+        return InputFile(relpath, b"", "other")
+    try:
+        if name.startswith(head_only) and head_only:
+            with target.open("rb") as handle:
+                return InputFile(relpath, handle.readline(_HEAD_BYTES), "file")
+        if is_sqlite_file(target):
+            return InputFile(relpath, _consistent_copy(target), "sqlite")
+        return InputFile(relpath, target.read_bytes(), "file")
+    except PermissionError:
+        raise StateFileInvalidError(
+            f"{path} cannot be read (permission denied)",
+            hint="Run codexsnap as the owner of the Codex home.",
+        ) from None
+
+
+def _consistent_copy(path: Path) -> bytes:
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="codexsnap-") as scratch:
+        copy = Path(scratch) / "copy.sqlite"
+        backup_database(path, copy)
+        return copy.read_bytes()
+
+
+def list_home(home: Path) -> tuple[str, ...]:
+    """Every file in the home (not following links): recipes pick their inputs from it."""
+    found: list[str] = []
+    for folder, dirs, files in os.walk(home):
+        dirs.sort()
+        base = Path(folder).relative_to(home).as_posix()
+        for name in sorted(files):
+            found.append(name if base == "." else f"{base}/{name}")
+    return tuple(found)
+
+
+def gather_evidence(
+    recipe: Recipe,
+    options: RecipeOptions,
+    home: Path,
+    store_root: Path,
+    log_folders: Sequence[Path],
+) -> Evidence:
+    """Read what this recipe declared it needs, and nothing else."""
+    listing = list_home(home) if "listing" in recipe.needs else ()
+    revoked: frozenset[str] = frozenset()
+    searched: tuple[str, ...] = ()
+    if options.only_revoked:
+        from codexsnap.logs import scan_logs
+
+        scan = scan_logs(log_folders)
+        revoked, searched = scan.revoked_client_ids, tuple(str(f) for f in log_folders)
+    app_servers: tuple[int, ...] = ()
+    live: frozenset[int] = frozenset()
+    if "processes" in recipe.needs:
+        from codexsnap.processes import alive, find_codex_processes
+        from codexsnap.recipes.app_server_stale import PID_FILES, pid_in
+
+        app_servers = tuple(p.pid for p in find_codex_processes() if p.kind == "app server")
+        pids = [pid_in(read_input(home, name, ()).data) for name in PID_FILES]
+        live = alive([p for p in pids if p is not None])
+    candidate = _restore_candidate(home, store_root) if "snapshots" in recipe.needs else None
+    return Evidence(listing, revoked, searched, app_servers, live, candidate)
+
+
+def _restore_candidate(home: Path, store_root: Path) -> tuple[str, bytes] | None:
+    """The newest snapshot whose global state parses and lists projects (else just parses)."""
+    from codexsnap.recipes.restore_global_state import has_projects
+    from codexsnap.store import SnapshotStore
+
+    if not SnapshotStore.exists(store_root):
+        return None
+    fallback: tuple[str, bytes] | None = None
+    with SnapshotStore.open(store_root, create=False) as store:
+        for snapshot in store.history(home, _CANDIDATE_SEARCH):
+            record = store.records(snapshot).get(GLOBAL_STATE)
+            if record is None:
+                continue
+            data = store.read_blob(record.blob)
+            try:
+                _, parsed = parse_state(GLOBAL_STATE, data)
+            except StateFileInvalidError:
+                continue
+            if has_projects(parsed):
+                return snapshot.id, data
+            fallback = fallback or (snapshot.id, data)
+    return fallback

@@ -1,0 +1,221 @@
+"""Every recipe of the catalogue on realistic homes, through the commands layer and the CLI."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from codexsnap.commands.fix import FixResult, fix
+from codexsnap.commands.rollback import rollback
+from codexsnap.commands.snapshot import snapshot
+from codexsnap.errors import RecipeRefusedError
+from codexsnap.recipes import RecipeOptions, all_recipes
+from codexsnap.report import DiffReport
+from tests.conftest import file_states, run
+from tests.homebuilder import CodexHomeBuilder
+
+GLOBAL = ".codex-global-state.json"
+BAK = ".codex-global-state.json.bak"
+
+
+def yes(_: DiffReport) -> bool:
+    return True
+
+
+def apply(home: Path, store: Path, recipe: str, **options: bool) -> FixResult:
+    return fix(
+        home,
+        store,
+        recipe,
+        RecipeOptions(**options),
+        dry_run=False,
+        force=False,
+        show_secrets=False,
+        confirm=yes,
+    )
+
+
+def undo(home: Path, store: Path, result: FixResult) -> None:
+    assert result.snapshot_before is not None
+    rollback(
+        home,
+        store,
+        result.snapshot_before.id,
+        dry_run=False,
+        force=False,
+        show_secrets=False,
+        confirm=yes,
+    )
+
+
+def enrollment_rows(db_path: Path) -> int:
+    db = sqlite3.connect(db_path)
+    try:
+        return int(db.execute("SELECT count(*) FROM remote_control_enrollments").fetchone()[0])
+    finally:
+        db.close()
+
+
+def test_pairing_reset_removes_host_keys_and_with_db_clears_rows(
+    builder: CodexHomeBuilder, store_root: Path
+) -> None:
+    home = builder.build()
+    builder.close()  # Codex is quit: nobody holds the database
+    original = file_states(home)
+    result = apply(home, store_root, "pairing-reset", with_db=True)
+    state = json.loads((home / GLOBAL).read_bytes())
+    for key in (
+        "codex-mobile-has-connected-device",
+        "electron-local-remote-control-environment-id",
+        "electron-local-remote-control-installation-id",
+        "electron-remote-control-client-enrollments",
+        "added-remote-control-env-ids",
+    ):
+        assert key not in state
+    assert state["local-projects"]  # the user's projects stay
+    assert (home / BAK).read_bytes() == (home / GLOBAL).read_bytes()
+    assert enrollment_rows(home / "state_5.sqlite") == 0
+    db = sqlite3.connect(home / "state_5.sqlite")
+    assert db.execute("SELECT count(*) FROM threads").fetchone()[0] == 1
+    assert db.execute("SELECT count(*) FROM _sqlx_migrations").fetchone()[0] == 1
+    db.close()
+    undo(home, store_root, result)
+    assert enrollment_rows(home / "state_5.sqlite") == 1
+    restored = file_states(home)
+    assert {k: v for k, v in restored.items() if k != "state_5.sqlite"} == {
+        k: v for k, v in original.items() if k != "state_5.sqlite"
+    }
+
+
+def test_pairing_reset_without_db_leaves_the_database(codex_home: Path, store_root: Path) -> None:
+    before = (codex_home / "state_5.sqlite").read_bytes()
+    apply(codex_home, store_root, "pairing-reset")
+    assert (codex_home / "state_5.sqlite").read_bytes() == before
+
+
+def test_new_installation_id_moves_it_aside(codex_home: Path, store_root: Path) -> None:
+    old = (codex_home / "installation_id").read_bytes()
+    result = apply(codex_home, store_root, "new-installation-id")
+    assert not (codex_home / "installation_id").exists()
+    assert (codex_home / "installation_id.codexsnap-old").read_bytes() == old
+    assert any("pair" in step for step in result.next_steps)
+    undo(codex_home, store_root, result)
+    assert (codex_home / "installation_id").read_bytes() == old
+    assert not (codex_home / "installation_id.codexsnap-old").exists()
+
+
+def test_new_installation_id_refuses_without_one(codex_home: Path, store_root: Path) -> None:
+    (codex_home / "installation_id").unlink()
+    with pytest.raises(RecipeRefusedError):
+        apply(codex_home, store_root, "new-installation-id")
+
+
+def test_app_server_stale_removes_leftovers_of_a_dead_server(
+    codex_home: Path, store_root: Path
+) -> None:
+    sock = codex_home / "app-server-control" / "app-server-control.sock"
+    assert sock.is_socket()
+    apply(codex_home, store_root, "app-server-stale")
+    assert not sock.exists()
+    assert not (codex_home / "app-server-startup.lock").exists()
+    assert not (codex_home / "app-server-daemon" / "app-server.pid").exists()
+    assert (codex_home / "app-server-daemon" / "settings.json").exists()
+
+
+def test_app_server_stale_keeps_the_pid_file_of_a_live_process(
+    codex_home: Path, store_root: Path
+) -> None:
+    sleeper = subprocess.Popen(["sleep", "30"])
+    try:
+        pid_file = codex_home / "app-server-daemon" / "app-server.pid"
+        pid_file.write_text(f"{sleeper.pid}\n")
+        apply(codex_home, store_root, "app-server-stale")
+        assert pid_file.exists()
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
+def test_app_server_stale_refuses_while_an_app_server_runs(
+    codex_home: Path, store_root: Path, tmp_path: Path
+) -> None:
+    fake = tmp_path / "codex"
+    fake.write_bytes(Path("/bin/sh").read_bytes())
+    fake.chmod(0o755)
+    server = subprocess.Popen([str(fake), "-c", "sleep 30", "app-server"])
+    try:
+        with pytest.raises(RecipeRefusedError, match=str(server.pid)):
+            apply(codex_home, store_root, "app-server-stale")
+        assert (codex_home / "app-server-startup.lock").exists()
+    finally:
+        server.kill()
+        server.wait()
+
+
+def write_rollout(home: Path, thread_id: str, day: str = "2026/11/21") -> None:
+    folder = home / "sessions" / day
+    folder.mkdir(parents=True, exist_ok=True)
+    meta = {"type": "session_meta", "payload": {"id": thread_id, "cwd": "/Users/ana/src/api"}}
+    (folder / f"rollout-2026-11-21T09-30-00-{thread_id}.jsonl").write_text(
+        json.dumps(meta) + "\n" + '{"type":"message"}\n' * 3
+    )
+
+
+def test_session_index_appends_missing_threads_only(codex_home: Path, store_root: Path) -> None:
+    index = codex_home / "session_index.jsonl"
+    before = index.read_bytes()
+    write_rollout(codex_home, "019b-new-1")
+    write_rollout(codex_home, "019b-new-2", day="2026/11/22")
+    result = apply(codex_home, store_root, "session-index")
+    after = index.read_bytes()
+    assert after.startswith(before)  # nothing reordered or deleted
+    added = [json.loads(line) for line in after[len(before) :].splitlines()]
+    assert [a["id"] for a in added] == ["019b-new-1", "019b-new-2"]
+    assert added[0]["updated_at"] == "2026-11-21T09:30:00Z"
+    assert result.changed
+    assert apply(codex_home, store_root, "session-index").report.empty  # idempotent
+
+
+def test_restore_global_state_brings_back_projects_from_a_snapshot(
+    codex_home: Path, store_root: Path
+) -> None:
+    good = (codex_home / GLOBAL).read_bytes()
+    snapshot(codex_home, store_root, "all good")
+    # The app started from empty state and mirrored it into .bak (#38757).
+    empty = b'{"local-projects":[],"settings":{}}'
+    (codex_home / GLOBAL).write_bytes(b"\x00" * 2048)
+    (codex_home / BAK).write_bytes(empty)
+    snapshot(codex_home, store_root, "broken")
+    apply(codex_home, store_root, "restore-global-state")
+    assert (codex_home / GLOBAL).read_bytes() == good
+    assert (codex_home / BAK).read_bytes() == good
+    assert not (codex_home / "..codex-global-state.json.tmp-1a2b3c").exists()
+
+
+def test_restore_global_state_refuses_without_a_good_snapshot(
+    codex_home: Path, store_root: Path
+) -> None:
+    (codex_home / GLOBAL).write_bytes(b"\x00" * 100)
+    with pytest.raises(RecipeRefusedError, match="no snapshot"):
+        apply(codex_home, store_root, "restore-global-state")
+    assert (codex_home / GLOBAL).read_bytes() == b"\x00" * 100
+
+
+def test_recipes_command_lists_the_catalogue(cli: CliRunner) -> None:
+    code, out, _ = run(cli, "recipes")
+    assert code == 0
+    for name in all_recipes():
+        assert name in out
+    listed = json.loads(run(cli, "recipes", "--json")[1])
+    assert {r["name"] for r in listed} == set(all_recipes())
+    assert all(r["cites"] for r in listed)
+
+
+def test_options_that_do_not_apply_are_refused(cli: CliRunner, codex_home: Path) -> None:
+    code, _, err = run(cli, "fix", "session-index", "--with-db", "--yes")
+    assert code == 2 and "--with-db" in err
