@@ -8,7 +8,7 @@ import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
@@ -19,6 +19,7 @@ from codexsnap.errors import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
     CodexsnapError,
+    HomeNotFoundError,
     NotConfirmedError,
     UnknownRecipeError,
 )
@@ -40,6 +41,9 @@ from codexsnap.render import (
     stat_lines,
 )
 from codexsnap.report import DiffReport
+
+if TYPE_CHECKING:
+    from codexsnap.operation import Recovery
 
 app = typer.Typer(
     name="codexsnap",
@@ -110,6 +114,35 @@ def _handled() -> Iterator[None]:
 def _locate(home_option: Path | None, store_option: Path | None) -> tuple[CodexHome, StoreLocation]:
     home = find_codex_home(home_option)
     return home, find_store_location(store_option, home)
+
+
+def _recover_first(home: CodexHome, location: StoreLocation, force: bool) -> None:
+    """Undo what a killed run half-wrote before planning anything new on the home."""
+    from codexsnap.commands.recover import recover
+
+    done = recover(home.path, location.path, force=force)
+    if done is not None:
+        typer.echo(_recovery_text(done), err=True)
+
+
+def _recovery_text(done: Recovery) -> str:
+    text = f"Recovered an interrupted {done.operation}: put back {len(done.restored)} file(s)"
+    if done.left_alone:
+        text += f"; left {', '.join(done.left_alone)} alone (changed since)"
+    if done.snapshot is not None:
+        text += f"; the home now matches snapshot {done.snapshot.short_id}"
+    return text + "."
+
+
+def _warn_pending(home: CodexHome, location: StoreLocation) -> None:
+    from codexsnap.commands.recover import pending
+
+    if pending(home.path, location.path):
+        typer.echo(
+            "Warning: an interrupted codexsnap run left changes half-done; run "
+            "'codexsnap recover' to undo them.",
+            err=True,
+        )
 
 
 def _location_flags(home: CodexHome, store: StoreLocation) -> str:
@@ -204,6 +237,7 @@ def fix(
 
     with _handled():
         home, location = _locate(codex_home, store)
+        _recover_first(home, location, force)
         options = RecipeOptions(
             clean=clean, reset=reset, only_revoked=only_revoked, with_db=with_db
         )
@@ -318,6 +352,7 @@ def history(
 
     with _handled():
         home, location = _locate(codex_home, store)
+        _warn_pending(home, location)
         snapshots = run_history(home.path, location.path, limit)
         if json_output:
             typer.echo(dump_json([snapshot_json(s) for s in snapshots]), nl=False)
@@ -350,6 +385,7 @@ def rollback(
 
     with _handled():
         home, location = _locate(codex_home, store)
+        _recover_first(home, location, force)
         result = run_rollback(
             home.path,
             location.path,
@@ -412,6 +448,7 @@ def show(
 
     with _handled():
         home, location = _locate(codex_home, store)
+        _warn_pending(home, location)
         result = run_show(home.path, location.path, snapshot_id, show_secrets=show_secrets)
         if json_output:
             typer.echo(
@@ -454,6 +491,7 @@ def diff(
 
     with _handled():
         home, location = _locate(codex_home, store)
+        _warn_pending(home, location)
         result = run_diff(home.path, location.path, old_id, new_id, show_secrets=show_secrets)
         if json_output:
             typer.echo(
@@ -491,6 +529,7 @@ def snapshot(
 
     with _handled():
         home, location = _locate(codex_home, store)
+        _recover_first(home, location, force=False)
         taken = run_snapshot(home.path, location.path, message)
         if json_output:
             typer.echo(
@@ -507,6 +546,68 @@ def snapshot(
             typer.echo(
                 f"Nothing changed since snapshot {taken.snapshot.short_id}; no new snapshot made."
             )
+
+
+@app.command()
+def check(
+    json_output: JsonOption = False,
+    store: StoreOption = None,
+    codex_home: HomeOption = None,
+) -> None:
+    """Verify the store (git fsck, manifests, stored databases); exit 1 when damaged.
+
+    Damaged snapshots are quarantined: kept, listed, and refused by rollback.
+    """
+    from codexsnap.commands.check import check as run_check
+
+    with _handled():
+        try:
+            home: CodexHome | None = find_codex_home(codex_home)
+        except HomeNotFoundError:
+            home = None  # the store can be checked without the home it serves
+        location = find_store_location(store, home)
+        result = run_check(location.path)
+        if json_output:
+            typer.echo(
+                dump_json(
+                    {
+                        "damaged": result.damaged,
+                        "snapshots_checked": result.snapshots_checked,
+                        "databases_checked": result.databases_checked,
+                        "findings": [f.to_dict() for f in result.findings],
+                        "quarantined": list(result.quarantined),
+                    }
+                ),
+                nl=False,
+            )
+        else:
+            for finding in result.findings:
+                where = f"{finding.snapshot[:10]}: " if finding.snapshot else ""
+                typer.echo(f"{finding.severity}: {where}{finding.message}")
+            for snapshot_id in result.quarantined:
+                typer.echo(f"quarantined {snapshot_id[:10]} (kept; rollback refuses it)")
+            verdict = "DAMAGED" if result.damaged else "ok"
+            typer.echo(
+                f"Store {location.path}: {verdict} ({result.snapshots_checked} snapshots, "
+                f"{result.databases_checked} databases checked)."
+            )
+        if result.damaged:
+            raise typer.Exit(EXIT_DIFFERENT)
+
+
+@app.command()
+def recover(
+    force: ForceOption = False,
+    codex_home: HomeOption = None,
+    store: StoreOption = None,
+) -> None:
+    """Undo the half-done writes of a codexsnap run that was killed (fix/rollback do it too)."""
+    from codexsnap.commands.recover import recover as run_recover
+
+    with _handled():
+        home, location = _locate(codex_home, store)
+        done = run_recover(home.path, location.path, force=force, wait=True)
+        typer.echo(_recovery_text(done) if done else "Nothing to recover.")
 
 
 def _version(value: bool) -> None:

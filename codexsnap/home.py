@@ -48,7 +48,7 @@ def find_codex_home(option: Path | None = None) -> CodexHome:
     return CodexHome(path=candidate.resolve(), source=source)
 
 
-def find_store_location(option: Path | None, home: CodexHome) -> StoreLocation:
+def find_store_location(option: Path | None, home: CodexHome | None) -> StoreLocation:
     """Resolve the store: option, then CODEXSNAP_STORE, then the user data folder."""
     env_value = os.environ.get("CODEXSNAP_STORE", "")
     if option is not None:
@@ -60,6 +60,8 @@ def find_store_location(option: Path | None, home: CodexHome) -> StoreLocation:
 
         path, source = Path(platformdirs.user_data_dir("codexsnap", appauthor=False)), "default"
     resolved = path.resolve()
+    if home is None:
+        return StoreLocation(path=resolved, source=source)
     # Deleting the Codex home is the last-resort cure; it must never take the history with it.
     if resolved == home.path or home.path in resolved.parents:
         raise StoreError(
@@ -72,6 +74,34 @@ def find_store_location(option: Path | None, home: CodexHome) -> StoreLocation:
             hint="Choose a separate folder for the store with --store or CODEXSNAP_STORE.",
         )
     return StoreLocation(path=resolved, source=source)
+
+
+def default_log_folders() -> list[Path]:
+    """The desktop app's log folders that exist here, looked for under every OS's names.
+
+    Only existing folders are returned. Every OS's places are looked at whatever this OS is,
+    so logs copied from another machine into one of them are found too.
+    """
+    home = Path.home()
+    candidates = [home / "Library" / "Logs" / "com.openai.codex"]  # macOS: YYYY/MM/DD/ below
+    xdg_config = os.environ.get("XDG_CONFIG_HOME", "")
+    if xdg_config:
+        candidates.append(Path(xdg_config) / "Codex" / "logs")  # Linux: Electron's logs path
+    candidates.append(home / ".config" / "Codex" / "logs")
+    for name in ("APPDATA", "LOCALAPPDATA"):  # Windows
+        value = os.environ.get(name, "")
+        if value:
+            candidates.append(Path(value) / "Codex" / "logs")
+    local = os.environ.get("LOCALAPPDATA", "")
+    if local:
+        # [?] The Store package (OpenAI.Codex) sees %APPDATA% redirected into its own folder.
+        packages = Path(local) / "Packages"
+        candidates += sorted(packages.glob("OpenAI.Codex_*/LocalCache/Roaming/Codex/logs"))
+    found: list[Path] = []
+    for folder in candidates:
+        if folder.is_dir() and folder not in found:
+            found.append(folder)
+    return found
 
 
 def is_interactive() -> bool:

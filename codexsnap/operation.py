@@ -16,6 +16,7 @@ from pathlib import Path
 from codexsnap.atomic_io import atomic_symlink, atomic_write, remove_file
 from codexsnap.errors import CodexRunningError, HomeWriteError, StoreError, TamperedSnapshotError
 from codexsnap.faults import fault_point
+from codexsnap.journal import Journal, JournalEntry, clear_journal, load_journal, save_journal
 from codexsnap.manifest import FileRecord
 from codexsnap.processes import find_codex_processes
 from codexsnap.scope import Scope
@@ -94,6 +95,7 @@ def run_operation(
     """Apply ``writes`` to the home with snapshots before and after; undoable by rollback."""
     with store.locked():
         refuse_if_codex_running(force)
+        recover_interrupted(store, home, scope)  # a plan made on a half-changed home fails below
         drift = None
         if store.latest(home) is not None:
             found = store.take_snapshot(
@@ -110,7 +112,11 @@ def run_operation(
         before_records = store.records(before)
         _check_unchanged(writes, before_records)
         refuse_if_codex_running(force)  # it may have started while we took the snapshot
+        journal = store.journal_path(home)
+        save_journal(journal, _journal_for(name, home, before, writes, before_records))
+        fault_point("after-journal")
         _apply(store, home, writes, before_records)
+        fault_point("before-after-snapshot")
         after = store.take_snapshot(
             home,
             scope,
@@ -118,8 +124,93 @@ def run_operation(
             {**trailers, "Operation": f"after-{_verb(name)}", "Before": before.id},
             allow_unchanged=True,
         ).snapshot
+        clear_journal(journal)
         _verify(writes, store.records(after))
         return OperationResult(drift, before, after)
+
+
+def _journal_for(
+    name: str,
+    home: Path,
+    before: Snapshot,
+    writes: list[PlannedWrite],
+    records: dict[str, FileRecord],
+) -> Journal:
+    entries = tuple(
+        JournalEntry(
+            write.relpath,
+            records[write.relpath].blob if write.relpath in records else None,
+            None if write.new is None else blob_id(write.new),
+            write.kind,
+        )
+        for write in writes
+    )
+    return Journal(name, str(home), before.id, os.getpid(), entries)
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """What the next run did about an interrupted one."""
+
+    operation: str
+    restored: tuple[str, ...]
+    left_alone: tuple[str, ...]  # changed by someone else since: not touched
+    snapshot: Snapshot | None
+
+
+def _live_blob(path: Path, kind: str) -> str | None:
+    try:
+        if kind == "symlink" or path.is_symlink():
+            return blob_id(os.fsencode(os.readlink(path)))
+        if not path.is_file():
+            return None if not os.path.lexists(path) else "special"
+        return blob_id(path.read_bytes())
+    except FileNotFoundError:
+        return None
+
+
+def recover_interrupted(store: SnapshotStore, home: Path, scope: Scope) -> Recovery | None:
+    """Undo the writes of a run that was killed half-way (call with the store locked).
+
+    A path is put back only when it holds exactly what the killed run wrote; anything
+    else (Codex or the user changed it since) is left alone and reported.
+    """
+    path = store.journal_path(home)
+    journal = load_journal(path)
+    if journal is None:
+        return None
+    before = store.resolve(home, journal.before)
+    records = store.records(before)
+    restored: list[str] = []
+    left: list[str] = []
+    for entry in journal.entries:
+        live = _live_blob(home / entry.path, entry.kind)
+        if live == entry.old_blob:
+            continue
+        if live != entry.new_blob:
+            left.append(entry.path)
+            continue
+        record = records.get(entry.path)
+        _write_one(
+            home,
+            PlannedWrite(
+                entry.path,
+                store.read_blob(record.blob) if record else None,
+                record.mode if record else None,
+                record.kind if record else entry.kind,
+            ),
+        )
+        restored.append(entry.path)
+    snapshot = None
+    if restored or left:
+        snapshot = store.take_snapshot(
+            home,
+            scope,
+            f"recovery: undid the interrupted {journal.operation}",
+            {"Operation": "recovery", "Before": before.id},
+        ).snapshot
+    clear_journal(path)
+    return Recovery(journal.operation, tuple(restored), tuple(left), snapshot)
 
 
 def _verb(name: str) -> str:
@@ -152,7 +243,8 @@ def _apply(
             _write_one(home, write)
             fault_point("between-writes")
     except BaseException as exc:
-        _put_back(store, home, done, before)
+        if _put_back(store, home, done, before):
+            clear_journal(store.journal_path(home))
         if isinstance(exc, OSError):
             raise HomeWriteError(
                 f"could not write {getattr(exc, 'filename', None) or done[-1].relpath}: "
@@ -180,7 +272,9 @@ def _write_one(home: Path, write: PlannedWrite) -> None:
 
 def _put_back(
     store: SnapshotStore, home: Path, done: list[PlannedWrite], before: dict[str, FileRecord]
-) -> None:
+) -> bool:
+    """Restore what was written; False when some file could not be (the journal stays)."""
+    complete = True
     for write in reversed(done):
         record = before.get(write.relpath)
         original = PlannedWrite(
@@ -192,8 +286,10 @@ def _put_back(
         try:
             _write_one(home, original)
         except OSError:
-            # Could not even put it back (disk full...): the "before" snapshot holds it.
-            continue
+            # Could not even put it back (disk full...): the "before" snapshot holds it,
+            # and the journal left in the store lets the next run finish the job.
+            complete = False
+    return complete
 
 
 def _verify(writes: list[PlannedWrite], after: dict[str, FileRecord]) -> None:

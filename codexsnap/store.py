@@ -117,36 +117,37 @@ class SnapshotStore:
 
     @staticmethod
     def exists(root: Path) -> bool:
-        """True when a store was created at ``root``; a file in its place is an error."""
+        """True when a store was created at ``root``; anything else in its place is an error."""
         if root.exists() and not root.is_dir():
             raise StoreError(
                 f"the store path {root} is a file, not a folder",
                 hint="Move that file away or choose another store with --store.",
             )
-        return (root / _MARKER).is_file()
+        if (root / _MARKER).is_file():
+            return True
+        leftovers = _foreign_entries(root)
+        if leftovers:
+            raise StoreError(
+                f"{root} is not a codexsnap store (no {_MARKER}) and is not empty",
+                hint="Choose an empty or new folder with --store.",
+            )
+        return False
 
     @classmethod
     def open(cls, root: Path, create: bool) -> SnapshotStore:
         """Open the store at ``root``; create it (owner-only) when ``create`` is set."""
         _scrub_git_environment()
         store = cls(root)
-        if root.exists() and not root.is_dir():
-            raise StoreError(
-                f"the store path {root} is a file, not a folder",
-                hint="Move that file away or choose another store with --store.",
-            )
         marker = root / _MARKER
-        if not marker.exists():
-            if root.exists() and any(root.iterdir()):
-                raise StoreError(
-                    f"{root} is not a codexsnap store (no {_MARKER}) and is not empty",
-                    hint="Choose an empty or new folder with --store.",
-                )
+        if not cls.exists(root):
             if not create:
                 raise SnapshotNotFoundError(
                     f"no snapshots yet: the store {root} does not exist",
                     hint="Run 'codexsnap snapshot' or 'codexsnap fix' first.",
                 )
+            # A creation killed before the marker was written leaves only our own folders.
+            for name in _OWN_ENTRIES:
+                shutil.rmtree(root / name, ignore_errors=True)
             store._create()
         store._check_format(marker)
         return store
@@ -281,6 +282,12 @@ class SnapshotStore:
             self._repo.git.update_environment(**_git_isolation(self.git_dir))
         return self._repo
 
+    def journal_path(self, home: Path) -> Path:
+        """Where an operation on ``home`` keeps its write-ahead journal."""
+        from codexsnap.journal import journal_path
+
+        return journal_path(self.root, home_id(home))
+
     def _ref(self, home: Path) -> str:
         return f"refs/codexsnap/homes/{home_id(home)}"
 
@@ -329,6 +336,12 @@ class SnapshotStore:
                 f"the id {snapshot_id} matches {len(matches)} snapshots",
                 hint="Give more characters of the id.",
             )
+        reason = self.quarantined().get(matches[0])
+        if reason is not None:
+            raise TamperedSnapshotError(
+                f"snapshot {matches[0][:10]} is quarantined: {reason}",
+                hint="Choose another snapshot; see 'codexsnap check'.",
+            )
         return _snapshot_from_commit(self.repo.commit(matches[0]))
 
     def records(self, snapshot: Snapshot) -> dict[str, FileRecord]:
@@ -366,6 +379,64 @@ class SnapshotStore:
         """The bytes of one stored file."""
         data: bytes = self.repo.odb.stream(bytes.fromhex(blob)).read()
         return data
+
+    # ----- checking -------------------------------------------------------------------
+
+    def home_heads(self) -> dict[str, str]:
+        """Every home's ref and the commit it points at."""
+        out = self._git(
+            "for-each-ref", "--format=%(refname) %(objectname)", "refs/codexsnap/homes/"
+        )
+        return dict(line.split(" ", 1) for line in out.splitlines() if line)
+
+    def history_from(self, head: str) -> list[Snapshot]:
+        """The snapshots reachable from one commit, newest first."""
+        return [_snapshot_from_commit(c) for c in self.repo.iter_commits(head)]
+
+    def fsck(self) -> list[str]:
+        """git's own verdict on the repository: every problem it prints."""
+        done = subprocess.run(
+            ["git", "fsck", "--full", "--no-dangling", "--no-progress"],
+            capture_output=True,
+            env=self._env(),
+            cwd=self.root,
+            check=False,
+        )
+        lines = (done.stdout + done.stderr).decode(errors="replace").splitlines()
+        # "notice:" lines (an unborn HEAD in a bare store) are not damage.
+        problems = [line for line in lines if line.strip() and not line.startswith("notice:")]
+        if done.returncode != 0 and not problems:
+            problems = [f"git fsck exited with {done.returncode}"]
+        return problems
+
+    def object_sizes(self, blobs: list[str]) -> dict[str, int | None]:
+        """Size of each object, None when the store lacks it."""
+        if not blobs:
+            return {}
+        out = self._git(
+            "cat-file", "--batch-check", stdin="".join(f"{b}\n" for b in blobs).encode()
+        )
+        sizes: dict[str, int | None] = {}
+        for blob, line in zip(blobs, out.splitlines(), strict=False):
+            parts = line.split()
+            sizes[blob] = int(parts[2]) if len(parts) == 3 and parts[1] == "blob" else None
+        return sizes
+
+    def quarantined(self) -> dict[str, str]:
+        """Snapshots ``codexsnap check`` found damaged: id -> reason. They are kept, not used."""
+        try:
+            data = json.loads((self.root / "quarantine.json").read_text())
+        except (OSError, ValueError):
+            return {}
+        return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+    def quarantine(self, snapshot_id: str, reason: str) -> None:
+        """Set a damaged snapshot aside: a ref keeps its objects, rollback refuses it."""
+        from codexsnap.atomic_io import atomic_write
+
+        self._git("update-ref", f"refs/codexsnap/quarantine/{snapshot_id}", snapshot_id)
+        found = {**self.quarantined(), snapshot_id: reason}
+        atomic_write(self.root / "quarantine.json", json.dumps(found, indent=1).encode(), 0o600)
 
     # ----- writing --------------------------------------------------------------------
 
@@ -460,8 +531,12 @@ class SnapshotStore:
         they never make a snapshot on their own.
         """
         head = self._head(home)
-        parent = self.resolve(home, head) if head else None
-        parent_records = self.records(parent) if parent else {}
+        parent = _snapshot_from_commit(self.repo.commit(head)) if head else None
+        try:
+            parent_records = self.records(parent) if parent else {}
+        except TamperedSnapshotError:
+            # A damaged latest snapshot must not stop new ones: compare against nothing.
+            parent_records = {}
         changed = _count_changes(parent_records, records)
         if parent is not None and changed == 0 and not allow_unchanged:
             return SnapshotResult(parent, created=False)
@@ -479,7 +554,7 @@ class SnapshotStore:
         fault_point("before-update-ref")
         # Compare-and-swap on the ref: a concurrent writer can never silently lose a snapshot.
         self._git("update-ref", "-m", summary, self._ref(home), commit, head or "0" * 40)
-        return SnapshotResult(self.resolve(home, commit), created=True)
+        return SnapshotResult(_snapshot_from_commit(self.repo.commit(commit)), created=True)
 
     def _write_tree(self, records: dict[str, FileRecord], extras: dict[str, bytes]) -> str:
         lines = []
@@ -528,6 +603,18 @@ class SnapshotStore:
         except KeyError:
             return None
         return data
+
+
+_OWN_ENTRIES = ("repo.git", "cache", "tmp", "no-hooks", "empty-template")
+
+
+def _foreign_entries(root: Path) -> list[str]:
+    """Entries of ``root`` that a half-created store would not hold."""
+    try:
+        names = [entry.name for entry in os.scandir(root)]
+    except FileNotFoundError:
+        return []
+    return [n for n in names if n not in (*_OWN_ENTRIES, "codexsnap.lock", "scope.toml")]
 
 
 def _git_isolation(git_dir: Path) -> dict[str, str]:

@@ -1,0 +1,131 @@
+"""codexsnap check: verify the store, and set damaged snapshots aside (never delete them)."""
+
+from __future__ import annotations
+
+import sqlite3
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from codexsnap.commands import open_existing_store
+from codexsnap.errors import TamperedSnapshotError
+from codexsnap.manifest import FileRecord
+from codexsnap.store import Snapshot, SnapshotStore
+
+_PAIRS = {"before-fix": "after-fix", "before-rollback": "after-rollback"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing ``check`` found: damage (exit 1) or a warning."""
+
+    severity: str  # "damage" or "warning"
+    snapshot: str | None
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON shape documented in docs/reference.md#json-output."""
+        return {"severity": self.severity, "snapshot": self.snapshot, "message": self.message}
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The verdict on the store."""
+
+    snapshots_checked: int
+    databases_checked: int
+    findings: tuple[Finding, ...]
+    quarantined: tuple[str, ...]
+
+    @property
+    def damaged(self) -> bool:
+        """True when anything is damaged (warnings alone are not damage)."""
+        return any(f.severity == "damage" for f in self.findings)
+
+
+def _check_records(
+    store: SnapshotStore, snapshot: Snapshot, records: dict[str, FileRecord]
+) -> list[str]:
+    problems: list[str] = []
+    sizes = store.object_sizes(sorted({r.blob for r in records.values()}))
+    for path, record in sorted(records.items()):
+        size = sizes.get(record.blob)
+        if size is None:
+            problems.append(f"{path}: its content is missing from the store")
+        elif record.kind != "symlink" and size != record.size:
+            problems.append(f"{path}: stored size {size} differs from the manifest's {record.size}")
+    return problems
+
+
+def _database_ok(data: bytes) -> str | None:
+    with tempfile.TemporaryDirectory(prefix="codexsnap-check-") as scratch:
+        path = Path(scratch) / "db.sqlite"
+        path.write_bytes(data)
+        try:
+            db = sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True)
+            try:
+                verdict = db.execute("PRAGMA integrity_check").fetchone()[0]
+            finally:
+                db.close()
+        except sqlite3.DatabaseError as exc:
+            return str(exc)
+    return None if verdict == "ok" else str(verdict)
+
+
+def _unpaired(history: list[Snapshot]) -> list[Finding]:
+    """A "before" with no "after" (or recovery) after it: a run stopped between the two."""
+    findings: list[Finding] = []
+    newer: Snapshot | None = None
+    for snapshot in history:  # newest first
+        wanted = _PAIRS.get(snapshot.operation)
+        if wanted and (newer is None or newer.operation not in (wanted, "recovery")):
+            findings.append(
+                Finding(
+                    "warning",
+                    snapshot.id,
+                    f"'{snapshot.summary}' has no matching after-snapshot: that run stopped early",
+                )
+            )
+        newer = snapshot
+    return findings
+
+
+def check(store_root: Path, *, quarantine: bool = True) -> CheckResult:
+    """git fsck, manifests against blobs, stored databases, before/after pairs."""
+    findings: list[Finding] = []
+    checked_dbs: set[str] = set()
+    newly_quarantined: list[str] = []
+    count = 0
+    with open_existing_store(store_root) as store:
+        findings += [Finding("damage", None, f"git fsck: {line}") for line in store.fsck()]
+        already = store.quarantined()
+        seen: set[str] = set()
+        for head in store.home_heads().values():
+            history = store.history_from(head)
+            findings += _unpaired(history)
+            for snapshot in history:
+                if snapshot.id in seen:
+                    continue
+                seen.add(snapshot.id)
+                count += 1
+                try:
+                    records = store.records(snapshot)
+                    problems = _check_records(store, snapshot, records)
+                    for record in records.values():
+                        if record.kind == "sqlite" and record.blob not in checked_dbs:
+                            checked_dbs.add(record.blob)
+                            verdict = _database_ok(store.read_blob(record.blob))
+                            if verdict:
+                                problems.append(f"{record.relpath}: integrity_check: {verdict}")
+                except TamperedSnapshotError as exc:
+                    problems = [exc.message]
+                except Exception as exc:  # a corrupt object: git reports it, we must go on
+                    problems = [f"cannot be read: {type(exc).__name__}: {exc}"]
+                for problem in problems:
+                    findings.append(Finding("damage", snapshot.id, problem))
+                if problems and quarantine and snapshot.id not in already:
+                    with store.locked():
+                        store.quarantine(snapshot.id, problems[0])
+                    newly_quarantined.append(snapshot.id)
+    return CheckResult(count, len(checked_dbs), tuple(findings), tuple(newly_quarantined))

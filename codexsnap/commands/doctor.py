@@ -1,0 +1,42 @@
+"""codexsnap doctor: check the Codex home, the store and the desktop logs; change nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from codexsnap.doctor import Check, run_checks
+from codexsnap.home import CodexHome, default_log_folders
+
+
+@dataclass(frozen=True)
+class DoctorResult:
+    """Every check's verdict, and the log folders that were searched."""
+
+    home: CodexHome
+    store_root: Path
+    log_folders: tuple[Path, ...]
+    checks: tuple[Check, ...]
+
+    @property
+    def healthy(self) -> bool:
+        """True when no check found a problem (warnings do not count)."""
+        return not any(c.status == "problem" for c in self.checks)
+
+    @property
+    def problems(self) -> int:
+        """How many checks found a problem."""
+        return sum(1 for c in self.checks if c.status == "problem")
+
+    @property
+    def warnings(self) -> int:
+        """How many checks gave a warning."""
+        return sum(1 for c in self.checks if c.status == "warning")
+
+
+def doctor(home: CodexHome, store_root: Path, extra_log_folders: Sequence[Path]) -> DoctorResult:
+    """Run every check, read-only: the desktop app's log folders plus ``extra_log_folders``."""
+    folders = tuple(dict.fromkeys([*default_log_folders(), *extra_log_folders]))
+    checks = run_checks(home, store_root, folders)
+    return DoctorResult(home, store_root, folders, tuple(checks))
