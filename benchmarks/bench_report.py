@@ -19,8 +19,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from codexsnap.report import diff_file  # noqa: E402
-from tests.homebuilder import global_state  # noqa: E402
+from codexsnap.report import diff_file
+from tests.homebuilder import global_state
 
 
 def big_state(target_bytes: int) -> dict[str, Any]:
@@ -58,9 +58,7 @@ def main() -> None:
     new = json.dumps(changed, separators=(",", ":")).encode()
 
     parse = median_seconds(lambda: (json.loads(old), json.loads(new)), args.repeat)
-    report = median_seconds(
-        lambda: diff_file(".codex-global-state.json", old, new), args.repeat
-    )
+    report = median_seconds(lambda: diff_file(".codex-global-state.json", old, new), args.repeat)
     result = diff_file(".codex-global-state.json", old, new)
     assert [c.path for c in result.changes] == [("settings", "theme")], result.changes
     results: dict[str, Any] = {
@@ -71,7 +69,7 @@ def main() -> None:
         "report_over_parse": round(report / parse, 2),
     }
     if not args.skip_plain:
-        from deepdiff import DeepDiff
+        from deepdiff import DeepDiff  # noqa: TID251 (the plain-DeepDiff comparison)
 
         a, b = json.loads(old), json.loads(new)
         results["plain_deepdiff_s"] = round(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 import traceback
@@ -15,6 +16,7 @@ import typer
 from codexsnap import __version__
 from codexsnap.commands import Confirm
 from codexsnap.errors import (
+    EXIT_BROKEN_PIPE,
     EXIT_DIFFERENT,
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
@@ -74,7 +76,12 @@ DryRunOption = Annotated[
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 LogsOption = Annotated[
     list[Path] | None,
-    typer.Option("--logs", help="A folder of Codex desktop logs to read too (repeatable)."),
+    typer.Option(
+        "--logs",
+        metavar="DIR",
+        help="remote-control --only-revoked: a folder of Codex desktop logs to read too "
+        "(repeatable).",
+    ),
 ]
 ForceOption = Annotated[bool, typer.Option("--force", help="Go ahead even while Codex is running.")]
 
@@ -93,6 +100,12 @@ def _handled() -> Iterator[None]:
         yield
     except typer.Exit:
         raise
+    except BrokenPipeError:
+        # The reader went away (`codexsnap history | head`): not an error of ours. Point
+        # stdout at the null device so the interpreter's final flush stays quiet.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise typer.Exit(EXIT_BROKEN_PIPE) from None
     except CodexsnapError as error:
         _fail(error)
     except (KeyboardInterrupt, typer.Abort):
@@ -116,9 +129,15 @@ def _locate(home_option: Path | None, store_option: Path | None) -> tuple[CodexH
     return home, find_store_location(store_option, home)
 
 
-def _recover_first(home: CodexHome, location: StoreLocation, force: bool) -> None:
+def _recover_first(
+    home: CodexHome, location: StoreLocation, force: bool, dry_run: bool = False
+) -> None:
     """Undo what a killed run half-wrote before planning anything new on the home."""
     from codexsnap.commands.recover import recover
+
+    if dry_run:  # a dry run writes nothing, not even a recovery
+        _warn_pending(home, location)
+        return
 
     done = recover(home.path, location.path, force=force)
     if done is not None:
@@ -126,7 +145,11 @@ def _recover_first(home: CodexHome, location: StoreLocation, force: bool) -> Non
 
 
 def _recovery_text(done: Recovery) -> str:
-    text = f"Recovered an interrupted {done.operation}: put back {len(done.restored)} file(s)"
+    count = len(done.restored)
+    text = (
+        f"Recovered an interrupted {done.operation}: put back {count} "
+        f"file{'s' if count != 1 else ''}"
+    )
     if done.left_alone:
         text += f"; left {', '.join(done.left_alone)} alone (changed since)"
     if done.snapshot is not None:
@@ -170,6 +193,11 @@ def _check_recipe_options(recipe_name: str, options: RecipeOptions) -> None:
             )
 
 
+def _asked(yes: bool, json_output: bool) -> bool:
+    """True when the confirmation prompt (which shows the report) was put to a person."""
+    return not yes and not json_output and is_interactive()
+
+
 def _confirmer(yes: bool, json_output: bool) -> Confirm:
     def confirm(report: DiffReport) -> bool:
         if yes:
@@ -204,7 +232,8 @@ def fix(
         bool,
         typer.Option(
             "--reset",
-            help="Move both global-state files out of the home (they stay in the snapshot).",
+            help="Remove both global-state files from the home; Codex starts from empty "
+            "state (their content stays in the before snapshot).",
         ),
     ] = False,
     only_revoked: Annotated[
@@ -237,11 +266,16 @@ def fix(
 
     with _handled():
         home, location = _locate(codex_home, store)
-        _recover_first(home, location, force)
+        _recover_first(home, location, force, dry_run)
         options = RecipeOptions(
             clean=clean, reset=reset, only_revoked=only_revoked, with_db=with_db
         )
         _check_recipe_options(recipe, options)
+        if logs and not only_revoked:
+            raise UnknownRecipeError(
+                "--logs is read only with --only-revoked",
+                hint="Add --only-revoked, or drop --logs.",
+            )
         result = run_fix(
             home.path,
             location.path,
@@ -286,11 +320,18 @@ def fix(
             typer.echo(f"Nothing to fix: {result.recipe} found nothing to change in {home.path}.")
             return
         typer.echo(f"{'Would change' if dry_run else 'Changed'} ({result.recipe}, {home.path}):")
-        _echo_report(result.report)
+        if dry_run or not _asked(yes, json_output):  # else the prompt showed it already
+            _echo_report(result.report)
+        if reset:
+            typer.echo(
+                "\nNote: --reset removes both global-state files; Codex starts with empty state "
+                "(no projects, no drafts). Their content is kept in the snapshot before."
+            )
         if dry_run:
             switches = "".join(
                 f" --{name.replace('_', '-')}" for name, on in vars(options).items() if on
             )
+            switches += "".join(f" --logs {shlex.quote(str(d))}" for d in logs or [])
             typer.echo(
                 f"\nDry run: nothing was written. Run 'codexsnap fix {result.recipe}"
                 f"{switches}{flags}' to apply."
@@ -307,6 +348,67 @@ def fix(
         for number, step in enumerate(result.next_steps, start=1):
             typer.echo(f"  {number}. {step}")
         typer.echo(f"\nTo undo: {undo}")
+
+
+@app.command()
+def doctor(
+    logs: LogsOption = None,
+    json_output: JsonOption = False,
+    codex_home: HomeOption = None,
+    store: StoreOption = None,
+) -> None:
+    """Check the home, the store and the desktop logs, changing nothing; exit 1 on a problem.
+
+    Example: codexsnap doctor --logs ~/Downloads/codex-logs
+    """
+    from codexsnap.commands.doctor import doctor as run_doctor
+    from codexsnap.doctor import with_flags
+
+    with _handled():
+        home, location = _locate(codex_home, store)
+        result = run_doctor(home, location.path, logs or [])
+        location_flags = _location_flags(home, location)
+        logs_flags = "".join(f" --logs {shlex.quote(str(folder))}" for folder in logs or [])
+        cures = [
+            with_flags(check.cure, location_flags, logs_flags) if check.cure else None
+            for check in result.checks
+        ]
+        if json_output:
+            typer.echo(
+                dump_json(
+                    {
+                        "home": str(home.path),
+                        "home_source": home.source,
+                        "store": str(location.path),
+                        "log_folders": [str(folder) for folder in result.log_folders],
+                        "healthy": result.healthy,
+                        "problems": result.problems,
+                        "warnings": result.warnings,
+                        "checks": [
+                            {**check.to_dict(), "cure": cure}
+                            for check, cure in zip(result.checks, cures, strict=True)
+                        ],
+                    }
+                ),
+                nl=False,
+            )
+        else:
+            typer.echo(f"Codex home: {home.path} (from {home.source})")
+            width = max(len(check.name) for check in result.checks)
+            for check, cure in zip(result.checks, cures, strict=True):
+                line = f"{check.status:<7}  {check.name:<{width}}  {check.evidence}"
+                typer.echo(line + (f"\n{'':<{width + 11}}cure: {cure}" if cure else ""))
+            counts = f"{_plural(result.problems, 'problem')}, {_plural(result.warnings, 'warning')}"
+            if result.healthy:
+                typer.echo(f"\nHealthy: {counts}.")
+            else:
+                typer.echo(f"\n{counts}: apply the cures above, then run 'codexsnap doctor' again.")
+        if not result.healthy:
+            raise typer.Exit(EXIT_DIFFERENT)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 @app.command()
@@ -385,7 +487,7 @@ def rollback(
 
     with _handled():
         home, location = _locate(codex_home, store)
-        _recover_first(home, location, force)
+        _recover_first(home, location, force, dry_run)
         result = run_rollback(
             home.path,
             location.path,
@@ -427,11 +529,16 @@ def rollback(
             return
         verb = "Would restore" if dry_run else "Restored"
         typer.echo(f"{verb} {result.target.short_id} ({result.target.summary}):")
-        _echo_report(result.report)
+        if dry_run or not _asked(yes, json_output):  # else the prompt showed it already
+            _echo_report(result.report)
         if dry_run:
             typer.echo("\nDry run: nothing was written.")
             return
         assert result.snapshot_before
+        if result.drift:
+            typer.echo(
+                f"\nChanges made outside codexsnap were saved first as {result.drift.short_id}."
+            )
         typer.echo(f"\nTo undo this rollback: {undo}")
 
 
@@ -471,11 +578,11 @@ def show(
 @app.command()
 def diff(
     old_id: Annotated[
-        str | None, typer.Argument(metavar="[ID]", help="Snapshot to compare (default: latest).")
+        str | None, typer.Argument(metavar="ID", help="Snapshot to compare (default: the latest).")
     ] = None,
     new_id: Annotated[
         str | None,
-        typer.Argument(metavar="[ID2]", help="Second snapshot (default: the live home)."),
+        typer.Argument(metavar="ID2", help="Second snapshot (default: the live home)."),
     ] = None,
     stat: Annotated[bool, typer.Option("--stat", help="One line per file.")] = False,
     json_output: JsonOption = False,
@@ -519,7 +626,14 @@ def diff(
 
 @app.command()
 def snapshot(
-    message: Annotated[str, typer.Option("--message", "-m", help="A note kept with it.")] = "",
+    message: Annotated[
+        str,
+        typer.Option(
+            "--message",
+            "-m",
+            help="A note kept with it; with a note, a snapshot is made even if nothing changed.",
+        ),
+    ] = "",
     json_output: JsonOption = False,
     codex_home: HomeOption = None,
     store: StoreOption = None,

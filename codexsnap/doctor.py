@@ -7,6 +7,7 @@ shows an id or token in full: client ids go through ``mask``, free text through
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -37,7 +38,7 @@ TUI_LOG = "log/codex-tui.log"
 BIG_LOG = 1 << 30  # 3 GB and 50 GB reported (#11136, #13463); hundreds of MB (#29798)
 BIG_WAL = 64 << 20  # a -wal this big, and WAL_RATIO times its database, is not checkpointed
 WAL_RATIO = 4
-QUICK_CHECK_LIMIT = 1 << 30  # bigger databases are not copied and checked
+QUICK_CHECK_LIMIT = 256 << 20  # bigger databases are not copied and checked: too slow
 SAVE_IN_PROGRESS = 60.0  # seconds: a younger temp file may be the app's save under way
 
 _KNOWN_DATABASES = (
@@ -51,7 +52,6 @@ _ROLLOUT = re.compile(r"^(archived_)?sessions/.*rollout-[^/]*\.jsonl$")
 _HEAD_BYTES = 1 << 20
 _COMMAND = re.compile(r"\bcodexsnap (fix|snapshot|history|rollback|doctor)\b")
 _FIX = "codexsnap fix"
-_RANK: dict[str, int] = {"ok": 0, "warning": 1, "problem": 2}
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ def run_checks(home: CodexHome, store_root: Path, log_folders: Sequence[Path]) -
         check_server_side(scan, "account-mismatch"),
         check_app_server_socket(home.path, processes),
         check_daemon_pid_files(home.path, alive),
-        *(check_database(home.path, db) for db in find_databases(home.path)),
+        *(check_database(home.path, db, bool(processes)) for db in find_databases(home.path)),
         check_session_index(home.path),
         check_log_sizes(home.path),
     ]
@@ -146,7 +146,7 @@ def check_store(store_root: Path, home: Path) -> Check:
                     "store",
                     "problem",
                     f"{store_root} exists but is not a codexsnap store",
-                    "codexsnap snapshot --store NEW-FOLDER",
+                    "choose an empty or new folder with --store or CODEXSNAP_STORE",
                 )
             return Check(
                 "store",
@@ -363,7 +363,8 @@ def check_revoked_client(
             name,
             "problem",
             f"client {mask(client)} revoked ({_at(_latest_for(scan, client))}); the global state "
-            f"still holds it: enrollment {_enrollment_name(key)}{more}{kept}",
+            f"still holds it: enrollment {_enrollment_name(key)}{more}{kept}"
+            + _caveats(scan, missing_folders),
             _after_quit(command, processes),
         )
     nameless = [e for e in scan.revoked if e.client_id is None]
@@ -372,15 +373,17 @@ def check_revoked_client(
             name,
             "problem",
             f"{len(nameless)} revocation line(s) name no client (latest {_at(nameless[0])}); "
-            f"the global state holds {len(held)} enrollment(s)",
+            f"the global state holds {len(held)} enrollment(s)" + _caveats(scan, missing_folders),
             _after_quit(f"{_FIX} remote-control", processes),
         )
-    shown = ", ".join(mask(c) for c in sorted(revoked_ids)) or "a client"
+    ids = sorted(revoked_ids)
+    shown = ", ".join(mask(c) for c in ids[:3]) + (", …" if len(ids) > 3 else "") or "a client"
     return Check(
         name,
         "ok",
         f"logs show {shown} revoked ({_at(scan.revoked[0])}), but the global state no longer "
-        "holds it: already fixed (pair again from the app if it still fails)",
+        "holds it: already fixed (pair again from the app if it still fails)"
+        + _caveats(scan, missing_folders),
     )
 
 
@@ -437,6 +440,12 @@ def _searched(scan: LogScan, missing: Sequence[Path]) -> str:
         )
     else:
         text = "no desktop log folder found"
+    return text + _caveats(scan, missing)
+
+
+def _caveats(scan: LogScan, missing: Sequence[Path]) -> str:
+    """What the scan could not see: the bound, unreadable files, folders not found."""
+    text = ""
     if scan.truncated:
         text += " (stopped at the read bound: older lines unread)"
     if scan.unreadable:
@@ -513,26 +522,39 @@ def find_databases(home: Path) -> list[Path]:
     return list(unique)
 
 
-def quick_check(path: Path) -> list[str]:
+def quick_check(path: Path, live: bool = False) -> list[str]:
     """``PRAGMA quick_check``'s complaints (none when healthy), creating no file in the home.
 
-    Opening a database creates ``-wal``/``-shm`` beside it when they are absent, so unless
-    both exist (a live database), the check runs on a copy in a temporary folder.
+    While Codex runs (``live``) and the database has its ``-wal`` and ``-shm``, it is read in
+    place, read-only, through SQLite's locks: like any reader, that only moves read marks in
+    the ``-shm``. Otherwise the check runs on a copy in a temporary folder, as opening the
+    database in the home would create ``-wal``/``-shm`` there.
     """
     wal, shm = sidecars(path)
-    if wal.exists() and shm.exists():
+    if live and wal.exists() and shm.exists():
+        return _quick_check(f"{path.resolve().as_uri()}?mode=ro")
+    for attempt in range(3):
+        before = _stamps(path, wal)
+        with tempfile.TemporaryDirectory(prefix="codexsnap-doctor-") as scratch:
+            copy = Path(scratch) / "db.sqlite"
+            shutil.copyfile(path, copy)
+            if wal.exists():
+                shutil.copyfile(wal, Path(scratch) / "db.sqlite-wal")
+            if _stamps(path, wal) != before and attempt < 2:
+                continue  # a process we do not know of wrote meanwhile: the copy may be torn
+            return _quick_check(copy.as_uri())
+    raise AssertionError("unreachable")
+
+
+def _stamps(*paths: Path) -> list[tuple[int, int] | None]:
+    found: list[tuple[int, int] | None] = []
+    for path in paths:
         try:
-            return _quick_check(f"{path.resolve().as_uri()}?mode=ro")
-        except sqlite3.OperationalError as error:
-            if "locked" in str(error) or "busy" in str(error):
-                raise
-            # Left by a dead process: a read-only connection cannot recover them; a copy can.
-    with tempfile.TemporaryDirectory(prefix="codexsnap-doctor-") as scratch:
-        copy = Path(scratch) / "db.sqlite"
-        shutil.copyfile(path, copy)
-        if wal.exists():
-            shutil.copyfile(wal, Path(scratch) / "db.sqlite-wal")
-        return _quick_check(copy.as_uri())
+            st = path.stat()
+            found.append((st.st_size, st.st_mtime_ns))
+        except OSError:
+            found.append(None)
+    return found
 
 
 def _quick_check(uri: str) -> list[str]:
@@ -545,7 +567,7 @@ def _quick_check(uri: str) -> list[str]:
     return [] if complaints == ["ok"] else complaints
 
 
-def check_database(home: Path, path: Path) -> Check:
+def check_database(home: Path, path: Path, live: bool = False) -> Check:
     """Integrity (``quick_check``) and a ``-wal`` far larger than its database."""
     relpath = path.relative_to(home).as_posix()
     name = f"sqlite:{relpath}"
@@ -561,10 +583,12 @@ def check_database(home: Path, path: Path) -> Check:
     else:
         repair = "quit Codex, then roll back to a snapshot from before: codexsnap history"
     if db_size + wal_size > QUICK_CHECK_LIMIT:
-        verdict = Check(name, "ok", f"{sizes}; too big for a quick check here")
+        verdict = Check(
+            name, "ok", f"{sizes}; quick_check skipped: over {_size(QUICK_CHECK_LIMIT)}, too slow"
+        )
     else:
         try:
-            complaints = quick_check(path)
+            complaints = quick_check(path, live)
         except sqlite3.OperationalError as error:
             if "locked" in str(error) or "busy" in str(error):
                 return Check(name, "warning", f"{sizes}; busy, not checked: {error}", None)
@@ -609,15 +633,15 @@ def rollout_thread_ids(home: Path) -> dict[str, str]:
 
 
 def _session_id(path: Path) -> str | None:
-    import json
-
     try:
         with path.open("rb") as handle:
             meta = json.loads(handle.readline(_HEAD_BYTES))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
-    payload = meta.get("payload") if isinstance(meta, dict) else None
-    if meta.get("type") != "session_meta" or not isinstance(payload, dict):
+    if not isinstance(meta, dict) or meta.get("type") != "session_meta":
+        return None
+    payload = meta.get("payload")
+    if not isinstance(payload, dict):
         return None
     thread_id = payload.get("id")
     return thread_id if isinstance(thread_id, str) else None
@@ -625,13 +649,11 @@ def _session_id(path: Path) -> str | None:
 
 def indexed_thread_ids(raw: bytes) -> set[str]:
     """The thread ids ``session_index.jsonl`` lists (damaged lines are skipped)."""
-    import json
-
     ids: set[str] = set()
     for line in raw.decode("utf-8", "replace").splitlines():
         try:
             entry = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):
             continue
         if isinstance(entry, dict) and isinstance(entry.get("id"), str):
             ids.add(entry["id"])

@@ -8,6 +8,7 @@ EXIT_DIFFERENT = 1
 EXIT_USAGE = 2
 EXIT_INTERNAL = 70
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # as a shell reports a process killed by SIGPIPE
 
 
 class CodexsnapError(Exception):

@@ -47,9 +47,15 @@ def journal_path(store_root: Path, home_key: str) -> Path:
 
 def save_journal(path: Path, journal: Journal) -> None:
     """Write the journal durably before the first write into the home."""
-    path.parent.mkdir(mode=0o700, exist_ok=True)
     data = {"format": JOURNAL_FORMAT, **asdict(journal)}
-    atomic_write(path, json.dumps(data, indent=1).encode(), mode=0o600)
+    try:
+        path.parent.mkdir(mode=0o700, exist_ok=True)
+        atomic_write(path, json.dumps(data, indent=1).encode(), mode=0o600)
+    except OSError as exc:
+        raise StoreError(
+            f"cannot write to the store ({exc.strerror or exc}); nothing in the home was changed",
+            hint="Free disk space in the store's folder, then run the command again.",
+        ) from None
 
 
 def load_journal(path: Path) -> Journal | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 _WHITESPACE = " \t\n\r"
 _DECODER = json.JSONDecoder()
@@ -25,15 +26,28 @@ def _skip(text: str, index: int) -> int:
     return index
 
 
+class NotAnObjectError(ValueError):
+    """The document is valid JSON of another type (a list, a string...)."""
+
+
 def _members(text: str) -> tuple[int, list[_Member]]:
-    """The index just past ``{`` and the spans of the top-level members."""
+    """The index just past ``{`` and the spans of the top-level members; validates it all."""
+    try:
+        return _scan_members(text)
+    except IndexError:
+        raise ValueError("the document ends too early (truncated)") from None
+
+
+def _scan_members(text: str) -> tuple[int, list[_Member]]:
     index = _skip(text, 0)
     if index >= len(text) or text[index] != "{":
-        raise ValueError("not a JSON object")
+        _DECODER.decode(text)  # a JSON error names the place; valid JSON is another type
+        raise NotAnObjectError("not a JSON object")
     opening = index + 1
     index = _skip(text, opening)
     members: list[_Member] = []
-    if index < len(text) and text[index] == "}":
+    if text[index] == "}":
+        _check_end(text, index + 1)
         return opening, members
     while True:
         if text[index] != '"':
@@ -47,33 +61,54 @@ def _members(text: str) -> tuple[int, list[_Member]]:
         members.append(_Member(key, index, value_start, value_end))
         index = _skip(text, value_end)
         if text[index] == "}":
+            _check_end(text, index + 1)
             return opening, members
         if text[index] != ",":
             raise ValueError(f"expected ',' at offset {index}")
         index = _skip(text, index + 1)
 
 
+def _check_end(text: str, index: int) -> None:
+    if _skip(text, index) != len(text):
+        raise ValueError(f"extra data after the object at offset {index}")
+
+
+def member_texts(text: str) -> dict[str, str]:
+    """Each top-level key with the raw text of its value (the last one wins, as in JSON.parse)."""
+    _, members = _members(text)
+    return {m.key: text[m.value_start : m.end] for m in members}
+
+
+def top_level_value(text: str, key: str) -> Any:
+    """Decode one member's value only (the rest of a large document stays text)."""
+    _, members = _members(text)
+    for member in members:
+        if member.key == key:
+            return _DECODER.raw_decode(text, member.value_start)[0]
+    return None
+
+
 def remove_top_level_keys(text: str, keys: set[str]) -> str:
-    """Remove the members named ``keys``; whitespace, order and formatting elsewhere stay."""
-    result = text
-    while True:
-        opening, members = _members(result)
-        doomed = [i for i, m in enumerate(members) if m.key in keys]
-        if not doomed:
-            break
-        i = doomed[-1]
-        member = members[i]
-        if i + 1 < len(members):
-            # Cut from this key to the next key: takes the comma and the indentation.
-            result = result[: member.start] + result[members[i + 1].start :]
-        elif i > 0:
-            # The last member: cut from the end of the previous value, comma included.
-            result = result[: members[i - 1].end] + result[member.end :]
-        else:
-            # The only member: what is left is "{}", as JSON.stringify writes it.
-            closing = _skip(result, member.end)
-            result = result[:opening] + result[closing:]
-    return result
+    """Remove the members named ``keys``; whitespace, order and formatting elsewhere stay.
+
+    One pass over the document (global states reach tens of MB): each kept member keeps
+    the separator that followed it, the last kept one the text that closed the object.
+    """
+    opening, members = _members(text)
+    kept = [m for m in members if m.key not in keys]
+    if len(kept) == len(members):
+        return text
+    if not kept:
+        # What is left is "{}", as JSON.stringify writes it.
+        return text[:opening] + text[_skip(text, members[-1].end) :]
+    following = {id(m): members[i + 1].start for i, m in enumerate(members[:-1])}
+    pieces = [text[: members[0].start]]
+    for member in kept[:-1]:
+        pieces.append(text[member.start : following[id(member)]])
+    last = kept[-1]
+    pieces.append(text[last.start : last.end])
+    pieces.append(text[members[-1].end :])
+    return "".join(pieces)
 
 
 def _style(text: str) -> tuple[int | None, tuple[str, str]]:

@@ -76,7 +76,7 @@ class LogScan:
     bytes_read: int
     truncated: bool  # a bound stopped the scan: older files or the head of a big one unread
     revoked: tuple[RevocationEvidence, ...]  # newest file first, newest line first
-    findings: tuple[LogFinding, ...]
+    findings: tuple[LogFinding, ...]  # in the same order
     unreadable: tuple[Path, ...]
 
     @property
@@ -115,12 +115,12 @@ def scan_logs(
             progress.truncated = True
             break
         try:
-            data, cut = _read(path, size, budget)
+            data, consumed, cut = _read(path, size, budget)
         except (OSError, EOFError, zlib.error):
             unreadable.append(path)
             continue
         progress.files_read += 1
-        progress.bytes_read += len(data)
+        progress.bytes_read += consumed
         progress.truncated |= cut
         file_revoked, file_findings = _scan_text(path, data.decode("utf-8", "replace"))
         revoked += _bounded(reversed(file_revoked), per_client, lambda e: e.client_id)
@@ -179,20 +179,21 @@ def _note(error: OSError, unreadable: list[Path]) -> None:
         unreadable.append(Path(error.filename))
 
 
-def _read(path: Path, size: int, budget: int) -> tuple[bytes, bool]:
-    """Up to ``budget`` bytes of text, and whether part of the file was left unread."""
+def _read(path: Path, size: int, budget: int) -> tuple[bytes, int, bool]:
+    """Whole lines of text, the bytes of the budget spent, and whether some were left unread."""
     if path.name.lower().endswith(".gz"):
         return _read_gzip(path, budget)
     with path.open("rb") as handle:
         if size <= budget:
-            return handle.read(budget), False
+            data = handle.read(budget)
+            return data, len(data), False
         handle.seek(size - budget)
         data = handle.read(budget)
     newline = data.find(b"\n")
-    return (data[newline + 1 :] if newline >= 0 else b""), True  # drop the cut first line
+    return (data[newline + 1 :] if newline >= 0 else b""), len(data), True  # cut line dropped
 
 
-def _read_gzip(path: Path, budget: int) -> tuple[bytes, bool]:
+def _read_gzip(path: Path, budget: int) -> tuple[bytes, int, bool]:
     # A gzip stream cannot be read from its end without inflating all of it: read its head.
     parts: list[bytes] = []
     total = 0
@@ -201,19 +202,19 @@ def _read_gzip(path: Path, budget: int) -> tuple[bytes, bool]:
             while total < budget:
                 chunk = handle.read(min(_CHUNK, budget - total))
                 if not chunk:
-                    return b"".join(parts), False
+                    return b"".join(parts), total, False
                 parts.append(chunk)
                 total += len(chunk)
             more = bool(handle.read(1))
         except (EOFError, zlib.error, gzip.BadGzipFile):
             if not parts:
                 raise
-            return b"".join(parts), False  # a rotated file cut short: keep what inflated
+            return b"".join(parts), total, False  # a rotated file cut short: keep what inflated
     data = b"".join(parts)
     if more:
         newline = data.rfind(b"\n")
         data = data[: newline + 1] if newline >= 0 else b""
-    return data, more
+    return data, total, more
 
 
 def _scan_text(path: Path, text: str) -> tuple[list[RevocationEvidence], list[LogFinding]]:

@@ -78,6 +78,12 @@ def load_manifest(data: bytes) -> dict[str, FileRecord]:
             if not 0 <= mode <= 0o7777:
                 raise ValueError(f"bad mode {entry['mode']!r}")
             records[path] = FileRecord(path, str(entry["blob"]), mode, int(entry["size"]), kind)
+        for path in records:
+            parent = path.rsplit("/", 1)[0] if "/" in path else ""
+            while parent:
+                if parent in records:  # a file that is also a folder: only a forgery does that
+                    raise ValueError(f"{parent!r} is both a file and the folder of {path!r}")
+                parent = parent.rsplit("/", 1)[0] if "/" in parent else ""
         return records
     except TamperedSnapshotError:
         raise

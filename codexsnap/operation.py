@@ -7,13 +7,14 @@ puts the touched files back from the "before" snapshot and re-raises.
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from codexsnap.atomic_io import atomic_symlink, atomic_write, remove_file
+from codexsnap.atomic_io import TEMP_SUFFIX, atomic_symlink, atomic_write, remove_file
 from codexsnap.errors import CodexRunningError, HomeWriteError, StoreError, TamperedSnapshotError
 from codexsnap.faults import fault_point
 from codexsnap.journal import Journal, JournalEntry, clear_journal, load_journal, save_journal
@@ -66,12 +67,19 @@ def refuse_if_codex_running(force: bool) -> None:
         )
 
 
-def check_inside_home(home: Path, relpath: str) -> Path:
-    """The path to write, refusing any parent folder that is a link (it could lead outside)."""
+def check_inside_home(
+    home: Path, relpath: str, removed_first: frozenset[str] = frozenset()
+) -> Path:
+    """The path to write, refusing any parent folder that is a link (it could lead outside).
+
+    ``removed_first``: paths the plan removes before writing, so a link there is no threat.
+    """
     target = home / relpath
     current = home
     for part in Path(relpath).parts[:-1]:
         current = current / part
+        if current.relative_to(home).as_posix() in removed_first:
+            break
         try:
             if stat.S_ISLNK(os.lstat(current).st_mode):
                 raise TamperedSnapshotError(
@@ -201,14 +209,20 @@ def recover_interrupted(store: SnapshotStore, home: Path, scope: Scope) -> Recov
             ),
         )
         restored.append(entry.path)
-    snapshot = None
-    if restored or left:
-        snapshot = store.take_snapshot(
-            home,
-            scope,
-            f"recovery: undid the interrupted {journal.operation}",
-            {"Operation": "recovery", "Before": before.id},
-        ).snapshot
+    for entry in journal.entries:  # the killed run's unfinished temp files
+        folder = (home / entry.path).parent
+        name = Path(entry.path).name
+        for leftover in folder.glob(f".{glob.escape(name)}.*{TEMP_SUFFIX}"):
+            remove_file(leftover)
+    # Always recorded, even when nothing had been written yet: it closes the "before"
+    # snapshot of the interrupted run, so `check` sees a complete pair.
+    snapshot = store.take_snapshot(
+        home,
+        scope,
+        f"recovery: undid the interrupted {journal.operation}",
+        {"Operation": "recovery", "Before": before.id},
+        allow_unchanged=True,
+    ).snapshot
     clear_journal(path)
     return Recovery(journal.operation, tuple(restored), tuple(left), snapshot)
 
@@ -230,15 +244,31 @@ def _check_unchanged(writes: list[PlannedWrite], records: dict[str, FileRecord])
             )
 
 
+def _in_write_order(writes: list[PlannedWrite]) -> list[PlannedWrite]:
+    """Removals first, deepest first; then writes, shallowest first.
+
+    A folder that becomes a file (or a link) must be emptied before the file can take its
+    place; a file that becomes a folder must go before the folder's files are written.
+    """
+    removals = [w for w in writes if w.new is None]
+    others = [w for w in writes if w.new is not None]
+    removals.sort(key=lambda w: (-w.relpath.count("/"), w.relpath))
+    others.sort(key=lambda w: (w.relpath.count("/"), w.relpath))
+    return removals + others
+
+
 def _apply(
     store: SnapshotStore,
     home: Path,
     writes: list[PlannedWrite],
     before: dict[str, FileRecord],
 ) -> None:
+    removed_first = frozenset(w.relpath for w in writes if w.new is None)
+    for write in writes:  # refuse an unsafe path before touching anything
+        check_inside_home(home, write.relpath, removed_first)
     done: list[PlannedWrite] = []
     try:
-        for write in writes:
+        for write in _in_write_order(writes):
             done.append(write)
             _write_one(home, write)
             fault_point("between-writes")
@@ -264,6 +294,10 @@ def _write_one(home: Path, write: PlannedWrite) -> None:
         remove_file(target)
         return
     target.parent.mkdir(parents=True, exist_ok=True)
+    if target.is_dir() and not target.is_symlink():
+        # A folder becomes a file: its files in scope were removed first; a folder that still
+        # holds something (caches, sessions) is not ours to delete, and rmdir says so.
+        target.rmdir()
     if write.kind == "symlink":
         atomic_symlink(target, os.fsdecode(write.new))
     else:
@@ -275,17 +309,20 @@ def _put_back(
 ) -> bool:
     """Restore what was written; False when some file could not be (the journal stays)."""
     complete = True
-    for write in reversed(done):
+    originals: list[PlannedWrite] = []
+    for write in done:
         record = before.get(write.relpath)
-        original = PlannedWrite(
-            write.relpath,
-            store.read_blob(record.blob) if record else None,
-            record.mode if record else None,
-            record.kind if record else write.kind,
-        )
+        try:
+            data = store.read_blob(record.blob) if record else None
+        except Exception:
+            complete = False
+            continue
+        kind = record.kind if record else write.kind
+        originals.append(PlannedWrite(write.relpath, data, record.mode if record else None, kind))
+    for original in _in_write_order(originals):
         try:
             _write_one(home, original)
-        except OSError:
+        except Exception:
             # Could not even put it back (disk full...): the "before" snapshot holds it,
             # and the journal left in the store lets the next run finish the job.
             complete = False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Any
 
 # Every name on every OS: a renamed or cross-installed app must not slip through.
 _APP_NAMES = frozenset({"Codex", "Codex.exe", "ChatGPT.exe", "Codex Desktop", "codex-desktop"})
@@ -44,14 +45,28 @@ def find_codex_processes() -> list[CodexProcess]:
 
     found: list[CodexProcess] = []
     own = os.getpid()
+    only = _test_process_tree(psutil)
     for proc in psutil.process_iter(["pid", "name", "exe", "cmdline"]):
         info = proc.info
-        if info["pid"] == own:
+        if info["pid"] == own or (only is not None and info["pid"] not in only):
             continue
         kind = classify_process(info["name"] or "", info["exe"] or "", info["cmdline"] or [])
         if kind is not None:
             found.append(CodexProcess(pid=info["pid"], name=info["name"] or "?", kind=kind))
     return sorted(found, key=lambda p: p.pid)
+
+
+def _test_process_tree(psutil: Any) -> set[int] | None:
+    """Tests set CODEXSNAP_TEST_PROCESS_ROOT so that only the processes they start count:
+    a developer's open Codex app (or CI's) must not decide a test's outcome."""
+    root = os.environ.get("CODEXSNAP_TEST_PROCESS_ROOT")
+    if not root:
+        return None
+    try:
+        parent = psutil.Process(int(root))
+        return {parent.pid, *(child.pid for child in parent.children(recursive=True))}
+    except (ValueError, psutil.Error):
+        return set()
 
 
 def alive(pids: list[int]) -> frozenset[int]:

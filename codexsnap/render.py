@@ -139,6 +139,8 @@ def snapshot_line(snapshot: Snapshot) -> str:
     when = snapshot.created_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
     count = snapshot.files_changed
     files = f"{count} file{'s' if count != 1 else ''} changed"
+    if snapshot.parent is None:
+        files = f"{count} file{'s' if count != 1 else ''} (first snapshot)"
     note = f"  ({snapshot.message.splitlines()[0]})" if snapshot.message else ""
     return f"{snapshot.short_id}  {when}  {snapshot.summary:<32}  {files}{note}"
 

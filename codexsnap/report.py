@@ -14,6 +14,7 @@ from codexsnap.text_diff import unified_diff
 
 _JSON_SUFFIXES = (".json", ".json.bak")
 _MISSING = object()
+_LARGE_JSON = 1 << 20  # above this, unchanged top-level members are compared as text
 
 
 @dataclass(frozen=True)
@@ -160,8 +161,11 @@ def diff_file(
     if mode_change is not None:
         notes.append(f"mode {mode_change[0]:04o} -> {mode_change[1]:04o}")
     changes: list[Change] = []
-    if fmt in ("json", "toml"):
+    if fmt == "json" and old is not None and new is not None and len(old) > _LARGE_JSON:
+        before, after = _changed_members(old, new)
+    else:
         before, after = _parse(fmt, old), _parse(fmt, new)
+    if fmt in ("json", "toml"):
         if before is _MISSING or after is _MISSING:
             notes.append(f"not valid {fmt.upper()} on one side; compared as bytes")
             fmt = "binary"
@@ -210,6 +214,30 @@ def _parse(fmt: str, raw: bytes | None) -> Any:
         return json.loads(text) if fmt == "json" else tomllib.loads(text)
     except (UnicodeDecodeError, ValueError, RecursionError):
         return _MISSING
+
+
+def _changed_members(old: bytes, new: bytes) -> tuple[Any, Any]:
+    """Only the top-level members whose text differs, decoded: a 30 MB state with one changed
+    key costs one scan per side instead of two full object trees in memory."""
+    from codexsnap.json_edit import member_texts
+
+    try:
+        old_members = member_texts(old.decode("utf-8"))
+        new_members = member_texts(new.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return _parse("json", old), _parse("json", new)
+    decoder = json.JSONDecoder()
+    before = {
+        k: decoder.decode(v)
+        for k, v in old_members.items()
+        if k not in new_members or new_members[k] != v
+    }
+    after = {
+        k: decoder.decode(v)
+        for k, v in new_members.items()
+        if k not in old_members or old_members[k] != v
+    }
+    return before, after
 
 
 def _prune_equal(old: Any, new: Any) -> tuple[Any, Any]:

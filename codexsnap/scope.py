@@ -89,6 +89,22 @@ class Scope:
         """True when the path belongs in a snapshot."""
         return self.excluded_by(relpath) is None
 
+    def to_config(self) -> dict[str, list[str]]:
+        """The user's choices, kept with each snapshot so a rollback knows what it covered."""
+        return {
+            "include": list(self.widened),
+            "exclude": [r.pattern for r in self.rules if r.category == "user"],
+        }
+
+    @classmethod
+    def from_config(cls, config: dict[str, list[str]]) -> Scope:
+        """The scope a snapshot was taken with (see ``to_config``)."""
+        include = [p for p in config.get("include", []) if isinstance(p, str)]
+        exclude = [p for p in config.get("exclude", []) if isinstance(p, str)]
+        rules = [r for r in DEFAULT_RULES if r.pattern not in include]
+        rules += [Rule(p, "user", "excluded when that snapshot was taken") for p in exclude]
+        return cls(rules=tuple(rules), widened=tuple(include))
+
 
 def load_scope(store_path: Path) -> Scope:
     """Read ``scope.toml`` from the store: ``include`` widens, ``exclude`` narrows."""
@@ -110,6 +126,14 @@ def load_scope(store_path: Path) -> Scope:
             f"{config_path}: {', '.join(refused)} cannot be included (runtime files and secrets "
             "are never snapshotted)",
             hint="Remove those patterns from 'include'.",
+        )
+    widenable = [r.pattern for r in DEFAULT_RULES if r.category not in _FIXED_CATEGORIES]
+    unknown = [p for p in include if p not in widenable]
+    if unknown:
+        raise ConfigError(
+            f"{config_path}: 'include' takes default exclusions only; {', '.join(unknown)} "
+            "is not one",
+            hint=f"Use one of: {', '.join(widenable)}.",
         )
     rules = [r for r in DEFAULT_RULES if r.pattern not in include]
     rules += [Rule(p, "user", f"excluded by {config_path}") for p in exclude]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,28 @@ def parse_state(path: Path | str, raw: bytes) -> tuple[str, dict[str, Any]]:
     """Decode and parse the bytes of a JSON object file, refusing what Codex could not read."""
     text = _decode(path, raw)
     return text, _parse(path, text)
+
+
+def edit_state(path: Path | str, raw: bytes, edit: Callable[[str], str]) -> bytes:
+    """Apply a text edit to a JSON object file, refusing what Codex could not read.
+
+    The edit validates the document as it scans it, so a large state is parsed only once.
+    """
+    from codexsnap.json_edit import NotAnObjectError
+
+    text = _decode(path, raw)
+    try:
+        return edit(text).encode("utf-8")
+    except NotAnObjectError:
+        raise StateFileInvalidError(
+            f"{path} holds a JSON value that is not an object", hint=_RESTORE_HINT
+        ) from None
+    except ValueError as exc:
+        raise StateFileInvalidError(
+            f"{path} is not valid JSON ({exc})", hint=_RESTORE_HINT
+        ) from None
+    except RecursionError:
+        raise StateFileInvalidError(f"{path} is nested too deeply", hint=_RESTORE_HINT) from None
 
 
 def _decode(path: Path | str, raw: bytes) -> str:

@@ -54,7 +54,8 @@ _HEX_ID = re.compile(r"^[0-9a-f]{4,40}$")
 _TRAILER = re.compile(r"^Codexsnap-([A-Za-z-]+): (.*)$")
 _RACY_WINDOW_NS = 2_000_000_000
 OUTSIDE_NAME = "outside.json"
-AUTH_NAME = "auth-fingerprint.json"  # files touched this recently are always re-hashed
+AUTH_NAME = "auth-fingerprint.json"
+SCOPE_NAME = "scope.json"  # files touched this recently are always re-hashed
 
 
 @dataclass(frozen=True)
@@ -181,6 +182,7 @@ class SnapshotStore:
         info.mkdir(mode=0o700, exist_ok=True)
         # No content conversion of any kind: the bytes restored must be the bytes stored.
         (info / "attributes").write_text("* -text -eol -filter -diff -merge -ident\n")
+        os.chmod(info / "attributes", 0o600)
         marker = {"format": STORE_FORMAT, "created_by": f"codexsnap {__version__}"}
         (self.root / _MARKER).write_text(json.dumps(marker) + "\n")
         os.chmod(self.root / _MARKER, 0o600)
@@ -588,13 +590,27 @@ class SnapshotStore:
     ) -> SnapshotResult:
         """Scan the home and commit it; unchanged homes give back the latest snapshot."""
         records = self.scan_home(home, scope)
-        extras = {OUTSIDE_NAME: json.dumps(scan_outside(home, scope)).encode()}
+        extras = {
+            OUTSIDE_NAME: json.dumps(scan_outside(home, scope)).encode(),
+            SCOPE_NAME: json.dumps(scope.to_config(), sort_keys=True).encode(),
+        }
         fingerprint = auth_fingerprint(home)
         if fingerprint is not None:
             extras[AUTH_NAME] = json.dumps(fingerprint, sort_keys=True).encode()
         return self.commit_records(
             home, records, summary, trailers, message, allow_unchanged, extras
         )
+
+    def scope_of(self, snapshot: Snapshot) -> Scope | None:
+        """The scope a snapshot was taken with (None for snapshots that did not record it)."""
+        raw = self.extra(snapshot, SCOPE_NAME)
+        if raw is None:
+            return None
+        try:
+            config = json.loads(raw)
+        except ValueError:
+            return None
+        return Scope.from_config(config) if isinstance(config, dict) else None
 
     def extra(self, snapshot: Snapshot, name: str) -> bytes | None:
         """A note kept beside a snapshot's files (None when that snapshot has none)."""
@@ -725,4 +741,10 @@ def _load_cache(path: Path) -> dict[str, list[Any]]:
 def _save_cache(path: Path, cache: dict[str, list[Any]]) -> None:
     from codexsnap.atomic_io import atomic_write
 
-    atomic_write(path, json.dumps(cache, separators=(",", ":")).encode(), mode=0o600)
+    try:
+        atomic_write(path, json.dumps(cache, separators=(",", ":")).encode(), mode=0o600)
+    except OSError:
+        # Only a speed-up: without it the next snapshot re-reads every file. A stale cache
+        # would be worse than none, so drop it.
+        with contextlib.suppress(OSError):
+            path.unlink()

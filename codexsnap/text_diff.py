@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import difflib
 
-from codexsnap.redact import redact_line
+from codexsnap.redact import mask, redact_line
+
+# Files whose whole content is an identity (cloning it clones the machine: #22950).
+_IDENTITY_FILES = frozenset({"installation_id", "installation_id.codexsnap-old"})
 
 _LINE_CAP = 40
 
@@ -15,7 +18,9 @@ def unified_diff(path: str, old: bytes | None, new: bytes | None, show_secrets: 
     after = (new or b"").decode("utf-8", "replace").splitlines()
     lines = list(difflib.unified_diff(before, after, f"a/{path}", f"b/{path}", n=1, lineterm=""))
     body = lines[2:]
-    if not show_secrets:
+    if not show_secrets and path in _IDENTITY_FILES:
+        body = [line[:1] + mask(line[1:]) if line[:1] in "+- " else line for line in body]
+    elif not show_secrets:
         body = [redact_line(line) for line in body]
     if len(body) > _LINE_CAP:
         body = [*body[:_LINE_CAP], f"… {len(body) - _LINE_CAP} more diff lines"]

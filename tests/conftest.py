@@ -31,6 +31,8 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
     monkeypatch.setenv("XDG_CONFIG_HOME", str(user_home / ".config"))
     monkeypatch.setenv("CODEX_HOME", str(tmp_path / "codex-home"))
     monkeypatch.setenv("CODEXSNAP_STORE", str(tmp_path / "store"))
+    # Only Codex processes this test starts count: not a developer's app, not CI's.
+    monkeypatch.setenv("CODEXSNAP_TEST_PROCESS_ROOT", str(os.getpid()))
     # The guard: nothing below may resolve to the developer's or CI's real home.
     assert Path.home().resolve() != _REAL_HOME
     yield

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from codexsnap.commands import Confirm, ask
@@ -55,6 +55,7 @@ def fix(
     scope = load_scope(store_root)
     writes: list[PlannedWrite] = []
     diffs: list[FileDiff] = []
+    compared: dict[tuple[str | None, str | None], FileDiff] = {}
     for name, new in changes.items():
         found = inputs.get(name) or read_input(home, name, ())
         old = found.data
@@ -74,7 +75,11 @@ def fix(
                 check_expected=runtime is None and found.kind == "file",
             )
         )
-        diffs.append(diff_file(name, old, new, found.kind, show_secrets))
+        # The .bak usually gets the primary's exact edit: compare those bytes only once.
+        pair = (None if old is None else blob_id(old), None if new is None else blob_id(new))
+        if pair not in compared:
+            compared[pair] = diff_file(name, old, new, found.kind, show_secrets)
+        diffs.append(replace(compared[pair], path=name))
     report = DiffReport(tuple(diffs))
     result = FixResult(recipe.name, home, dry_run, report, next_steps=recipe.next_steps)
     if not writes or dry_run:

@@ -70,7 +70,11 @@ def rollback(
         # Paths now excluded by the scope are left alone: their current version would not
         # be in the "before" snapshot, so restoring them could not be undone.
         wanted = {p: r for p, r in target_state.records.items() if scope.includes(p)}
-        current = store.scan_home(home, scope, write=not dry_run)
+        # Hash without storing: the store is written only under the lock, in run_operation.
+        current = store.scan_home(home, scope, write=False)
+        # A file the target's own scope left out is not "missing" from it: keep it.
+        target_scope = store.scope_of(target) or scope
+        current = {p: r for p, r in current.items() if p in wanted or target_scope.includes(p)}
         writes = plan_restore(store, wanted, current)
         full = compare(
             live_state(home, scope, current),

@@ -18,10 +18,14 @@ class SnapshotTaken:
 
 
 def snapshot(home: Path, store_root: Path, message: str) -> SnapshotTaken:
-    """Snapshot the home; when nothing changed since the last one, say so and make none."""
+    """Snapshot the home; with nothing changed, make none unless a note asks to mark it."""
     with SnapshotStore.open(store_root, create=True) as store, store.locked():
-        summary = f"snapshot: {message.splitlines()[0]}" if message.strip() else "snapshot"
         done = store.take_snapshot(
-            home, load_scope(store_root), summary, {"Operation": "snapshot"}, message
+            home,
+            load_scope(store_root),
+            "snapshot",
+            {"Operation": "snapshot"},
+            message,
+            allow_unchanged=bool(message.strip()),
         )
         return SnapshotTaken(done.snapshot, done.created)

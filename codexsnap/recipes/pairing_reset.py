@@ -13,7 +13,7 @@ from pathlib import Path
 from codexsnap.json_edit import remove_top_level_keys
 from codexsnap.recipes import Changes, Contents, Evidence, Recipe, RecipeOptions
 from codexsnap.recipes.remote_control import ENROLLMENT_KEY, mirror_edit
-from codexsnap.state_file import GLOBAL_STATE, GLOBAL_STATE_BAK, parse_state
+from codexsnap.state_file import GLOBAL_STATE, GLOBAL_STATE_BAK, edit_state
 
 STATE_DB = "state_5.sqlite"
 HOST_KEYS = (
@@ -29,8 +29,7 @@ def plan(contents: Contents, options: RecipeOptions, evidence: Evidence) -> Chan
     """Remove the host-side keys; with ``--with-db`` also the enrollment rows."""
 
     def edit(name: str, raw: bytes) -> bytes:
-        text, data = parse_state(name, raw)
-        return remove_top_level_keys(text, set(HOST_KEYS) & data.keys()).encode("utf-8")
+        return edit_state(name, raw, lambda text: remove_top_level_keys(text, set(HOST_KEYS)))
 
     changes = mirror_edit({k: contents.get(k) for k in (GLOBAL_STATE, GLOBAL_STATE_BAK)}, edit)
     database = contents.get(STATE_DB)

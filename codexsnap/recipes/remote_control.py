@@ -11,9 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from codexsnap.errors import StateFileInvalidError
-from codexsnap.json_edit import remove_top_level_keys, replace_top_level_value
+from codexsnap.json_edit import (
+    remove_top_level_keys,
+    replace_top_level_value,
+    top_level_value,
+)
 from codexsnap.recipes import Changes, Contents, Evidence, Recipe, RecipeOptions, refuse
-from codexsnap.state_file import GLOBAL_STATE, GLOBAL_STATE_BAK, parse_state
+from codexsnap.state_file import GLOBAL_STATE, GLOBAL_STATE_BAK, edit_state
 
 ENROLLMENT_KEY = "electron-remote-control-client-enrollments"
 CLEAN_KEYS = (
@@ -31,11 +35,13 @@ def plan(contents: Contents, options: RecipeOptions, evidence: Evidence) -> Chan
     keys = {ENROLLMENT_KEY, *(CLEAN_KEYS if options.clean else ())}
 
     def edit(name: str, raw: bytes) -> bytes:
-        text, data = parse_state(name, raw)
-        if options.only_revoked:
-            text = _drop_revoked(text, data, evidence)
-            keys.discard(ENROLLMENT_KEY)
-        return remove_top_level_keys(text, keys & data.keys()).encode("utf-8")
+        def change(text: str) -> str:
+            if options.only_revoked:
+                text = _drop_revoked(text, evidence)
+                return remove_top_level_keys(text, keys - {ENROLLMENT_KEY})
+            return remove_top_level_keys(text, keys)
+
+        return edit_state(name, raw, change)
 
     return mirror_edit(contents, edit)
 
@@ -69,7 +75,7 @@ def _edit_changes(edit: Any, bak: bytes) -> bool:
         return True
 
 
-def _drop_revoked(text: str, data: dict[str, Any], evidence: Evidence) -> str:
+def _drop_revoked(text: str, evidence: Evidence) -> str:
     if not evidence.revoked_client_ids:
         searched = ", ".join(evidence.logs_searched) or "no log folder found"
         raise refuse(
@@ -77,7 +83,7 @@ def _drop_revoked(text: str, data: dict[str, Any], evidence: Evidence) -> str:
             f"revoked' line names a client (searched: {searched})",
             hint="Give the desktop app's log folder with --logs DIR, or drop --only-revoked.",
         )
-    enrollments = data.get(ENROLLMENT_KEY)
+    enrollments = top_level_value(text, ENROLLMENT_KEY)
     if not isinstance(enrollments, dict):
         return text
     kept = {

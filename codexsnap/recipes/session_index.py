@@ -39,8 +39,10 @@ def _entry(path: str, head: bytes) -> dict[str, Any] | None:
         meta = json.loads(head.decode("utf-8").splitlines()[0])
     except (ValueError, IndexError, UnicodeDecodeError):
         return None
-    payload = meta.get("payload") if isinstance(meta, dict) else None
-    if meta.get("type") != "session_meta" or not isinstance(payload, dict):
+    if not isinstance(meta, dict) or meta.get("type") != "session_meta":
+        return None
+    payload = meta.get("payload")
+    if not isinstance(payload, dict):
         return None
     thread_id = payload.get("id")
     if not isinstance(thread_id, str):

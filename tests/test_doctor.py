@@ -1,0 +1,358 @@
+"""codexsnap doctor on realistic homes and real desktop logs, through the commands layer."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import stat
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from codexsnap.commands.doctor import DoctorResult, doctor
+from codexsnap.commands.snapshot import snapshot
+from codexsnap.doctor import Check, check_database, with_flags
+from codexsnap.home import CodexHome
+from codexsnap.redact import mask
+from tests.conftest import file_states
+from tests.homebuilder import ENROLLMENT_KEY, REVOKED_CLIENT_ID, CodexHomeBuilder, enrollments
+
+GLOBAL = ".codex-global-state.json"
+BAK = ".codex-global-state.json.bak"
+ENROLL = "electron-remote-control-client-enrollments"
+OTHER_CLIENT = "cli_7a6b5c4d3e2f1a0b9c8d7e6f"
+
+
+def desktop_log(lines: Sequence[str], name: str = "codex-desktop-1.log") -> Path:
+    """A log file where the macOS app writes them, under the test's HOME."""
+    folder = Path.home() / "Library" / "Logs" / "com.openai.codex" / "2026" / "09" / "21"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def refresh(client: str, second: int = 23) -> str:
+    return (
+        f"2026-09-21T07:42:{second:02d}.700Z info [remote-control] POST "
+        "https://chatgpt.com/backend-api/codex/remote/control/client/refresh/start "
+        f"hasExistingEnrollment=true localEnrollmentClientId={client}"
+    )
+
+
+def revoked(second: int = 23) -> str:
+    return (
+        f"2026-09-21T07:42:{second:02d}.769Z error [remote-control] "
+        "Remote-control client has been revoked status=403"
+    )
+
+
+def run_doctor(home: Path, store: Path, extra: Sequence[Path] = ()) -> DoctorResult:
+    return doctor(CodexHome(home, "CODEX_HOME"), store, extra)
+
+
+def by_name(result: DoctorResult) -> dict[str, Check]:
+    return {check.name: check for check in result.checks}
+
+
+def listing(root: Path) -> dict[str, tuple[int, int, int]]:
+    """Every entry under ``root`` (sockets too): mode, size and modification time."""
+    found: dict[str, tuple[int, int, int]] = {}
+    for path in sorted(root.rglob("*")):
+        st = path.lstat()
+        found[path.relative_to(root).as_posix()] = (st.st_mode, st.st_size, st.st_mtime_ns)
+    return found
+
+
+def test_a_broken_home_gets_each_problem_with_its_cure(codex_home: Path, store_root: Path) -> None:
+    desktop_log(["2026-09-21T07:42:20.001Z info [app] starting", refresh(REVOKED_CLIENT_ID)])
+    desktop_log([refresh(REVOKED_CLIENT_ID), revoked()], name="codex-desktop-2.log")
+    result = run_doctor(codex_home, store_root)
+    checks = by_name(result)
+    assert not result.healthy and result.problems >= 3
+    revocation = checks["remote-control-revoked"]
+    assert revocation.status == "problem"
+    assert revocation.cure == "codexsnap fix remote-control"
+    assert mask(REVOKED_CLIENT_ID) in revocation.evidence
+    assert "Codex Desktop" in revocation.evidence and "user_AbC1…" in revocation.evidence
+    assert "codex-desktop-2.log:2" in revocation.evidence
+    assert checks["app-server-socket"].status == "problem"
+    assert checks["app-server-socket"].cure == "codexsnap fix app-server-stale"
+    assert checks["daemon-pid-files"].status == "problem"
+    assert "999999" in checks["daemon-pid-files"].evidence
+    assert checks["global-state-leftovers"].status == "warning"
+    assert checks["global-state-leftovers"].cure == "codexsnap fix restore-global-state"
+    assert checks["store"].status == "warning" and checks["store"].cure == "codexsnap snapshot"
+    for name in ("global-state", "global-state-bak", "codex-running", "session-index"):
+        assert checks[name].status == "ok", checks[name]
+    assert checks["sqlite:state_5.sqlite"].status == "ok"
+    assert checks["sqlite:sqlite/codex.db"].status == "ok"
+    assert all(set(c.to_dict()) == {"name", "status", "evidence", "cure"} for c in result.checks)
+
+
+def test_no_id_or_token_is_shown_in_full(codex_home: Path, store_root: Path) -> None:
+    desktop_log([refresh(REVOKED_CLIENT_ID), revoked(), refresh(OTHER_CLIENT, 30), revoked(31)])
+    text = json.dumps([c.to_dict() for c in run_doctor(codex_home, store_root).checks])
+    for secret in (REVOKED_CLIENT_ID, OTHER_CLIENT, "user_AbC1dEf2GhI3jKl4", "acct_0123456789"):
+        assert secret not in text
+    assert "ghp_" not in text and "eyJ" not in text
+
+
+def test_doctor_changes_nothing_in_the_home_and_creates_no_store(
+    codex_home: Path, store_root: Path
+) -> None:
+    desktop_log([refresh(REVOKED_CLIENT_ID), revoked()])
+    before = file_states(codex_home, include_excluded=True)
+    entries = listing(codex_home)
+    run_doctor(codex_home, store_root)
+    assert file_states(codex_home, include_excluded=True) == before
+    assert listing(codex_home) == entries  # no -wal/-shm beside logs_2.sqlite or codex.db
+    assert not (codex_home / "sqlite" / "codex.db-wal").exists()
+    assert not store_root.exists()
+
+
+def test_a_healthy_home_has_no_problem(builder: CodexHomeBuilder, store_root: Path) -> None:
+    builder.with_runtime = False
+    home = builder.build().resolve()
+    snapshot(home, store_root, "baseline")
+    desktop_log(["2026-09-21T07:42:20.001Z info [app] starting", refresh(REVOKED_CLIENT_ID)])
+    result = run_doctor(home, store_root)
+    checks = by_name(result)
+    assert result.healthy, [c for c in result.checks if c.status != "ok"]
+    assert checks["store"].status == "ok" and "latest snapshot" in checks["store"].evidence
+    assert "no revocation in 1 log file" in checks["remote-control-revoked"].evidence
+
+
+def test_logs_show_a_client_the_state_no_longer_holds(
+    builder: CodexHomeBuilder, store_root: Path
+) -> None:
+    del builder.state[ENROLL]
+    home = builder.build().resolve()
+    desktop_log([refresh(REVOKED_CLIENT_ID), revoked()])
+    check = by_name(run_doctor(home, store_root))["remote-control-revoked"]
+    assert check.status == "ok" and "already fixed" in check.evidence
+    assert mask(REVOKED_CLIENT_ID) in check.evidence
+
+
+def test_only_the_revoked_one_among_several_enrollments(
+    builder: CodexHomeBuilder, store_root: Path
+) -> None:
+    other = dict(enrollments()[ENROLLMENT_KEY], clientId=OTHER_CLIENT)
+    builder.state[ENROLL] = {**enrollments(), ENROLLMENT_KEY.replace("user_", "user_Zz"): other}
+    home = builder.build().resolve()
+    # Both clients appear in the log; only the first one's refresh ends in a revocation.
+    desktop_log([refresh(REVOKED_CLIENT_ID, 1), revoked(2), refresh(OTHER_CLIENT, 3)])
+    check = by_name(run_doctor(home, store_root))["remote-control-revoked"]
+    assert check.status == "problem"
+    assert check.cure == "codexsnap fix remote-control --only-revoked"
+    assert "1 other enrollment(s) would be kept" in check.evidence
+
+
+def test_a_revocation_that_names_no_client_still_flags_held_enrollments(
+    codex_home: Path, store_root: Path
+) -> None:
+    desktop_log([revoked()])
+    check = by_name(run_doctor(codex_home, store_root))["remote-control-revoked"]
+    assert check.status == "problem" and check.cure == "codexsnap fix remote-control"
+    assert "name no client" in check.evidence
+
+
+def test_logs_given_with_logs_dir_rotated_and_unreadable(
+    codex_home: Path, store_root: Path, tmp_path: Path
+) -> None:
+    import gzip
+
+    extra = tmp_path / "copied-logs"
+    extra.mkdir()
+    (extra / "main.log.1.gz").write_bytes(
+        gzip.compress(f"{refresh(REVOKED_CLIENT_ID)}\n{revoked()}\n".encode())
+    )
+    (extra / "main.log").write_text("2026-09-21T08:00:00.000Z info [app] starting\n")
+    (extra / "main.log.2.gz").write_bytes(b"truncated download")
+    result = run_doctor(codex_home, store_root, [extra, tmp_path / "typo"])
+    check = by_name(result)["remote-control-revoked"]
+    assert check.status == "problem" and "main.log.1.gz:2" in check.evidence
+    assert "1 unreadable" in check.evidence and "not found: " in check.evidence
+
+
+def test_server_side_breakages_name_the_issue_to_follow(codex_home: Path, store_root: Path) -> None:
+    desktop_log(
+        [
+            "2026-09-21T07:40:00.000Z error [remote-control] remote control server enrollment "
+            "failed: HTTP 403 Forbidden",
+            'body: {"detail":"Multi-factor authentication required"}',
+            "2026-09-21T07:41:00.000Z info [remote-control-websocket] "
+            "remote_control_client_enrollment_start_account_mismatch",
+        ]
+    )
+    checks = by_name(run_doctor(codex_home, store_root))
+    mfa, account = checks["remote-control-mfa"], checks["remote-control-account"]
+    assert mfa.status == account.status == "warning"
+    assert mfa.cure is not None and "no local cure" in mfa.cure and "issues/27167" in mfa.cure
+    assert account.cure is not None and "issues/22804" in account.cure
+    assert "2026-09-21T07:40:00.000Z" in mfa.evidence
+
+
+def test_a_running_desktop_app_is_named_and_cures_wait_for_it(
+    codex_home: Path, store_root: Path, tmp_path: Path
+) -> None:
+    fake = tmp_path / "Codex"
+    shutil.copy("/bin/sleep", fake)
+    desktop_log([refresh(REVOKED_CLIENT_ID), revoked()])
+    app = subprocess.Popen([str(fake), "30"])
+    try:
+        checks = by_name(run_doctor(codex_home, store_root))
+    finally:
+        app.kill()
+        app.wait()
+    running = checks["codex-running"]
+    assert running.status == "warning" and f"pid {app.pid}" in running.evidence
+    assert running.cure == "quit Codex"
+    assert checks["app-server-socket"].status == "warning"  # not stale for sure: the app runs
+    assert checks["remote-control-revoked"].cure == "quit Codex, then codexsnap fix remote-control"
+    assert checks["sqlite:state_5.sqlite"].status == "ok"  # read in place, through its locks
+    assert not (codex_home / "sqlite" / "codex.db-wal").exists()
+
+
+def test_a_torn_global_state_is_a_problem_and_bak_is_no_backup(
+    codex_home: Path, store_root: Path
+) -> None:
+    (codex_home / GLOBAL).write_bytes(b"\x00" * 4096)
+    checks = by_name(run_doctor(codex_home, store_root))
+    assert checks["global-state"].status == "problem"
+    assert "NUL" in checks["global-state"].evidence
+    assert checks["global-state"].cure == "codexsnap fix restore-global-state"
+    assert checks["global-state-bak"].status == "warning"
+    assert checks["remote-control-revoked"].status == "ok"  # no log: nothing to compare
+
+
+def test_a_bak_edited_apart_is_a_warning(codex_home: Path, store_root: Path) -> None:
+    state = json.loads((codex_home / BAK).read_bytes())
+    del state[ENROLL]
+    (codex_home / BAK).write_text(json.dumps(state))
+    check = by_name(run_doctor(codex_home, store_root))["global-state-bak"]
+    assert check.status == "warning" and ENROLL in check.evidence
+
+
+def test_a_global_state_without_projects_is_a_warning(
+    builder: CodexHomeBuilder, store_root: Path
+) -> None:
+    builder.state["local-projects"] = []
+    home = builder.build().resolve()
+    check = by_name(run_doctor(home, store_root))["global-state"]
+    assert check.status == "warning" and check.cure == "codexsnap fix restore-global-state"
+
+
+def test_a_damaged_database_is_a_problem_checked_on_a_copy(
+    codex_home: Path, store_root: Path
+) -> None:
+    path = codex_home / "goals_1.sqlite"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE goals (id INTEGER PRIMARY KEY, text TEXT)")
+    db.executemany("INSERT INTO goals VALUES (?, ?)", [(i, "goal " * 40) for i in range(400)])
+    db.commit()
+    db.close()
+    with path.open("r+b") as handle:  # scribble over b-tree pages, keep the header
+        handle.seek(4096 * 3)
+        handle.write(b"\xa5" * 4096 * 4)
+    check = by_name(run_doctor(codex_home, store_root))["sqlite:goals_1.sqlite"]
+    assert check.status == "problem" and check.cure and "codexsnap history" in check.cure
+    assert not (codex_home / "goals_1.sqlite-wal").exists()
+    assert not (codex_home / "goals_1.sqlite-shm").exists()
+
+
+def test_a_wal_far_larger_than_its_database_is_a_warning(
+    codex_home: Path, store_root: Path
+) -> None:
+    wal = codex_home / "state_5.sqlite-wal"
+    os.truncate(wal, 300 << 20)  # sparse: SQLite ignores the bytes past its last frame
+    check = by_name(run_doctor(codex_home, store_root))["sqlite:state_5.sqlite"]
+    assert check.status == "warning" and "-wal is 300.0 MB" in check.evidence
+    assert check.cure is not None and check.cure.startswith("quit Codex")
+
+
+def test_a_database_that_is_no_database(tmp_path: Path) -> None:
+    path = tmp_path / "state_5.sqlite"
+    path.write_bytes(b"SQLite format 3\x00" + b"\x07" * 8000)
+    check = check_database(tmp_path, path)
+    assert check.status == "problem"
+
+
+def test_threads_missing_from_the_session_index_are_counted(
+    codex_home: Path, store_root: Path
+) -> None:
+    for number in (1, 2):
+        thread = f"019b-new-{number}"
+        rollout = (
+            codex_home
+            / "sessions/2026/11/21"
+            / f"rollout-2026-11-21T09-00-0{number}-{thread}.jsonl"
+        )
+        rollout.parent.mkdir(parents=True, exist_ok=True)
+        meta = {"type": "session_meta", "payload": {"id": thread, "cwd": "/Users/ana/src/web"}}
+        rollout.write_text(json.dumps(meta) + "\n" + '{"type":"message"}\n')
+    check = by_name(run_doctor(codex_home, store_root))["session-index"]
+    assert check.status == "warning" and check.evidence.startswith("2 of 3 threads")
+    assert check.cure == "codexsnap fix session-index"
+
+
+def test_oversized_logs_are_reported(codex_home: Path, store_root: Path) -> None:
+    os.truncate(codex_home / "log" / "codex-tui.log", 3 << 30)  # sparse, nothing written
+    os.truncate(codex_home / "logs_2.sqlite", 2 << 30)
+    checks = by_name(run_doctor(codex_home, store_root))
+    sizes = checks["log-size"]
+    assert sizes.status == "warning"
+    assert "log/codex-tui.log is 3.0 GB" in sizes.evidence
+    assert "logs_2.sqlite is 2.0 GB" in sizes.evidence
+    assert sizes.cure is not None and sizes.cure.startswith("quit Codex, then empty it")
+    assert "quick_check skipped" in checks["sqlite:logs_2.sqlite"].evidence
+
+
+def test_a_pid_file_of_a_live_process_is_fine(codex_home: Path, store_root: Path) -> None:
+    (codex_home / "app-server-daemon" / "app-server.pid").write_text(f"{os.getpid()}\n")
+    check = by_name(run_doctor(codex_home, store_root))["daemon-pid-files"]
+    assert check.status == "ok"
+
+
+def test_a_store_folder_that_is_no_store_is_a_problem_left_alone(
+    codex_home: Path, store_root: Path
+) -> None:
+    store_root.mkdir()
+    (store_root / "notes.txt").write_text("mine\n")
+    check = by_name(run_doctor(codex_home, store_root))["store"]
+    assert check.status == "problem"
+    assert sorted(p.name for p in store_root.iterdir()) == ["notes.txt"]
+
+
+def test_unreadable_log_files_are_never_fatal(codex_home: Path, store_root: Path) -> None:
+    path = desktop_log([refresh(REVOKED_CLIENT_ID), revoked()])
+    path.chmod(0)
+    try:
+        check = by_name(run_doctor(codex_home, store_root))["remote-control-revoked"]
+    finally:
+        path.chmod(stat.S_IRUSR | stat.S_IWUSR)
+    if os.geteuid() != 0:
+        assert check.status == "ok" and "1 unreadable" in check.evidence
+    else:
+        assert check.status == "problem"
+
+
+@pytest.mark.parametrize(
+    ("cure", "expected"),
+    [
+        ("codexsnap fix remote-control", "codexsnap fix --codex-home /h remote-control"),
+        (
+            "quit Codex, then codexsnap fix remote-control --only-revoked",
+            "quit Codex, then codexsnap fix --codex-home /h remote-control --only-revoked"
+            " --logs /l",
+        ),
+        ("codexsnap snapshot", "codexsnap snapshot --codex-home /h"),
+        ("quit Codex", "quit Codex"),
+    ],
+)
+def test_cures_carry_the_users_flags(cure: str, expected: str) -> None:
+    assert with_flags(cure, " --codex-home /h", " --logs /l") == expected
