@@ -21,7 +21,7 @@ from codexsnap.journal import Journal, JournalEntry, clear_journal, load_journal
 from codexsnap.manifest import FileRecord
 from codexsnap.processes import find_codex_processes
 from codexsnap.scope import Scope
-from codexsnap.sqlite_copy import sidecars
+from codexsnap.sqlite_copy import is_busy, sidecars
 from codexsnap.store import Snapshot, SnapshotStore
 
 
@@ -120,6 +120,7 @@ def run_operation(
         before_records = store.records(before)
         _check_unchanged(writes, before_records)
         refuse_if_codex_running(force)  # it may have started while we took the snapshot
+        _refuse_busy_databases(home, writes)
         journal = store.journal_path(home)
         save_journal(journal, _journal_for(name, home, before, writes, before_records))
         fault_point("after-journal")
@@ -225,6 +226,16 @@ def recover_interrupted(store: SnapshotStore, home: Path, scope: Scope) -> Recov
     ).snapshot
     clear_journal(path)
     return Recovery(journal.operation, tuple(restored), tuple(left), snapshot)
+
+
+def _refuse_busy_databases(home: Path, writes: list[PlannedWrite]) -> None:
+    for write in writes:
+        if write.kind == "sqlite" and is_busy(home / write.relpath):
+            raise HomeWriteError(
+                f"{write.relpath} is in use: another process holds a write transaction on it; "
+                "nothing was changed",
+                hint="Quit Codex (and any 'codex app-server'), then run the command again.",
+            )
 
 
 def _verb(name: str) -> str:

@@ -52,3 +52,24 @@ def _backup(uri: str, destination: Path) -> None:
             target_db.close()
     finally:
         source_db.close()
+
+
+def is_busy(path: Path) -> bool:
+    """True when another process holds a write transaction on the database.
+
+    Probed with a short ``BEGIN IMMEDIATE``: replacing a database under an open writer would
+    lose its writes and break its -wal, so restores refuse instead.
+    """
+    if not path.exists():
+        return False
+    db = sqlite3.connect(path, timeout=0.2, isolation_level=None)
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("ROLLBACK")
+        return False
+    except sqlite3.OperationalError as exc:
+        return "locked" in str(exc) or "busy" in str(exc)
+    except sqlite3.DatabaseError:
+        return False  # not a readable database: replacing it is what the user asked for
+    finally:
+        db.close()

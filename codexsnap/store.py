@@ -9,6 +9,7 @@ or planted ``.git/config`` inside the home changes nothing.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -16,15 +17,16 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from codexsnap import __version__
 from codexsnap.errors import (
     AmbiguousSnapshotIdError,
+    CodexsnapError,
     SnapshotNotFoundError,
     StoreError,
     TamperedSnapshotError,
@@ -52,10 +54,13 @@ _MIN_GIT = (2, 32)  # GIT_CONFIG_GLOBAL, which keeps the user's ~/.gitconfig out
 _IDENTITY = ("codexsnap", "codexsnap@localhost")
 _HEX_ID = re.compile(r"^[0-9a-f]{4,40}$")
 _TRAILER = re.compile(r"^Codexsnap-([A-Za-z-]+): (.*)$")
+# A file modified this close to the scan that hashed it may change again within the
+# filesystem's timestamp granularity (1-2 s on HFS+, FAT, some network mounts) without its
+# stat changing: such entries are not cached, so the next scan hashes them again (as git does).
 _RACY_WINDOW_NS = 2_000_000_000
 OUTSIDE_NAME = "outside.json"
 AUTH_NAME = "auth-fingerprint.json"
-SCOPE_NAME = "scope.json"  # files touched this recently are always re-hashed
+SCOPE_NAME = "scope.json"
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,27 @@ class SnapshotResult:
 def home_id(home: Path) -> str:
     """A stable name for one home inside a store shared by several."""
     return hashlib.sha256(str(home).encode("utf-8")).hexdigest()[:16]
+
+
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def _reads_store(method: _Method) -> _Method:
+    """A corrupt object or pack makes GitPython raise anything: report a damaged store."""
+
+    @functools.wraps(method)
+    def guarded(self: SnapshotStore, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except CodexsnapError:
+            raise
+        except Exception as exc:
+            raise StoreError(
+                f"the store {self.root} is damaged ({type(exc).__name__}: {exc})",
+                hint="Run 'codexsnap check' to find and quarantine the damaged snapshots.",
+            ) from None
+
+    return cast(_Method, guarded)
 
 
 def _scrub_git_environment() -> None:
@@ -302,6 +328,7 @@ class SnapshotStore:
 
     # ----- reading --------------------------------------------------------------------
 
+    @_reads_store
     def history(self, home: Path, limit: int | None = None) -> list[Snapshot]:
         """Snapshots of this home, newest first."""
         head = self._head(home)
@@ -317,6 +344,7 @@ class SnapshotStore:
         found = self.history(home, limit=1)
         return found[0] if found else None
 
+    @_reads_store
     def resolve(self, home: Path, snapshot_id: str) -> Snapshot:
         """Find this home's snapshot by a unique id prefix of 4 or more hex characters."""
         wanted = snapshot_id.strip().lower()
@@ -346,6 +374,7 @@ class SnapshotStore:
             )
         return _snapshot_from_commit(self.repo.commit(matches[0]))
 
+    @_reads_store
     def records(self, snapshot: Snapshot) -> dict[str, FileRecord]:
         """The files of a snapshot, checked against its tree: a mismatch means tampering."""
         commit = self.repo.commit(snapshot.id)
@@ -377,6 +406,7 @@ class SnapshotStore:
             )
         return records
 
+    @_reads_store
     def read_blob(self, blob: str) -> bytes:
         """The bytes of one stored file."""
         data: bytes = self.repo.odb.stream(bytes.fromhex(blob)).read()
@@ -391,6 +421,7 @@ class SnapshotStore:
         )
         return dict(line.split(" ", 1) for line in out.splitlines() if line)
 
+    @_reads_store
     def history_from(self, head: str) -> list[Snapshot]:
         """The snapshots reachable from one commit, newest first."""
         return [_snapshot_from_commit(c) for c in self.repo.iter_commits(head)]
@@ -469,7 +500,7 @@ class SnapshotStore:
                     kind = "sqlite"
                     key.append(_sidecar_key(entry.path))
                 cached = cache.get(entry.relpath)
-                if cached and cached[:-1] == key and now_ns - entry.mtime_ns > _RACY_WINDOW_NS:
+                if cached and cached[:-1] == key:
                     blob = cached[-1]
                     records[entry.relpath] = FileRecord(
                         entry.relpath, blob, entry.mode, entry.size, kind
@@ -489,7 +520,8 @@ class SnapshotStore:
                 if kind == "sqlite":
                     size = source.stat().st_size
                 records[relpath] = FileRecord(relpath, blob, mode, size, kind)
-                new_cache[relpath] = [*key, blob]
+                if now_ns - key[1] > _RACY_WINDOW_NS:
+                    new_cache[relpath] = [*key, blob]
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         if write:
@@ -612,6 +644,7 @@ class SnapshotStore:
             return None
         return Scope.from_config(config) if isinstance(config, dict) else None
 
+    @_reads_store
     def extra(self, snapshot: Snapshot, name: str) -> bytes | None:
         """A note kept beside a snapshot's files (None when that snapshot has none)."""
         try:

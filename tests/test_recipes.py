@@ -219,3 +219,132 @@ def test_recipes_command_lists_the_catalogue(cli: CliRunner) -> None:
 def test_options_that_do_not_apply_are_refused(cli: CliRunner, codex_home: Path) -> None:
     code, _, err = run(cli, "fix", "session-index", "--with-db", "--yes")
     assert code == 2 and "--with-db" in err
+
+
+def write_desktop_log(folder: Path, *client_ids: str) -> None:
+    """Desktop-format lines: a refresh naming the local client, then its revocation."""
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = []
+    for i, client in enumerate(client_ids):
+        lines.append(
+            f"2026-09-21T07:42:2{i}.100Z info [remote-control] POST "
+            "https://chatgpt.com/backend-api/codex/remote/control/client/refresh/start "
+            f"hasExistingEnrollment=true localEnrollmentClientId={client}"
+        )
+        lines.append(
+            f"2026-09-21T07:42:2{i}.769Z error [remote-control] Remote-control client has "
+            "been revoked"
+        )
+    (folder / "main.log").write_text("\n".join(lines) + "\n")
+
+
+def test_only_revoked_keeps_the_other_enrollments(
+    builder: CodexHomeBuilder, store_root: Path, tmp_path: Path
+) -> None:
+    from tests.homebuilder import REVOKED_CLIENT_ID, enrollments
+
+    other = {
+        "accountUserId": "user_Other",
+        "clientId": "cli_still_good_0001",
+        "keyId": "k2",
+        "algorithm": "ecdsa_p256_sha256",
+        "protectionClass": "hardware_only",
+        "publicKeySpkiDerBase64": "AAAA",
+    }
+    builder.state["electron-remote-control-client-enrollments"] = {
+        **enrollments(),
+        "Codex Desktop\nother-device": other,
+    }
+    home = builder.build()
+    logs = tmp_path / "logs"
+    write_desktop_log(logs, REVOKED_CLIENT_ID)
+    fix(
+        home,
+        store_root,
+        "remote-control",
+        RecipeOptions(only_revoked=True),
+        dry_run=False,
+        force=False,
+        show_secrets=False,
+        confirm=yes,
+        log_folders=[logs],
+    )
+    state = json.loads((home / GLOBAL).read_bytes())
+    kept = state["electron-remote-control-client-enrollments"]
+    assert list(kept.values()) == [other]
+    assert (home / BAK).read_bytes() == (home / GLOBAL).read_bytes()
+
+
+def test_only_revoked_refuses_without_log_evidence(
+    codex_home: Path, store_root: Path, tmp_path: Path
+) -> None:
+    empty = tmp_path / "no-logs"
+    empty.mkdir()
+    before = file_states(codex_home)
+    with pytest.raises(RecipeRefusedError, match="needs log evidence"):
+        fix(
+            codex_home,
+            store_root,
+            "remote-control",
+            RecipeOptions(only_revoked=True),
+            dry_run=False,
+            force=False,
+            show_secrets=False,
+            confirm=yes,
+            log_folders=[empty],
+        )
+    assert file_states(codex_home) == before
+
+
+def test_only_revoked_when_the_state_no_longer_holds_the_client(
+    codex_home: Path, store_root: Path, tmp_path: Path
+) -> None:
+    logs = tmp_path / "logs"
+    write_desktop_log(logs, "cli_some_other_client_77")
+    result = fix(
+        codex_home,
+        store_root,
+        "remote-control",
+        RecipeOptions(only_revoked=True),
+        dry_run=False,
+        force=False,
+        show_secrets=False,
+        confirm=yes,
+        log_folders=[logs],
+    )
+    assert result.report.empty and not result.changed
+
+
+def test_only_revoked_through_the_cli_reads_logs(
+    cli: CliRunner, codex_home: Path, tmp_path: Path
+) -> None:
+    from tests.homebuilder import REVOKED_CLIENT_ID
+
+    logs = tmp_path / "logs"
+    write_desktop_log(logs, REVOKED_CLIENT_ID)
+    code, out, err = run(cli, "fix", "--only-revoked", "--logs", str(logs), "--dry-run")
+    assert code == 0, err
+    assert "electron-remote-control-client-enrollments" in out
+    assert f"--only-revoked --logs {logs}" in out
+    code, _, err = run(cli, "fix", "--logs", str(logs), "--dry-run")
+    assert code == 2 and "--only-revoked" in err
+
+
+def test_restoring_a_database_a_writer_holds_is_refused(
+    builder: CodexHomeBuilder, store_root: Path
+) -> None:
+    home = builder.build()
+    builder.close()
+    writer = sqlite3.connect(home / "state_5.sqlite", isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        before = (home / "state_5.sqlite").read_bytes()
+        from codexsnap.errors import HomeWriteError
+
+        with pytest.raises(HomeWriteError, match="in use"):
+            apply(home, store_root, "pairing-reset", with_db=True)
+        assert (home / "state_5.sqlite").read_bytes() == before
+        assert json.loads((home / GLOBAL).read_bytes())["codex-mobile-has-connected-device"]
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
