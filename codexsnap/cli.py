@@ -45,6 +45,7 @@ from codexsnap.render import (
 from codexsnap.report import DiffReport
 
 if TYPE_CHECKING:
+    from codexsnap.commands.rollback import RollbackResult
     from codexsnap.operation import Recovery
 
 app = typer.Typer(
@@ -347,7 +348,7 @@ def fix(
         typer.echo("\nNext steps:")
         for number, step in enumerate(result.next_steps, start=1):
             typer.echo(f"  {number}. {step}")
-        typer.echo(f"\nTo undo: {undo}")
+        typer.echo(f"\nTo undo: {undo} (or: codexsnap undo{flags})")
 
 
 @app.command()
@@ -471,6 +472,30 @@ def rollback(
     snapshot_id: Annotated[
         str, typer.Argument(metavar="ID", help="Snapshot id or a unique prefix of 4+ characters.")
     ],
+    path: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--path",
+            metavar="FILE",
+            help="Restore only this file or folder, relative to the home (repeatable).",
+        ),
+    ] = None,
+    key: Annotated[
+        str | None,
+        typer.Option(
+            "--key",
+            metavar="KEY",
+            help="With one --path to a JSON file: restore only this key (a/b for nested).",
+        ),
+    ] = None,
+    to_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--to-dir",
+            metavar="DIR",
+            help="Write the snapshot's files into this new folder instead; the home is untouched.",
+        ),
+    ] = None,
     dry_run: DryRunOption = False,
     yes: YesOption = False,
     force: ForceOption = False,
@@ -481,12 +506,22 @@ def rollback(
 ) -> None:
     """Restore the home to a snapshot, byte for byte; the rollback itself can be undone.
 
-    Example: codexsnap rollback 1a2b3c4d
+    Examples: codexsnap rollback 1a2b3c4d;
+    codexsnap rollback 1a2b --key local-projects --path .codex-global-state.json
     """
+    from codexsnap.commands.partial import home_relative
+    from codexsnap.commands.rollback import export_snapshot
     from codexsnap.commands.rollback import rollback as run_rollback
 
     with _handled():
         home, location = _locate(codex_home, store)
+        if to_dir is not None:
+            count = export_snapshot(home.path, location.path, snapshot_id, to_dir)
+            if json_output:
+                typer.echo(dump_json({"to_dir": str(to_dir.resolve()), "files": count}), nl=False)
+            else:
+                typer.echo(f"Wrote {_plural(count, 'file')} of {snapshot_id} into {to_dir}.")
+            return
         _recover_first(home, location, force, dry_run)
         result = run_rollback(
             home.path,
@@ -496,50 +531,85 @@ def rollback(
             force=force,
             show_secrets=show_secrets,
             confirm=_confirmer(yes, json_output),
+            paths=[home_relative(home.path, p) for p in path or []],
+            key=key,
         )
-        flags = _location_flags(home, location)
-        undo = (
-            f"codexsnap rollback {result.snapshot_before.short_id}{flags}"
-            if result.snapshot_before
-            else None
+        _render_rollback(result, home, location, dry_run, yes, json_output)
+
+
+@app.command()
+def undo(
+    dry_run: DryRunOption = False,
+    yes: YesOption = False,
+    force: ForceOption = False,
+    json_output: JsonOption = False,
+    show_secrets: SecretsOption = False,
+    codex_home: HomeOption = None,
+    store: StoreOption = None,
+) -> None:
+    """Roll back the last fix or rollback; run it again to undo the undo."""
+    from codexsnap.commands.undo import undo as run_undo
+
+    with _handled():
+        home, location = _locate(codex_home, store)
+        _recover_first(home, location, force, dry_run)
+        result = run_undo(
+            home.path,
+            location.path,
+            dry_run=dry_run,
+            force=force,
+            show_secrets=show_secrets,
+            confirm=_confirmer(yes, json_output),
         )
-        if json_output:
-            typer.echo(
-                dump_json(
-                    {
-                        "target": result.target.id,
-                        "dry_run": result.dry_run,
-                        "changed": result.changed,
-                        "snapshot_before": result.snapshot_before.id
-                        if result.snapshot_before
-                        else None,
-                        "snapshot_after": result.snapshot_after.id
-                        if result.snapshot_after
-                        else None,
-                        "drift_snapshot": result.drift.id if result.drift else None,
-                        "changes": result.report.to_list(),
-                        "undo": undo,
-                    }
-                ),
-                nl=False,
-            )
-            return
-        if result.report.empty:
-            typer.echo(f"Nothing to do: the home already matches {result.target.short_id}.")
-            return
-        verb = "Would restore" if dry_run else "Restored"
-        typer.echo(f"{verb} {result.target.short_id} ({result.target.summary}):")
-        if dry_run or not _asked(yes, json_output):  # else the prompt showed it already
-            _echo_report(result.report)
-        if dry_run:
-            typer.echo("\nDry run: nothing was written.")
-            return
-        assert result.snapshot_before
-        if result.drift:
-            typer.echo(
-                f"\nChanges made outside codexsnap were saved first as {result.drift.short_id}."
-            )
-        typer.echo(f"\nTo undo this rollback: {undo}")
+        _render_rollback(result, home, location, dry_run, yes, json_output)
+
+
+def _render_rollback(
+    result: RollbackResult,
+    home: CodexHome,
+    location: StoreLocation,
+    dry_run: bool,
+    yes: bool,
+    json_output: bool,
+) -> None:
+    flags = _location_flags(home, location)
+    undo = (
+        f"codexsnap rollback {result.snapshot_before.short_id}{flags}"
+        if result.snapshot_before
+        else None
+    )
+    if json_output:
+        typer.echo(
+            dump_json(
+                {
+                    "target": result.target.id,
+                    "dry_run": result.dry_run,
+                    "changed": result.changed,
+                    "snapshot_before": result.snapshot_before.id
+                    if result.snapshot_before
+                    else None,
+                    "snapshot_after": result.snapshot_after.id if result.snapshot_after else None,
+                    "drift_snapshot": result.drift.id if result.drift else None,
+                    "changes": result.report.to_list(),
+                    "undo": undo,
+                }
+            ),
+            nl=False,
+        )
+        return
+    if result.report.empty:
+        typer.echo(f"Nothing to do: the home already matches {result.target.short_id}.")
+        return
+    verb = "Would restore" if dry_run else "Restored"
+    typer.echo(f"{verb} {result.target.short_id} ({result.target.summary}):")
+    if dry_run or not _asked(yes, json_output):  # else the prompt showed it already
+        _echo_report(result.report)
+    if dry_run:
+        typer.echo("\nDry run: nothing was written.")
+        return
+    if result.drift:
+        typer.echo(f"\nChanges made outside codexsnap were saved first as {result.drift.short_id}.")
+    typer.echo(f"\nTo undo this rollback: {undo} (or: codexsnap undo{flags})")
 
 
 @app.command()

@@ -137,3 +137,24 @@ def replace_top_level_value(text: str, key: str, value: object) -> str:
         prefix = text[line_start : member.start]
         serialized = serialized.replace("\n", "\n" + prefix)
     return text[:value_start] + serialized + text[member.end :]
+
+
+def add_top_level_member(text: str, key: str, value: object) -> str:
+    """Append a member before the closing brace, in the file's own style."""
+    opening, members = _members(text)
+    indent, separators = _style(text)
+    entry = json.dumps({key: value}, indent=indent, separators=separators, ensure_ascii=False)
+    if not members:
+        closing = text.rindex("}")
+        return text[: opening - 1] + entry + text[closing + 1 :]
+    last = members[-1]
+    line_start = text.rfind("\n", 0, last.start) + 1
+    prefix = text[line_start : last.start] if indent is not None else ""
+    body = entry[1:-1].strip("\n")
+    if indent is not None:
+        body = "\n".join(
+            line[indent:] if line.startswith(" " * indent) else line for line in body.split("\n")
+        )
+        body = body.replace("\n", "\n" + prefix)
+        return text[: last.end] + separators[0] + "\n" + prefix + body + text[last.end :]
+    return text[: last.end] + separators[0] + body + text[last.end :]

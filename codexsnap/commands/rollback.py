@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from codexsnap.commands import Confirm, ask, open_existing_store
+from codexsnap.commands.partial import key_restore, within
 from codexsnap.compare import compare, live_state, snapshot_state
+from codexsnap.errors import UnknownRecipeError
 from codexsnap.manifest import FileRecord
 from codexsnap.operation import PlannedWrite, refuse_if_codex_running, run_operation
 from codexsnap.report import DiffReport
@@ -61,8 +64,19 @@ def rollback(
     force: bool,
     show_secrets: bool,
     confirm: Confirm,
+    paths: Sequence[str] = (),
+    key: str | None = None,
 ) -> RollbackResult:
-    """Restore a snapshot: rewrite only files that differ, remove files it did not have."""
+    """Restore a snapshot: rewrite only files that differ, remove files it did not have.
+
+    ``paths`` limits the rollback to those files or folders; ``key`` (with one path) restores
+    a single JSON key of that file and keeps everything else Codex wrote since.
+    """
+    if key is not None and len(paths) != 1:
+        raise UnknownRecipeError(
+            "--key needs exactly one --path (the JSON file)",
+            hint="For example: --key local-projects --path .codex-global-state.json",
+        )
     with open_existing_store(store_root) as store:
         target = store.resolve(home, snapshot_id)
         scope = load_scope(store_root)
@@ -75,7 +89,12 @@ def rollback(
         # A file the target's own scope left out is not "missing" from it: keep it.
         target_scope = store.scope_of(target) or scope
         current = {p: r for p, r in current.items() if p in wanted or target_scope.includes(p)}
-        writes = plan_restore(store, wanted, current)
+        if key is not None:
+            writes = key_restore(store, home, wanted, current, paths[0], key)
+        else:
+            writes = plan_restore(store, wanted, current)
+            if paths:
+                writes = [w for w in writes if within(w.relpath, list(paths))]
         full = compare(
             live_state(home, scope, current),
             target_state,
@@ -94,7 +113,39 @@ def rollback(
             scope,
             writes,
             f"rollback to {target.short_id}",
-            {"Target": target.id},
+            {
+                "Target": target.id,
+                **({"Paths": " ".join(paths)} if paths else {}),
+                **({"Key": key} if key else {}),
+            },
             force,
         )
         return RollbackResult(target, False, report, done.before, done.after, done.drift)
+
+
+def export_snapshot(home: Path, store_root: Path, snapshot_id: str, folder: Path) -> int:
+    """Write a snapshot's files into another (new or empty) folder, for review; the home and
+    the store stay untouched. Returns the number of files written."""
+    from codexsnap.atomic_io import atomic_symlink, atomic_write
+
+    folder = folder.expanduser().resolve()
+    if folder == home or home in folder.parents:
+        raise UnknownRecipeError(
+            f"--to-dir {folder} is inside the Codex home", hint="Choose a folder elsewhere."
+        )
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise UnknownRecipeError(
+            f"--to-dir {folder} exists and is not an empty folder",
+            hint="Give a new or empty folder.",
+        )
+    with open_existing_store(store_root) as store:
+        records = store.records(store.resolve(home, snapshot_id))
+        for relpath, record in sorted(records.items()):
+            path = folder / relpath
+            path.parent.mkdir(parents=True, exist_ok=True)
+            data = store.read_blob(record.blob)
+            if record.kind == "symlink":
+                atomic_symlink(path, data.decode("utf-8", "surrogateescape"))
+            else:
+                atomic_write(path, data, record.mode)
+        return len(records)

@@ -1,0 +1,98 @@
+"""History lifecycle: undo, partial rollback (--path, --key), --to-dir."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from tests.conftest import file_states, run
+
+GLOBAL = ".codex-global-state.json"
+BAK = ".codex-global-state.json.bak"
+
+
+def ok(cli: CliRunner, *args: str) -> str:
+    code, out, err = run(cli, *args)
+    assert code == 0, out + err
+    return out
+
+
+def test_undo_reverts_the_last_fix_and_undo_of_undo_redoes_it(
+    cli: CliRunner, codex_home: Path
+) -> None:
+    original = file_states(codex_home)
+    ok(cli, "fix", "--yes")
+    fixed = file_states(codex_home)
+    out = ok(cli, "undo", "--yes")
+    assert "Restored" in out and "codexsnap undo" in out
+    assert file_states(codex_home) == original
+    ok(cli, "undo", "--yes")
+    assert file_states(codex_home) == fixed
+
+
+def test_undo_without_an_operation_says_so(cli: CliRunner, codex_home: Path) -> None:
+    ok(cli, "snapshot")
+    code, _, err = run(cli, "undo", "--yes")
+    assert code == 7 and "no fix or rollback to undo" in err
+
+
+def test_rollback_of_one_path_leaves_the_others(cli: CliRunner, codex_home: Path) -> None:
+    ok(cli, "snapshot")
+    first = json.loads(ok(cli, "history", "--json"))[0]["id"]
+    (codex_home / "AGENTS.md").write_text("changed\n")
+    (codex_home / "config.toml").write_text('model = "other"\n')
+    (codex_home / "prompts" / "new.md").write_text("new prompt\n")
+    ok(cli, "rollback", first, "--path", "AGENTS.md", "--path", "prompts", "--yes")
+    assert (codex_home / "AGENTS.md").read_text().startswith("# Agent rules")
+    assert not (codex_home / "prompts" / "new.md").exists()
+    assert (codex_home / "config.toml").read_text() == 'model = "other"\n'
+
+
+def test_rollback_of_one_key_keeps_what_codex_wrote_since(cli: CliRunner, codex_home: Path) -> None:
+    ok(cli, "snapshot")
+    first = json.loads(ok(cli, "history", "--json"))[0]["id"]
+    state = json.loads((codex_home / GLOBAL).read_bytes())
+    projects = state["local-projects"]
+    state["local-projects"] = []
+    state["settings"]["theme"] = "dark"  # written by Codex since: must stay
+    state["brand-new-key"] = 1
+    raw = json.dumps(state, separators=(",", ":")).encode()
+    (codex_home / GLOBAL).write_bytes(raw)
+    (codex_home / BAK).write_bytes(raw)
+    ok(cli, "rollback", first, "--key", "local-projects", "--path", GLOBAL, "--yes")
+    after = json.loads((codex_home / GLOBAL).read_bytes())
+    assert after["local-projects"] == projects
+    assert after["settings"]["theme"] == "dark" and after["brand-new-key"] == 1
+    assert (codex_home / BAK).read_bytes() == (codex_home / GLOBAL).read_bytes()
+    ok(cli, "rollback", first, "--key", "settings/theme", "--path", GLOBAL, "--yes")
+    assert json.loads((codex_home / GLOBAL).read_bytes())["settings"]["theme"] == "system"
+    ok(cli, "rollback", first, "--key", "brand-new-key", "--path", GLOBAL, "--yes")
+    assert "brand-new-key" not in json.loads((codex_home / GLOBAL).read_bytes())
+
+
+def test_key_needs_exactly_one_path(cli: CliRunner, codex_home: Path) -> None:
+    ok(cli, "snapshot")
+    first = json.loads(ok(cli, "history", "--json"))[0]["id"]
+    code, _, err = run(cli, "rollback", first, "--key", "local-projects", "--yes")
+    assert code == 2 and "--path" in err
+
+
+def test_to_dir_writes_the_snapshot_elsewhere_and_touches_nothing(
+    cli: CliRunner, codex_home: Path, tmp_path: Path
+) -> None:
+    ok(cli, "fix", "--yes")
+    before_id = json.loads(ok(cli, "history", "--json"))[1]["id"]
+    home_before = file_states(codex_home)
+    review = tmp_path / "review"
+    out = ok(cli, "rollback", before_id, "--to-dir", str(review))
+    assert "Wrote" in out
+    assert file_states(codex_home) == home_before
+    exported = json.loads((review / GLOBAL).read_bytes())
+    assert "electron-remote-control-client-enrollments" in exported
+    assert (review / "config.toml").read_bytes() == (codex_home / "config.toml").read_bytes()
+    code, _, err = run(cli, "rollback", before_id, "--to-dir", str(review))
+    assert code == 2 and "not an empty folder" in err
+    code, _, err = run(cli, "rollback", before_id, "--to-dir", str(codex_home / "x"))
+    assert code == 2 and "inside the Codex home" in err
