@@ -446,17 +446,20 @@ def history(
     limit: Annotated[
         int | None, typer.Option("--limit", "-n", min=1, help="Show at most N snapshots.")
     ] = None,
+    include_pruned: Annotated[
+        bool, typer.Option("--all", help="Also list pruned snapshots (until prune --gc).")
+    ] = False,
     json_output: JsonOption = False,
     codex_home: HomeOption = None,
     store: StoreOption = None,
 ) -> None:
-    """List the snapshots of this Codex home, newest first."""
+    """List the snapshots of this Codex home, newest first, with pins and notes."""
     from codexsnap.commands.history import history as run_history
 
     with _handled():
         home, location = _locate(codex_home, store)
         _warn_pending(home, location)
-        snapshots = run_history(home.path, location.path, limit)
+        snapshots = run_history(home.path, location.path, limit, include_pruned)
         if json_output:
             typer.echo(dump_json([snapshot_json(s) for s in snapshots]), nl=False)
             return
@@ -730,6 +733,126 @@ def snapshot(
             typer.echo(
                 f"Nothing changed since snapshot {taken.snapshot.short_id}; no new snapshot made."
             )
+
+
+@app.command()
+def prune(
+    keep_last: Annotated[
+        int | None, typer.Option("--keep-last", min=1, metavar="N", help="Keep the newest N.")
+    ] = None,
+    keep_within: Annotated[
+        str | None,
+        typer.Option(
+            "--keep-within", metavar="AGE", help="Keep those newer than AGE (12h, 30d, 4w)."
+        ),
+    ] = None,
+    gc: Annotated[
+        bool, typer.Option("--gc", help="Delete pruned snapshots from disk for good.")
+    ] = False,
+    restore: Annotated[
+        bool, typer.Option("--restore", help="Bring back every pruned snapshot (before --gc).")
+    ] = False,
+    dry_run: DryRunOption = False,
+    json_output: JsonOption = False,
+    codex_home: HomeOption = None,
+    store: StoreOption = None,
+) -> None:
+    """Forget snapshots no rule keeps; pinned ones and the last change's pair always stay.
+
+    Pruned snapshots stay recoverable (history --all, rollback, prune --restore) until
+    prune --gc deletes them and their data.
+    Example: codexsnap prune --keep-last 50 --keep-within 30d
+    """
+    from codexsnap.commands.prune import prune as run_prune
+
+    with _handled():
+        home, location = _locate(codex_home, store)
+        result = run_prune(
+            home.path,
+            location.path,
+            keep_last=keep_last,
+            keep_within=keep_within,
+            dry_run=dry_run,
+            gc=gc,
+            restore=restore,
+        )
+        if json_output:
+            typer.echo(
+                dump_json(
+                    {
+                        "dry_run": result.dry_run,
+                        "pruned": [snapshot_json(s) for s in result.marked],
+                        "kept": result.kept,
+                        "collected": result.collected,
+                        "restored": result.restored,
+                    }
+                ),
+                nl=False,
+            )
+            return
+        if restore:
+            typer.echo(
+                f"{'Would bring' if dry_run else 'Brought'} back "
+                f"{_plural(result.restored, 'pruned snapshot')}."
+            )
+            return
+        for snap in result.marked:
+            typer.echo(snapshot_line(snap))
+        verb = "Would prune" if dry_run else "Pruned"
+        typer.echo(f"{verb} {_plural(len(result.marked), 'snapshot')}; {result.kept} kept.")
+        if result.collected:
+            typer.echo(f"Deleted {_plural(result.collected, 'pruned snapshot')} from disk.")
+        elif result.marked and not dry_run:
+            typer.echo("They stay recoverable until 'codexsnap prune --gc'.")
+
+
+@app.command()
+def pin(
+    snapshot_id: Annotated[str, typer.Argument(metavar="ID", help="Snapshot id or prefix.")],
+    message: Annotated[str, typer.Option("--message", "-m", help="Why it is kept.")] = "",
+    codex_home: HomeOption = None,
+    store: StoreOption = None,
+) -> None:
+    """Keep a snapshot whatever prune's policy says."""
+    from codexsnap.commands.marks import pin as run_pin
+
+    with _handled():
+        home, location = _locate(codex_home, store)
+        snap = run_pin(home.path, location.path, snapshot_id, message)
+        typer.echo(f"Pinned {snap.short_id}.")
+
+
+@app.command()
+def unpin(
+    snapshot_id: Annotated[str, typer.Argument(metavar="ID", help="Snapshot id or prefix.")],
+    codex_home: HomeOption = None,
+    store: StoreOption = None,
+) -> None:
+    """Let prune's policy decide about a snapshot again."""
+    from codexsnap.commands.marks import unpin as run_unpin
+
+    with _handled():
+        home, location = _locate(codex_home, store)
+        snap = run_unpin(home.path, location.path, snapshot_id)
+        typer.echo(f"Unpinned {snap.short_id}.")
+
+
+@app.command()
+def note(
+    snapshot_id: Annotated[str, typer.Argument(metavar="ID", help="Snapshot id or prefix.")],
+    text: Annotated[str, typer.Argument(metavar="TEXT", help="The note; empty removes it.")],
+    codex_home: HomeOption = None,
+    store: StoreOption = None,
+) -> None:
+    """Attach a note to a snapshot; history shows it."""
+    from codexsnap.commands.marks import note as run_note
+
+    with _handled():
+        home, location = _locate(codex_home, store)
+        snap = run_note(home.path, location.path, snapshot_id, text)
+        typer.echo(
+            f"Noted {snap.short_id}." if text.strip() else f"Removed the note of {snap.short_id}."
+        )
 
 
 @app.command()

@@ -141,8 +141,12 @@ def snapshot_line(snapshot: Snapshot) -> str:
     files = f"{count} file{'s' if count != 1 else ''} changed"
     if snapshot.parent is None:
         files = f"{count} file{'s' if count != 1 else ''} (first snapshot)"
-    note = f"  ({snapshot.message.splitlines()[0]})" if snapshot.message else ""
-    return f"{snapshot.short_id}  {when}  {snapshot.summary:<32}  {files}{note}"
+    text = snapshot.note or (snapshot.message.splitlines()[0] if snapshot.message else "")
+    note = f"  ({text})" if text else ""
+    marks = "".join(
+        mark for mark, on in ((" [pinned]", snapshot.pinned), (" [pruned]", snapshot.pruned)) if on
+    )
+    return f"{snapshot.short_id}  {when}  {snapshot.summary:<32}  {files}{marks}{note}"
 
 
 def snapshot_json(snapshot: Snapshot) -> dict[str, Any]:
@@ -157,6 +161,9 @@ def snapshot_json(snapshot: Snapshot) -> dict[str, Any]:
         "files_changed": snapshot.files_changed,
         "recipe": snapshot.trailers.get("Recipe"),
         "parent": snapshot.parent,
+        "pinned": snapshot.pinned,
+        "note": snapshot.note,
+        "pruned": snapshot.pruned,
     }
 
 

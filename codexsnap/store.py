@@ -41,6 +41,7 @@ from codexsnap.manifest import (
     dump_manifest,
     load_manifest,
 )
+from codexsnap.marks import ALIASES, load_marks
 from codexsnap.outside import auth_fingerprint, scan_outside
 from codexsnap.scope import Scope, walk_scope
 from codexsnap.sqlite_copy import backup_database, is_sqlite_file, sidecars
@@ -73,6 +74,10 @@ class Snapshot:
     message: str
     trailers: dict[str, str] = field(default_factory=dict)
     parent: str | None = None
+    # Marks kept beside the repository (marks.py), filled in by the history command.
+    pinned: bool = False
+    note: str = ""
+    pruned: bool = False
 
     @property
     def short_id(self) -> str:
@@ -273,8 +278,9 @@ class SnapshotStore:
         stdin: bytes | None = None,
         git_dir: bool = True,
         index_file: Path | None = None,
+        extra_env: dict[str, str] | None = None,
     ) -> str:
-        env = self._env(index_file)
+        env = {**self._env(index_file), **(extra_env or {})}
         if not git_dir:
             env.pop("GIT_DIR")
         try:
@@ -356,6 +362,10 @@ class SnapshotStore:
         head = self._head(home)
         ids = self._git("rev-list", head).split() if head else []
         matches = [i for i in ids if i.startswith(wanted)]
+        if not matches:
+            # Snapshots rewritten by `prune --gc` keep answering to their old ids.
+            aliases = load_marks(self.root, ALIASES)
+            matches = sorted({aliases[old] for old in aliases if old.startswith(wanted)} & set(ids))
         if not matches:
             raise SnapshotNotFoundError(
                 f"no snapshot {snapshot_id} for the Codex home {home}",
@@ -470,6 +480,59 @@ class SnapshotStore:
         self._git("update-ref", f"refs/codexsnap/quarantine/{snapshot_id}", snapshot_id)
         found = {**self.quarantined(), snapshot_id: reason}
         atomic_write(self.root / "quarantine.json", json.dumps(found, indent=1).encode(), 0o600)
+
+    # ----- pruning --------------------------------------------------------------------
+
+    def rewrite_without(self, home: Path, dropped: set[str]) -> dict[str, str]:
+        """Rebuild this home's chain without ``dropped`` commits; old id -> new id of the rest.
+
+        Commits older than the first dropped one keep their ids. Dates, messages and trees
+        are kept, so a rewritten snapshot differs only in its parent.
+        """
+        head = self._head(home)
+        if head is None:
+            return {}
+        chain = self._git("rev-list", "--reverse", head).split()
+        renamed: dict[str, str] = {}
+        parent: str | None = None
+        rewriting = False
+        for commit_id in chain:
+            if commit_id in dropped:
+                rewriting = True
+                continue
+            if not rewriting:
+                parent = commit_id
+                continue
+            fields = self._git("show", "-s", "--format=%T%n%aI%n%cI", commit_id).splitlines()
+            message = self._git("show", "-s", "--format=%B", commit_id)
+            env_dates = {"GIT_AUTHOR_DATE": fields[1], "GIT_COMMITTER_DATE": fields[2]}
+            args = ["commit-tree", fields[0]] + (["-p", parent] if parent else [])
+            new_id = self._git(*args, stdin=message.encode(), extra_env=env_dates).strip()
+            renamed[commit_id] = new_id
+            parent = new_id
+        if parent is None:
+            raise StoreError("refusing to prune every snapshot of a home", hint="Keep one.")
+        self._git("update-ref", "-m", "prune", self._ref(home), parent, head)
+        return renamed
+
+    def collect_garbage(self) -> None:
+        """Really delete what no snapshot references any more (prune --gc)."""
+        self._git("reflog", "expire", "--expire=now", "--all")
+        self._git("gc", "--prune=now", "--quiet")
+        # The stat cache may name blobs that just went away: start it afresh.
+        for cache in (self.root / "cache").glob("*.json"):
+            cache.unlink()
+
+    def forget_quarantined(self, snapshot_ids: set[str]) -> None:
+        """Remove ids from the quarantine list (pruned, or rewritten under a new id)."""
+        from codexsnap.atomic_io import atomic_write
+
+        kept = {k: v for k, v in self.quarantined().items() if k not in snapshot_ids}
+        atomic_write(self.root / "quarantine.json", json.dumps(kept, indent=1).encode(), 0o600)
+
+    def drop_quarantine_ref(self, snapshot_id: str) -> None:
+        """Forget the quarantine ref of a snapshot that was pruned."""
+        self._git("update-ref", "-d", f"refs/codexsnap/quarantine/{snapshot_id}")
 
     # ----- writing --------------------------------------------------------------------
 

@@ -2,14 +2,35 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
+from codexsnap.marks import NOTES, PINS, PRUNED, load_marks
 from codexsnap.store import Snapshot, SnapshotStore
 
 
-def history(home: Path, store_root: Path, limit: int | None) -> list[Snapshot]:
-    """Newest first; an empty list when nothing was snapshotted yet."""
+def history(
+    home: Path, store_root: Path, limit: int | None, include_pruned: bool = False
+) -> list[Snapshot]:
+    """Newest first, with pins and notes; pruned snapshots only when asked for."""
     if not SnapshotStore.exists(store_root):
         return []
+    pins, notes = load_marks(store_root, PINS), load_marks(store_root, NOTES)
+    pruned = load_marks(store_root, PRUNED)
     with SnapshotStore.open(store_root, create=False) as store:
-        return store.history(home, limit)
+        found: list[Snapshot] = []
+        # Pruned snapshots are hidden, so read past them until the limit is reached.
+        for snapshot in store.history(home, None if pruned else limit):
+            if snapshot.id in pruned and not include_pruned:
+                continue
+            found.append(
+                replace(
+                    snapshot,
+                    pinned=snapshot.id in pins,
+                    note=notes.get(snapshot.id, ""),
+                    pruned=snapshot.id in pruned,
+                )
+            )
+            if limit is not None and len(found) >= limit:
+                break
+        return found
