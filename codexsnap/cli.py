@@ -289,8 +289,10 @@ def fix(
             log_folders=_log_folders(logs) if only_revoked else [],
         )
         flags = _location_flags(home, location)
+        # Undo what the fix wrote, and only that: Codex may have written other files since.
+        written = "".join(f" --path {shlex.quote(f.path)}" for f in result.report.files)
         undo = (
-            f"codexsnap rollback {result.snapshot_before.short_id}{flags}"
+            f"codexsnap rollback {result.snapshot_before.short_id}{written}{flags}"
             if result.snapshot_before
             else None
         )
@@ -348,7 +350,7 @@ def fix(
         typer.echo("\nNext steps:")
         for number, step in enumerate(result.next_steps, start=1):
             typer.echo(f"  {number}. {step}")
-        typer.echo(f"\nTo undo: {undo} (or: codexsnap undo{flags})")
+        typer.echo(f"\nTo undo: {undo}\n   (same as: codexsnap undo{flags})")
 
 
 @app.command()
@@ -612,7 +614,7 @@ def _render_rollback(
         return
     if result.drift:
         typer.echo(f"\nChanges made outside codexsnap were saved first as {result.drift.short_id}.")
-    typer.echo(f"\nTo undo this rollback: {undo} (or: codexsnap undo{flags})")
+    typer.echo(f"\nTo undo this rollback: {undo}\n   (same as: codexsnap undo{flags})")
 
 
 @app.command()

@@ -79,10 +79,17 @@ def member_texts(text: str) -> dict[str, str]:
     return {m.key: text[m.value_start : m.end] for m in members}
 
 
+def _leading_space(text: str, index: int) -> str:
+    """The indentation of the line holding ``index`` (whitespace only, never other members)."""
+    line_start = text.rfind("\n", 0, index) + 1
+    line = text[line_start:index]
+    return line[: len(line) - len(line.lstrip(" \t"))]
+
+
 def top_level_value(text: str, key: str) -> Any:
     """Decode one member's value only (the rest of a large document stays text)."""
     _, members = _members(text)
-    for member in members:
+    for member in reversed(members):  # the last duplicate is the one JSON.parse keeps
         if member.key == key:
             return _DECODER.raw_decode(text, member.value_start)[0]
     return None
@@ -126,16 +133,15 @@ def _style(text: str) -> tuple[int | None, tuple[str, str]]:
 def replace_top_level_value(text: str, key: str, value: object) -> str:
     """Replace one member's value, serialized in the file's own style; all else stays."""
     _, members = _members(text)
-    member = next((m for m in members if m.key == key), None)
+    # JSON.parse keeps the last of duplicate keys: that is the one that counts.
+    member = next((m for m in reversed(members) if m.key == key), None)
     if member is None:
         raise KeyError(key)
     value_start = member.value_start
     indent, separators = _style(text)
     serialized = json.dumps(value, indent=indent, separators=separators, ensure_ascii=False)
     if indent is not None:
-        line_start = text.rfind("\n", 0, member.start) + 1
-        prefix = text[line_start : member.start]
-        serialized = serialized.replace("\n", "\n" + prefix)
+        serialized = serialized.replace("\n", "\n" + _leading_space(text, member.start))
     return text[:value_start] + serialized + text[member.end :]
 
 
@@ -148,8 +154,7 @@ def add_top_level_member(text: str, key: str, value: object) -> str:
         closing = text.rindex("}")
         return text[: opening - 1] + entry + text[closing + 1 :]
     last = members[-1]
-    line_start = text.rfind("\n", 0, last.start) + 1
-    prefix = text[line_start : last.start] if indent is not None else ""
+    prefix = _leading_space(text, last.start) if indent is not None else ""
     body = entry[1:-1].strip("\n")
     if indent is not None:
         body = "\n".join(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import glob
 import hashlib
+import json
 import os
 import stat
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from codexsnap.journal import Journal, JournalEntry, clear_journal, load_journal
 from codexsnap.manifest import FileRecord
 from codexsnap.processes import find_codex_processes
 from codexsnap.scope import Scope
-from codexsnap.sqlite_copy import is_busy, sidecars
+from codexsnap.sqlite_copy import is_busy, journal_of, sidecars
 from codexsnap.store import Snapshot, SnapshotStore
 
 
@@ -130,7 +131,12 @@ def run_operation(
             home,
             scope,
             f"after {name}",
-            {**trailers, "Operation": f"after-{_verb(name)}", "Before": before.id},
+            {
+                **trailers,
+                "Operation": f"after-{_verb(name)}",
+                "Before": before.id,
+                "Wrote": json.dumps(sorted(w.relpath for w in writes)),
+            },
             allow_unchanged=True,
         ).snapshot
         clear_journal(journal)
@@ -299,7 +305,7 @@ def _write_one(home: Path, write: PlannedWrite) -> None:
     target = check_inside_home(home, write.relpath)
     if write.kind == "sqlite" or (write.new is None and write.kind == "sqlite"):
         # Stale -wal frames would be replayed onto the restored database and corrupt it.
-        for sidecar in sidecars(target):
+        for sidecar in (*sidecars(target), journal_of(target)):
             remove_file(sidecar)
     if write.new is None:
         remove_file(target)
@@ -312,7 +318,8 @@ def _write_one(home: Path, write: PlannedWrite) -> None:
     if write.kind == "symlink":
         atomic_symlink(target, os.fsdecode(write.new))
     else:
-        atomic_write(target, write.new, write.mode)
+        # No setuid/setgid/sticky bits from a snapshot: nothing in a Codex home needs them.
+        atomic_write(target, write.new, None if write.mode is None else write.mode & 0o777)
 
 
 def _put_back(

@@ -18,7 +18,7 @@ class CodexProcess:
 
     pid: int
     name: str
-    kind: str  # "desktop app" or "app server"
+    kind: str  # "desktop app", "app server" or "CLI"
 
 
 def _basename(path: str) -> str:
@@ -34,8 +34,10 @@ def classify_process(name: str, exe: str, cmdline: list[str]) -> str | None:
             return "desktop app"
         if exe.endswith("/Codex.app/Contents/MacOS/Codex"):
             return "desktop app"
-    if candidates & _CLI_NAMES and "app-server" in cmdline[1:]:
-        return "app server"
+    if candidates & _CLI_NAMES:
+        # The CLI holds state_5.sqlite open too: replacing it under a live session would
+        # lose that session's writes, so any `codex` process counts.
+        return "app server" if "app-server" in cmdline[1:] else "CLI"
     return None
 
 

@@ -51,11 +51,20 @@ def redact_value(value: Any, path: tuple[Any, ...] = ()) -> Any:
     if isinstance(value, dict):
         return {redact_text(str(k)): redact_value(v, (*path, str(k))) for k, v in value.items()}
     if isinstance(value, list):
-        return [redact_value(v, path) for v in value]
+        # ["--api-key", "sk-..."]: an item that follows a secret-looking flag is a secret.
+        items: list[Any] = []
+        for index, item in enumerate(value):
+            flag = value[index - 1] if index else None
+            if isinstance(flag, str) and flag.startswith("-") and is_secret_key(flag):
+                items.append(mask(str(item)))
+            else:
+                items.append(redact_value(item, path))
+        return items
     if isinstance(value, str):
         if under_secret or _SECRET_VALUE.search(value):
             return mask(value)
-        return redact_text(value)
+        # Free text (a draft, a prompt, a URL) can hold a token: mask token-shaped words.
+        return redact_line(value)
     if under_secret and isinstance(value, int | float) and not isinstance(value, bool):
         return mask(str(value))
     return value
@@ -70,9 +79,10 @@ _TOKEN_IN_TEXT = re.compile(
     r"(sk-[A-Za-z0-9_-]{8,}|eyJ[A-Za-z0-9_.-]{8,}|gh[pousr]_[A-Za-z0-9]{8,}|xox[bp]-[A-Za-z0-9-]{8,}"
     r"|[A-Za-z0-9+/=_-]{40,})"
 )
+_BEARER = re.compile(r"\b(Bearer|Basic|token)\s+([A-Za-z0-9._~+/=-]{12,})")
 _ASSIGNMENT = re.compile(
-    r"(?P<key>[\w.-]*(token|secret|password|passwd|api[-_]?key|credential)[\w.-]*)"
-    r"(?P<sep>\s*[=:]\s*)(?P<value>\"[^\"]*\"|'[^']*'|\S+)",
+    r"(?P<key>[\w.-]*(token|secret|password|passwd|api[-_]?key|credential|auth)[\w.-]*)"
+    r"(?P<sep>\s*[=:]\s*)(?P<value>\"[^\"]*\"|'[^']*'|[^\s&\"']+)",
     re.IGNORECASE,
 )
 
@@ -82,10 +92,13 @@ def redact_line(line: str) -> str:
 
     def assignment(found: re.Match[str]) -> str:
         value = found["value"]
+        if value in ("Bearer", "Basic", "token"):
+            return found[0]  # the scheme: its token was masked above
         quote = value[0] if value[:1] in "\"'" else ""
         inner = value[1:-1] if quote else value
         return f"{found['key']}{found['sep']}{quote}{mask(inner)}{quote}"
 
+    line = _BEARER.sub(lambda m: f"{m[1]} {mask(m[2])}", line)
     line = _ASSIGNMENT.sub(assignment, line)
     line = _TOKEN_IN_TEXT.sub(lambda m: m[0] if "…[" in m[0] else mask(m[0]), line)
     return redact_text(line)

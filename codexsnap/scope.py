@@ -61,8 +61,9 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     Rule("*-shm", "runtime", "SQLite shared memory: rebuilt by SQLite"),
     Rule("*-journal", "runtime", "SQLite rollback journal of a live transaction"),
     Rule("*.codexsnap-tmp", "runtime", "codexsnap's own unfinished atomic write"),
-    Rule(".git/", "runtime", "a git repository of your own: codexsnap does not copy it"),
+    Rule(".git", "runtime", "a git repository of your own: codexsnap does not copy it"),
     Rule("auth.json", "secret", _SECRET),
+    Rule(".credentials.json", "secret", _SECRET),  # MCP OAuth tokens without a keyring
     Rule(".sandbox-secrets/", "secret", _SECRET),
 )
 
@@ -173,9 +174,18 @@ def walk_scope(home: Path, scope: Scope) -> Iterator[HomeEntry]:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except FileNotFoundError:
             continue  # vanished while we walked: Codex deletes its temporary folders
+        except PermissionError:
+            raise ConfigError(
+                f"the folder {folder} cannot be read, so it cannot be snapshotted",
+                hint="Run codexsnap as the owner of the Codex home, or exclude it in the "
+                "store's scope.toml.",
+            ) from None
         for entry in entries:
             relpath = f"{prefix}/{entry.name}" if prefix else entry.name
-            st = entry.stat(follow_symlinks=False)
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except FileNotFoundError:
+                continue  # the app's own atomic saves come and go while we walk
             if stat.S_ISDIR(st.st_mode):
                 if scope.excluded_by(relpath + "/") is None and scope.includes(relpath):
                     stack.append(relpath)

@@ -24,6 +24,11 @@ def sidecars(path: Path) -> tuple[Path, Path]:
     return path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")
 
 
+def journal_of(path: Path) -> Path:
+    """The rollback journal of a database not in WAL mode."""
+    return path.with_name(path.name + "-journal")
+
+
 def backup_database(source: Path, destination: Path) -> None:
     """Write a consistent copy of ``source`` to ``destination`` with SQLite's backup API."""
     wal, shm = sidecars(source)
@@ -33,12 +38,16 @@ def backup_database(source: Path, destination: Path) -> None:
         _backup(f"{source.resolve().as_uri()}?mode=ro", destination)
         return
     # No live WAL: opening the database would create -wal/-shm in the home, so copy the
-    # files aside and back up from the copy instead.
+    # files aside and back up from the copy instead. A hot -journal (a writer died mid-
+    # transaction) is copied too: SQLite rolls it back in the copy, never in the home.
     with tempfile.TemporaryDirectory(dir=destination.parent) as scratch:
         copy = Path(scratch) / "db.sqlite"
         shutil.copyfile(source, copy)
-        if wal.exists():
-            shutil.copyfile(wal, Path(scratch) / "db.sqlite-wal")
+        for sidecar in (wal, journal_of(source)):
+            if sidecar.exists():
+                shutil.copyfile(
+                    sidecar, Path(scratch) / f"db.sqlite{sidecar.name[len(source.name) :]}"
+                )
         _backup(copy.as_uri(), destination)
 
 
@@ -62,6 +71,10 @@ def is_busy(path: Path) -> bool:
     """
     if not path.exists():
         return False
+    if journal_of(path).exists():
+        return True  # a transaction in progress, or a dead writer's: opening would replay it
+    if not sidecars(path)[0].exists():
+        return False  # no -wal: no connection in WAL mode has it open for writing
     db = sqlite3.connect(path, timeout=0.2, isolation_level=None)
     try:
         db.execute("BEGIN IMMEDIATE")

@@ -80,7 +80,12 @@ def edit_state(path: Path | str, raw: bytes, edit: Callable[[str], str]) -> byte
 
     text = _decode(path, raw)
     try:
-        return edit(text).encode("utf-8")
+        edited = edit(text)
+        if edited != text and not isinstance(json.loads(edited), dict):
+            raise ValueError("the edit did not produce an object")
+        # Parsed once more before it is written: invalid JSON in the global state makes
+        # the app start from empty state and drop the user's projects (#38757).
+        return edited.encode("utf-8")
     except NotAnObjectError:
         raise StateFileInvalidError(
             f"{path} holds a JSON value that is not an object", hint=_RESTORE_HINT

@@ -177,10 +177,20 @@ class SnapshotStore:
                     f"no snapshots yet: the store {root} does not exist",
                     hint="Run 'codexsnap snapshot' or 'codexsnap fix' first.",
                 )
-            # A creation killed before the marker was written leaves only our own folders.
-            for name in _OWN_ENTRIES:
-                shutil.rmtree(root / name, ignore_errors=True)
-            store._create()
+            try:
+                root.mkdir(mode=0o700, parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(
+                    f"cannot create the store {root}: {exc.strerror or exc}",
+                    hint="Choose a writable place with --store or CODEXSNAP_STORE.",
+                ) from None
+            # Under the lock: two first runs must not both build (or clean) the store.
+            with store_lock(root / "codexsnap.lock"):
+                if not (root / _MARKER).is_file():
+                    # A creation killed before the marker was written leaves only our folders.
+                    for name in _OWN_ENTRIES:
+                        shutil.rmtree(root / name, ignore_errors=True)
+                    store._create()
         store._check_format(marker)
         return store
 
@@ -206,6 +216,8 @@ class SnapshotStore:
             "core.logAllRefUpdates": "always",
             "commit.gpgSign": "false",
             "gc.auto": "0",
+            # A fix writes the home with fsync; its "before" snapshot must be as durable.
+            "core.fsync": "committed,reference",  # git 2.36+; older git ignores it
         }
         for key, value in settings.items():
             self._git("config", key, value)
@@ -244,7 +256,12 @@ class SnapshotStore:
     def _clear_leftovers(self) -> None:
         # We hold the store lock, so any git lock file is a dead run's: git would refuse
         # every ref update until someone removed it by hand.
-        for lock in self.git_dir.rglob("*.lock"):
+        locks = [*(self.git_dir / "refs").rglob("*.lock")]
+        locks += [
+            self.git_dir / n
+            for n in ("index.lock", "HEAD.lock", "config.lock", "packed-refs.lock", "shallow.lock")
+        ]
+        for lock in locks:
             with contextlib.suppress(OSError):
                 lock.unlink()
         scratch = self.root / "tmp"
@@ -285,7 +302,7 @@ class SnapshotStore:
             env.pop("GIT_DIR")
         try:
             done = subprocess.run(
-                ["git", *args],
+                ["git", *self._forced_config(), *args],
                 input=stdin,
                 capture_output=True,
                 env=env,
@@ -303,6 +320,20 @@ class SnapshotStore:
                 hint="Run 'git fsck' on the store, or start a new one with --store.",
             )
         return done.stdout.decode("utf-8", errors="surrogateescape")
+
+    def _forced_config(self) -> list[str]:
+        # Set on every call, so a store whose config was tampered with still runs no hook
+        # and no fsmonitor command.
+        return [
+            "-c",
+            f"core.hooksPath={self.root / 'no-hooks'}",
+            "-c",
+            "core.fsmonitor=false",
+            "-c",
+            "core.protectNTFS=false",  # names like "git~1" are ordinary files here
+            "-c",
+            "core.protectHFS=false",
+        ]
 
     @property
     def repo(self) -> git.Repo:
@@ -576,10 +607,15 @@ class SnapshotStore:
                     source.write_bytes(os.fsencode(os.readlink(entry.path)))
                 elif kind == "sqlite":
                     source = scratch / f"db-{len(to_hash)}.sqlite"
-                    _backup_or_fail(entry.path, source)
+                    if not _backup_or_fail(entry.path, source):
+                        # Damaged beyond SQLite's reading: keep its bytes as they are, so a
+                        # rollback (the likely cure) is not blocked by the damage itself.
+                        kind, source = "file", entry.path
                 to_hash.append((entry.relpath, source, entry.mode, entry.size, kind, key))
             blobs = self._hash_files([item[1] for item in to_hash], write)
             for (relpath, source, mode, size, kind, key), blob in zip(to_hash, blobs, strict=True):
+                if blob is None:
+                    continue  # gone since the walk: it is not part of this snapshot
                 if kind == "sqlite":
                     size = source.stat().st_size
                 records[relpath] = FileRecord(relpath, blob, mode, size, kind)
@@ -591,26 +627,46 @@ class SnapshotStore:
             _save_cache(cache_path, new_cache)
         return records
 
-    def _hash_files(self, paths: list[Path], write: bool) -> list[str]:
+    def _hash_files(self, paths: list[Path], write: bool) -> list[str | None]:
+        """Blob ids, in order; None for a file that vanished before it could be read."""
         if not paths:
             return []
-        plain = [p for p in paths if "\n" not in str(p)]
-        blobs: dict[Path, str] = {}
+        # --stdin-paths reads lines and strips a trailing CR: such names go one by one.
+        plain = [p for p in paths if "\n" not in str(p) and "\r" not in str(p)]
+        blobs: dict[Path, str | None] = {}
         store_flag = ["-w"] if write else []
         if plain:
-            out = self._git(
-                "hash-object",
-                *store_flag,
-                "--no-filters",
-                "--stdin-paths",
-                stdin="".join(f"{p}\n" for p in plain).encode("utf-8", "surrogateescape"),
-            )
-            blobs.update(zip(plain, out.split(), strict=True))
-        for odd in (p for p in paths if "\n" in str(p)):
-            blobs[odd] = self._git(
-                "hash-object", *store_flag, "--no-filters", "--stdin", stdin=odd.read_bytes()
-            ).strip()
+            try:
+                out = self._git(
+                    "hash-object",
+                    *store_flag,
+                    "--no-filters",
+                    "--stdin-paths",
+                    stdin="".join(f"{p}\n" for p in plain).encode("utf-8", "surrogateescape"),
+                )
+                blobs.update(zip(plain, out.split(), strict=True))
+            except StoreError:
+                # A file vanished (Codex deletes its temporary files) or cannot be read:
+                # find which, one at a time.
+                blobs.update((p, self._hash_one(p, store_flag)) for p in plain)
+        for odd in (p for p in paths if p not in blobs):
+            blobs[odd] = self._hash_one(odd, store_flag)
         return [blobs[p] for p in paths]
+
+    def _hash_one(self, path: Path, store_flag: list[str]) -> str | None:
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except PermissionError:
+            from codexsnap.errors import StateFileInvalidError
+
+            raise StateFileInvalidError(
+                f"{path} cannot be read (permission denied), so it cannot be snapshotted",
+                hint="Run codexsnap as the owner of the Codex home, or exclude that path in "
+                "the store's scope.toml.",
+            ) from None
+        return self._git("hash-object", *store_flag, "--no-filters", "--stdin", stdin=data).strip()
 
     def commit_records(
         self,
@@ -644,7 +700,11 @@ class SnapshotStore:
             "Version": __version__,
             "Home": str(home),
         }
-        body = f"{summary}\n\n" + (f"{message.strip()}\n\n" if message.strip() else "")
+        # A note line shaped like a trailer must stay part of the note.
+        note = "\n".join(
+            f"> {line}" if _TRAILER.match(line) else line for line in message.strip().splitlines()
+        )
+        body = f"{summary}\n\n" + (f"{note}\n\n" if note else "")
         body += "".join(f"Codexsnap-{k}: {v}\n" for k, v in all_trailers.items())
         args = ["commit-tree", tree] + (["-p", head] if head else [])
         commit = self._git(*args, stdin=body.encode("utf-8")).strip()
@@ -669,6 +729,16 @@ class SnapshotStore:
                 index_file=index,
                 stdin="".join(f"{line}\0" for line in lines).encode("utf-8", "surrogateescape"),
             )
+            listed = self._git("ls-files", "-z", index_file=index).split("\0")
+            stored = {name[len(FILES_PREFIX) :] for name in listed if name.startswith(FILES_PREFIX)}
+            refused = sorted(records.keys() - stored)
+            if refused:
+                # git refuses some names (".GIT", "git~1"...) without failing: a snapshot that
+                # silently lacked them would restore a home without them.
+                raise StoreError(
+                    f"git cannot store these file names: {', '.join(refused[:5])}",
+                    hint="Rename them, or exclude them in the store's scope.toml.",
+                )
             return self._git("write-tree", index_file=index).strip()
         finally:
             with contextlib.suppress(FileNotFoundError):
@@ -685,6 +755,11 @@ class SnapshotStore:
     ) -> SnapshotResult:
         """Scan the home and commit it; unchanged homes give back the latest snapshot."""
         records = self.scan_home(home, scope)
+        if not self._blobs_present(records):
+            # The stat cache named content the store lost (a crash before git's objects
+            # reached the disk, a pruned blob): forget it and read every file again.
+            (self.root / "cache" / f"{home_id(home)}.json").unlink(missing_ok=True)
+            records = self.scan_home(home, scope)
         extras = {
             OUTSIDE_NAME: json.dumps(scan_outside(home, scope)).encode(),
             SCOPE_NAME: json.dumps(scope.to_config(), sort_keys=True).encode(),
@@ -708,6 +783,10 @@ class SnapshotStore:
         return Scope.from_config(config) if isinstance(config, dict) else None
 
     @_reads_store
+    def _blobs_present(self, records: dict[str, FileRecord]) -> bool:
+        sizes = self.object_sizes(sorted({r.blob for r in records.values()}))
+        return all(size is not None for size in sizes.values())
+
     def extra(self, snapshot: Snapshot, name: str) -> bytes | None:
         """A note kept beside a snapshot's files (None when that snapshot has none)."""
         try:
@@ -806,18 +885,24 @@ def _sidecar_key(path: Path) -> list[int]:
     return key
 
 
-def _backup_or_fail(source: Path, destination: Path) -> None:
+def _backup_or_fail(source: Path, destination: Path) -> bool:
+    """Back up a database; False when it is too damaged to read (a busy one is an error)."""
     import sqlite3
 
     try:
         backup_database(source, destination)
-    except sqlite3.Error as exc:
+        return True
+    except sqlite3.OperationalError as exc:
+        if "locked" not in str(exc) and "busy" not in str(exc):
+            return False
         from codexsnap.errors import StateFileInvalidError
 
         raise StateFileInvalidError(
             f"cannot copy the SQLite database {source}: {exc}",
             hint="If Codex is writing to it, quit Codex and try again.",
         ) from None
+    except sqlite3.DatabaseError:
+        return False
 
 
 def _now_ns() -> int:

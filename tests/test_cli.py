@@ -66,6 +66,9 @@ SNAPSHOT_KEYS = {
     "files_changed",
     "recipe",
     "parent",
+    "pinned",
+    "note",
+    "pruned",
 }
 FILE_KEYS = {"path", "status", "format", "changes", "notes"}
 OUTSIDE_KEYS = {"group", "added", "removed", "changed", "size_before", "size_after"}
@@ -252,8 +255,10 @@ def test_printed_undo_works_without_the_environment(
     """Copied into another shell, the undo command must still find this home and store."""
     original = file_states(codex_home)
     args = undo_args(ok(cli, "fix", "--yes"), "To undo: ")
-    assert ["--codex-home", str(codex_home)] == args[2:4]
-    assert ["--store", str(store_root)] == args[4:6]
+    # Only the files the fix wrote, then where they live.
+    assert args[2:6] == ["--path", GLOBAL, "--path", BAK]
+    assert ["--codex-home", str(codex_home)] == args[6:8]
+    assert ["--store", str(store_root)] == args[8:10]
     monkeypatch.delenv("CODEX_HOME")
     monkeypatch.delenv("CODEXSNAP_STORE")
     ok(cli, *args, "--yes")

@@ -349,7 +349,7 @@ def test_classify_process_knows_the_app_and_the_app_server() -> None:
     assert classify_process("codex", "/usr/bin/codex", ["codex", "app-server"]) == server
     assert classify_process("codex.exe", "", ["C:\\bin\\codex.exe", "app-server"]) == server
     # The CLI doing anything else holds no desktop state, and "app-server" as $0 is no CLI.
-    assert classify_process("codex", "/usr/bin/codex", ["codex", "exec", "app-server?"]) is None
+    assert classify_process("codex", "/usr/bin/codex", ["codex", "exec", "app-server?"]) == "CLI"
     assert classify_process("sleep", "/bin/sleep", ["app-server", "codex"]) is None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from codexsnap.commands import Confirm, open_existing_store
@@ -9,12 +10,16 @@ from codexsnap.commands.rollback import RollbackResult, rollback
 from codexsnap.errors import SnapshotNotFoundError
 
 
-def last_operation_start(home: Path, store_root: Path) -> str:
-    """The "before" snapshot of the newest fix or rollback of this home."""
+def last_operation(home: Path, store_root: Path) -> tuple[str, list[str]]:
+    """The "before" snapshot of the newest fix or rollback, and the files that it wrote."""
     with open_existing_store(store_root) as store:
         for snapshot in store.history(home, 500):
             if snapshot.operation.startswith("after-") and "Before" in snapshot.trailers:
-                return snapshot.trailers["Before"]
+                try:
+                    wrote = json.loads(snapshot.trailers.get("Wrote", "[]"))
+                except ValueError:
+                    wrote = []
+                return snapshot.trailers["Before"], [str(p) for p in wrote]
     raise SnapshotNotFoundError(
         f"no fix or rollback to undo for the Codex home {home}",
         hint="See 'codexsnap history'; 'codexsnap rollback ID' restores any snapshot.",
@@ -30,8 +35,9 @@ def undo(
     show_secrets: bool,
     confirm: Confirm,
 ) -> RollbackResult:
-    """Restore the state before the last operation; running it again undoes the undo."""
-    before = last_operation_start(home, store_root)
+    """Put back the files the last operation wrote, as they were before it; what Codex
+    changed elsewhere since stays. Running it again undoes the undo."""
+    before, wrote = last_operation(home, store_root)
     return rollback(
         home,
         store_root,
@@ -40,4 +46,5 @@ def undo(
         force=force,
         show_secrets=show_secrets,
         confirm=confirm,
+        paths=wrote,
     )
