@@ -905,6 +905,45 @@ def check(
 
 
 @app.command()
+def demo(
+    keep: Annotated[
+        bool, typer.Option("--keep", help="Keep the demo folder to explore it afterwards.")
+    ] = False,
+) -> None:
+    """Try codexsnap on a realistic broken Codex home in a temporary folder; yours is untouched.
+
+    It runs doctor, fix, history and undo on that copy, as you would on your own home.
+    """
+    import shutil
+    import tempfile
+
+    from codexsnap.commands.demo import STEPS, prepare_demo
+
+    with _handled():
+        root = Path(tempfile.mkdtemp(prefix="codexsnap-demo-"))
+        try:
+            place = prepare_demo(root)
+            where = ["--codex-home", str(place.home), "--store", str(place.store)]
+            typer.echo(f"A broken Codex home was built in {place.home}.")
+            for number, (title, args) in enumerate(STEPS, start=1):
+                typer.echo(f"\n== {number}. {title}\n$ codexsnap {' '.join(args)}\n")
+                extra = ["--logs", str(place.logs)] if args[0] == "doctor" else []
+                # --force: the demo home is not the one a running Codex app uses.
+                forced = ["--force"] if args[0] in ("fix", "undo") else []
+                app([*args, *where, *extra, *forced], standalone_mode=False)
+            typer.echo("\nYour own Codex home was not touched. On it, start with: codexsnap doctor")
+            if keep:
+                typer.echo(
+                    f"\nThe demo stays in {root}; use it with "
+                    f"--codex-home {shlex.quote(str(place.home))} "
+                    f"--store {shlex.quote(str(place.store))}"
+                )
+        finally:
+            if not keep:
+                shutil.rmtree(root, ignore_errors=True)
+
+
+@app.command()
 def recover(
     force: ForceOption = False,
     codex_home: HomeOption = None,

@@ -164,3 +164,23 @@ def test_the_last_fix_pair_is_never_pruned(cli: CliRunner, codex_home: Path) -> 
     ok(cli, "prune", "--keep-last", "1")
     left = [s["id"] for s in json.loads(ok(cli, "history", "--json"))]
     assert set(pair) <= set(left)
+
+
+def test_demo_walks_through_and_touches_nothing_of_the_user(cli: CliRunner, tmp_path: Path) -> None:
+    user_home = Path.home()
+    before = sorted(p.as_posix() for p in user_home.rglob("*"))
+    code, out, err = run(cli, "demo")
+    assert code == 0, out + err
+    for step in (
+        "codexsnap doctor",
+        "codexsnap fix --yes",
+        "codexsnap history",
+        "codexsnap undo --yes",
+        "remote-control-revoked",
+        "Snapshot before:",
+        "Restored",
+        "Your own Codex home was not touched",
+    ):
+        assert step in out, step
+    assert sorted(p.as_posix() for p in user_home.rglob("*")) == before
+    assert not (tmp_path / "store").exists() and not (tmp_path / "codex-home").exists()
