@@ -28,6 +28,7 @@ from codexsnap.errors import (
 from codexsnap.home import (
     CodexHome,
     StoreLocation,
+    color_allowed,
     debug_requested,
     find_codex_home,
     find_store_location,
@@ -43,6 +44,7 @@ from codexsnap.render import (
     stat_lines,
 )
 from codexsnap.report import DiffReport
+from codexsnap.terminal import history_table, paint_report_line, paint_status, plain_history
 
 if TYPE_CHECKING:
     from codexsnap.commands.rollback import RollbackResult
@@ -216,8 +218,9 @@ def _confirmer(yes: bool, json_output: bool) -> Confirm:
 
 
 def _echo_report(report: DiffReport) -> None:
+    colored = color_allowed()
     for line in report_text(report):
-        typer.echo(line)
+        typer.echo(paint_report_line(line) if colored else line)
 
 
 @app.command()
@@ -397,9 +400,11 @@ def doctor(
             )
         else:
             typer.echo(f"Codex home: {home.path} (from {home.source})")
+            colored = color_allowed()
             width = max(len(check.name) for check in result.checks)
             for check, cure in zip(result.checks, cures, strict=True):
-                line = f"{check.status:<7}  {check.name:<{width}}  {check.evidence}"
+                status = paint_status(check.status) if colored else f"{check.status:<7}"
+                line = f"{status}  {check.name:<{width}}  {check.evidence}"
                 typer.echo(line + (f"\n{'':<{width + 11}}cure: {cure}" if cure else ""))
             counts = f"{_plural(result.problems, 'problem')}, {_plural(result.warnings, 'warning')}"
             if result.healthy:
@@ -468,8 +473,10 @@ def history(
         if not snapshots:
             typer.echo(f"No snapshots yet for {home.path} (store: {location.path}).")
             return
-        for snap in snapshots:
-            typer.echo(snapshot_line(snap))
+        if color_allowed():
+            history_table(snapshots)
+        else:
+            plain_history(snapshots)
 
 
 @app.command()
@@ -978,4 +985,8 @@ def _main(
 
 def main() -> None:
     """Console-script entry point."""
+    from codexsnap.progress import set_listener
+    from codexsnap.terminal import Progress
+
+    set_listener(Progress())
     app()

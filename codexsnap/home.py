@@ -114,3 +114,12 @@ def is_interactive() -> bool:
 def debug_requested() -> bool:
     """True when CODEXSNAP_DEBUG asks for full tracebacks of internal errors."""
     return os.environ.get("CODEXSNAP_DEBUG", "") not in ("", "0")
+
+
+def color_allowed() -> bool:
+    """Colours and tables only for a person at a terminal (https://no-color.org)."""
+    import sys
+
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return sys.stdout.isatty()

@@ -21,6 +21,7 @@ from codexsnap.faults import fault_point
 from codexsnap.journal import Journal, JournalEntry, clear_journal, load_journal, save_journal
 from codexsnap.manifest import FileRecord
 from codexsnap.processes import find_codex_processes
+from codexsnap.progress import report as report_progress
 from codexsnap.scope import Scope
 from codexsnap.sqlite_copy import is_busy, journal_of, sidecars
 from codexsnap.store import Snapshot, SnapshotStore
@@ -289,6 +290,7 @@ def _apply(
             done.append(write)
             _write_one(home, write)
             fault_point("between-writes")
+            report_progress(len(done), len(writes), "Restoring")
     except BaseException as exc:
         if _put_back(store, home, done, before):
             clear_journal(store.journal_path(home))

@@ -43,6 +43,7 @@ from codexsnap.manifest import (
 )
 from codexsnap.marks import ALIASES, load_marks
 from codexsnap.outside import auth_fingerprint, scan_outside
+from codexsnap.progress import report as report_progress
 from codexsnap.scope import Scope, walk_scope
 from codexsnap.sqlite_copy import backup_database, is_sqlite_file, sidecars
 
@@ -581,7 +582,9 @@ class SnapshotStore:
         scratch = Path(tempfile.mkdtemp(prefix="codexsnap-"))
         now_ns = _now_ns()
         try:
-            for entry in walk_scope(home, scope):
+            for count, entry in enumerate(walk_scope(home, scope), start=1):
+                if count % 1000 == 0:
+                    report_progress(count, 0, "Scanning the Codex home")
                 kind = "symlink" if entry.is_symlink else "file"
                 key: list[Any] = [
                     entry.size,
@@ -612,7 +615,10 @@ class SnapshotStore:
                         # rollback (the likely cure) is not blocked by the damage itself.
                         kind, source = "file", entry.path
                 to_hash.append((entry.relpath, source, entry.mode, entry.size, kind, key))
+            report_progress(len(records), len(records) + len(to_hash), "Reading changed files")
             blobs = self._hash_files([item[1] for item in to_hash], write)
+            total = len(records) + len(to_hash)
+            report_progress(total, total, "Reading changed files")
             for (relpath, source, mode, size, kind, key), blob in zip(to_hash, blobs, strict=True):
                 if blob is None:
                     continue  # gone since the walk: it is not part of this snapshot

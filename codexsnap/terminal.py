@@ -1,0 +1,79 @@
+"""Colour and tables for a person at a terminal; plain text when piped or with NO_COLOR."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+
+import typer
+
+from codexsnap.render import snapshot_line
+from codexsnap.store import Snapshot
+
+_LINE_COLORS = {"  + ": "green", "  - ": "red", "  ~ ": "yellow"}
+_STATUS_COLORS = {"ok": "green", "warning": "yellow", "problem": "red"}
+
+
+def paint_report_line(line: str) -> str:
+    """A report line coloured by what it says: added, removed, changed, or a file header."""
+    for prefix, color in _LINE_COLORS.items():
+        if line.startswith(prefix):
+            return typer.style(line, fg=color)
+    if line and not line.startswith(" "):
+        return typer.style(line, bold=True)
+    return line
+
+
+def paint_status(status: str) -> str:
+    """ok / warning / problem, padded, in green / yellow / red."""
+    return typer.style(f"{status:<7}", fg=_STATUS_COLORS.get(status), bold=status == "problem")
+
+
+def history_table(snapshots: Iterable[Snapshot]) -> None:
+    """History as a Rich table (only imported on a terminal: it costs start-up time)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for column in ("id", "when", "what", "files", "note"):
+        table.add_column(column, overflow="fold")
+    for snap in snapshots:
+        when = snap.created_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+        marks = " ".join(
+            m for m, on in (("[pinned]", snap.pinned), ("[pruned]", snap.pruned)) if on
+        )
+        note = " ".join(filter(None, (marks, snap.note or snap.message.split("\n")[0])))
+        table.add_row(
+            snap.short_id,
+            when,
+            snap.summary,
+            str(snap.files_changed),
+            note,
+            style="dim" if snap.pruned else None,
+        )
+    Console(file=sys.stdout, highlight=False, markup=False).print(table)
+
+
+def plain_history(snapshots: Iterable[Snapshot]) -> None:
+    """History as plain lines, for pipes and scripts."""
+    for snap in snapshots:
+        typer.echo(snapshot_line(snap))
+
+
+class Progress:
+    """A one-line counter on stderr while a big home is scanned or restored."""
+
+    def __init__(self) -> None:
+        self._shown = False
+
+    def __call__(self, done: int, total: int, what: str) -> None:
+        if not sys.stderr.isatty() or (done < 1000 and not self._shown):
+            return
+        count = f"{done}/{total}" if total else str(done)
+        sys.stderr.write(f"\r{what}: {count} files ")
+        if total and done >= total:
+            sys.stderr.write("\n")
+            self._shown = False
+        else:
+            self._shown = True
+        sys.stderr.flush()
