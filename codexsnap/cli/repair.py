@@ -230,7 +230,10 @@ def doctor(
 
 @app.command()
 def recipes(json_output: JsonOption = False) -> None:
-    """List the repair recipes, what each cures, its options and the issues it cites."""
+    """List the repair recipes, what each cures, its options and the issues it cites.
+
+    Example: codexsnap recipes --json
+    """
     with handled():
         found = all_recipes().values()
         if json_output:
@@ -266,6 +269,8 @@ def demo(
     """Try codexsnap on a realistic broken Codex home in a temporary folder; yours is untouched.
 
     It runs doctor, fix, history and undo on that copy, as you would on your own home.
+
+    Example: codexsnap demo --keep
     """
     import shutil
     import tempfile

@@ -114,7 +114,10 @@ def undo(
     codex_home: HomeOption = None,
     store: StoreOption = None,
 ) -> None:
-    """Roll back the last fix or rollback; run it again to undo the undo."""
+    """Put back the files the last fix or rollback wrote; run it again to undo the undo.
+
+    Example: codexsnap undo --dry-run
+    """
     from codexsnap.commands.undo import undo as run_undo
 
     with handled():
@@ -185,7 +188,10 @@ def recover(
     codex_home: HomeOption = None,
     store: StoreOption = None,
 ) -> None:
-    """Undo the half-done writes of a codexsnap run that was killed (fix/rollback do it too)."""
+    """Undo the half-done writes of a codexsnap run that was killed (fix/rollback do it too).
+
+    Example: codexsnap recover
+    """
     from codexsnap.commands.recover import recover as run_recover
 
     with handled():
@@ -201,6 +207,8 @@ def check(
     codex_home: HomeOption = None,
 ) -> None:
     """Verify the store (git fsck, manifests, stored databases); exit 1 when damaged.
+
+    Example: codexsnap check --json
 
     Damaged snapshots are quarantined: kept, listed, and refused by rollback.
     """

@@ -45,7 +45,10 @@ def history(
     codex_home: HomeOption = None,
     store: StoreOption = None,
 ) -> None:
-    """List the snapshots of this Codex home, newest first, with pins and notes."""
+    """List the snapshots of this Codex home, newest first, with pins and notes.
+
+    Example: codexsnap history -n 10
+    """
     from codexsnap.commands.history import history as run_history
 
     with handled():
@@ -72,7 +75,10 @@ def show(
     codex_home: HomeOption = None,
     store: StoreOption = None,
 ) -> None:
-    """Show what a snapshot changed compared with the snapshot before it."""
+    """Show what a snapshot changed compared with the snapshot before it.
+
+    Example: codexsnap show 1a2b3c4d
+    """
     from codexsnap.commands.show import show as run_show
 
     with handled():
@@ -160,7 +166,10 @@ def snapshot(
     codex_home: HomeOption = None,
     store: StoreOption = None,
 ) -> None:
-    """Take a snapshot of the Codex home now (none is made when nothing changed)."""
+    """Take a snapshot of the Codex home now (none is made when nothing changed).
+
+    Example: codexsnap snapshot -m "before trying the new plugin"
+    """
     from codexsnap.commands.snapshot import snapshot as run_snapshot
 
     with handled():
@@ -262,7 +271,10 @@ def pin(
     codex_home: HomeOption = None,
     store: StoreOption = None,
 ) -> None:
-    """Keep a snapshot whatever prune's policy says."""
+    """Keep a snapshot whatever prune's policy says.
+
+    Example: codexsnap pin 1a2b3c4d -m "last known good"
+    """
     from codexsnap.commands.marks import pin as run_pin
 
     with handled():
@@ -277,7 +289,10 @@ def unpin(
     codex_home: HomeOption = None,
     store: StoreOption = None,
 ) -> None:
-    """Let prune's policy decide about a snapshot again."""
+    """Let prune's policy decide about a snapshot again.
+
+    Example: codexsnap unpin 1a2b3c4d
+    """
     from codexsnap.commands.marks import unpin as run_unpin
 
     with handled():
@@ -293,7 +308,10 @@ def note(
     codex_home: HomeOption = None,
     store: StoreOption = None,
 ) -> None:
-    """Attach a note to a snapshot; history shows it."""
+    """Attach a note to a snapshot; history shows it.
+
+    Example: codexsnap note 1a2b3c4d "projects still there here"
+    """
     from codexsnap.commands.marks import note as run_note
 
     with handled():
