@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from codexsnap.errors import StateFileInvalidError
+from codexsnap.errors import CodexsnapError, StateFileInvalidError
 from codexsnap.recipes import Evidence, Recipe, RecipeOptions
 from codexsnap.sqlite_copy import backup_database, is_sqlite_file
 from codexsnap.state_file import GLOBAL_STATE, parse_state, resolve_target
@@ -118,10 +118,13 @@ def _restore_candidate(home: Path, store_root: Path) -> tuple[str, bytes] | None
     fallback: tuple[str, bytes] | None = None
     with SnapshotStore.open(store_root, create=False) as store:
         for snapshot in store.history(home, _CANDIDATE_SEARCH):
-            record = store.records(snapshot).get(GLOBAL_STATE)
-            if record is None:
+            try:
+                record = store.records(snapshot).get(GLOBAL_STATE)
+                data = store.read_blob(record.blob) if record else None
+            except CodexsnapError:
+                continue  # a damaged snapshot is no candidate; older ones may be
+            if data is None:
                 continue
-            data = store.read_blob(record.blob)
             try:
                 _, parsed = parse_state(GLOBAL_STATE, data)
             except StateFileInvalidError:
