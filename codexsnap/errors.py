@@ -90,7 +90,11 @@ class RecipeRefusedError(CodexsnapError):
     exit_code = 12
 
 
-class UnknownRecipeError(CodexsnapError):
-    """No recipe has that name."""
+class UsageError(CodexsnapError):
+    """Options that do not go together, or a value a command cannot take."""
 
     exit_code = EXIT_USAGE
+
+
+class UnknownRecipeError(UsageError):
+    """No recipe has that name (or the option does not apply to it)."""

@@ -197,26 +197,34 @@ def recover_interrupted(store: SnapshotStore, home: Path, scope: Scope) -> Recov
         return None
     before = store.resolve(home, journal.before)
     records = store.records(before)
+    # What the killed run left is kept too, so the recovery itself can be undone.
+    store.take_snapshot(
+        home, scope, "drift: the home as an interrupted run left it", {"Operation": "drift"}
+    )
     restored: list[str] = []
     left: list[str] = []
+    puts: list[PlannedWrite] = []
     for entry in journal.entries:
         live = _live_blob(home / entry.path, entry.kind)
         if live == entry.old_blob:
             continue
-        if live != entry.new_blob:
+        # A database's stored form is a consistent copy, never its raw bytes, and the run
+        # may have removed its -wal already: put the "before" copy back in every case.
+        if live != entry.new_blob and entry.kind != "sqlite":
             left.append(entry.path)
             continue
         record = records.get(entry.path)
-        _write_one(
-            home,
+        puts.append(
             PlannedWrite(
                 entry.path,
                 store.read_blob(record.blob) if record else None,
                 record.mode if record else None,
                 record.kind if record else entry.kind,
-            ),
+            )
         )
-        restored.append(entry.path)
+    for put in _in_write_order(puts):
+        _write_one(home, put)
+        restored.append(put.relpath)
     for entry in journal.entries:  # the killed run's unfinished temp files
         folder = (home / entry.path).parent
         name = Path(entry.path).name

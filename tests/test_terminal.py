@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from codexsnap.cli.terminal import paint_report_line, paint_status
 from codexsnap.home import color_allowed
-from codexsnap.terminal import paint_report_line, paint_status
 from tests.conftest import run
 
 

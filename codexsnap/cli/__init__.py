@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 from codexsnap import __version__
+from codexsnap.cli.terminal import paint_report_line
 from codexsnap.commands import Confirm
 from codexsnap.errors import (
     EXIT_BROKEN_PIPE,
@@ -39,7 +40,6 @@ from codexsnap.home import (
 from codexsnap.recipes import RecipeOptions, get_recipe
 from codexsnap.render import report_text
 from codexsnap.report import DiffReport
-from codexsnap.terminal import paint_report_line
 
 if TYPE_CHECKING:
     from codexsnap.operation import Recovery
@@ -245,8 +245,8 @@ from codexsnap.cli import repair, restore, snapshots  # noqa: E402, F401
 
 def main() -> None:
     """Console-script entry point."""
+    from codexsnap.cli.terminal import Progress
     from codexsnap.progress import set_listener
-    from codexsnap.terminal import Progress
 
     set_listener(Progress())
     app()

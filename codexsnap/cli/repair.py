@@ -29,11 +29,11 @@ from codexsnap.cli import (
     plural,
     recover_first,
 )
+from codexsnap.cli.terminal import paint_status
 from codexsnap.errors import EXIT_DIFFERENT, UnknownRecipeError
 from codexsnap.home import color_allowed
 from codexsnap.recipes import RecipeOptions, all_recipes
 from codexsnap.render import dump_json
-from codexsnap.terminal import paint_status
 
 
 @app.command()
@@ -106,10 +106,10 @@ def fix(
         )
         flags = location_flags(home, location)
         # Undo what the fix wrote, and only that: Codex may have written other files since.
-        written = "".join(f" --path {shlex.quote(f.path)}" for f in result.report.files)
+        written = "".join(f" --path {shlex.quote(p)}" for p in result.restorable)
         undo = (
             f"codexsnap rollback {result.snapshot_before.short_id}{written}{flags}"
-            if result.snapshot_before
+            if result.snapshot_before and result.restorable
             else None
         )
         if json_output:
@@ -138,9 +138,12 @@ def fix(
         if result.report.empty:
             typer.echo(f"Nothing to fix: {result.recipe} found nothing to change in {home.path}.")
             return
-        typer.echo(f"{'Would change' if dry_run else 'Changed'} ({result.recipe}, {home.path}):")
-        if dry_run or not asked(yes, json_output):  # else the prompt showed it already
+        heading = f"{'Would change' if dry_run else 'Changed'} ({result.recipe}, {home.path})"
+        if dry_run or not asked(yes, json_output):
+            typer.echo(heading + ":")
             echo_report(result.report)
+        else:  # the prompt showed the report already
+            typer.echo(f"{heading}: {plural(len(result.report.files), 'file')}.")
         if reset:
             typer.echo(
                 "\nNote: --reset removes both global-state files; Codex starts with empty state "
@@ -166,7 +169,13 @@ def fix(
         typer.echo("\nNext steps:")
         for number, step in enumerate(result.next_steps, start=1):
             typer.echo(f"  {number}. {step}")
-        typer.echo(f"\nTo undo: {undo}\n   (same as: codexsnap undo{flags})")
+        if undo is None:
+            typer.echo(
+                "\nOnly runtime files were removed; snapshots never keep them, since Codex "
+                "recreates them: there is nothing to undo."
+            )
+        else:
+            typer.echo(f"\nTo undo: {undo}\n   (same as: codexsnap undo{flags})")
 
 
 @app.command()

@@ -29,7 +29,7 @@ from codexsnap.cli import (
     recover_first,
     recovery_text,
 )
-from codexsnap.errors import EXIT_DIFFERENT, HomeNotFoundError
+from codexsnap.errors import EXIT_DIFFERENT, HomeNotFoundError, UsageError
 from codexsnap.home import CodexHome, StoreLocation, find_codex_home, find_store_location
 from codexsnap.render import dump_json
 
@@ -83,6 +83,12 @@ def rollback(
     with handled():
         home, location = locate(codex_home, store)
         if to_dir is not None:
+            if dry_run or path or key:
+                raise UsageError(
+                    "--to-dir writes the whole snapshot elsewhere; it takes no --dry-run, "
+                    "--path or --key",
+                    hint="Drop those options, or drop --to-dir to restore into the home.",
+                )
             count = export_snapshot(home.path, location.path, snapshot_id, to_dir)
             if json_output:
                 typer.echo(dump_json({"to_dir": str(to_dir.resolve()), "files": count}), nl=False)
@@ -179,7 +185,10 @@ def render_rollback(
         return
     if result.drift:
         typer.echo(f"\nChanges made outside codexsnap were saved first as {result.drift.short_id}.")
-    typer.echo(f"\nTo undo this rollback: {undo}\n   (same as: codexsnap undo{flags})")
+    typer.echo(
+        f"\nTo undo this rollback: {undo}\n"
+        f"   (or: codexsnap undo{flags}, which puts back only the files this rollback wrote)"
+    )
 
 
 @app.command()
@@ -188,7 +197,8 @@ def recover(
     codex_home: HomeOption = None,
     store: StoreOption = None,
 ) -> None:
-    """Undo the half-done writes of a codexsnap run that was killed (fix/rollback do it too).
+    """Undo the half-done writes of a killed codexsnap run (fix, rollback, undo and snapshot
+    do it first too).
 
     Example: codexsnap recover
     """

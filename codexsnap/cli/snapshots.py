@@ -20,6 +20,7 @@ from codexsnap.cli import (
     recover_first,
     warn_pending,
 )
+from codexsnap.cli.terminal import history_table, plain_history
 from codexsnap.errors import EXIT_DIFFERENT
 from codexsnap.home import color_allowed
 from codexsnap.render import (
@@ -30,7 +31,6 @@ from codexsnap.render import (
     snapshot_line,
     stat_lines,
 )
-from codexsnap.terminal import history_table, plain_history
 
 
 @app.command()
@@ -185,7 +185,11 @@ def snapshot(
             count = taken.snapshot.files_changed
             typer.echo(
                 f"Snapshot {taken.snapshot.short_id}: {count} file{'s' if count != 1 else ''} "
-                "changed since the last one."
+                + (
+                    "(the first snapshot of this home)."
+                    if taken.snapshot.parent is None
+                    else "changed since the last one."
+                )
             )
         else:
             typer.echo(
@@ -257,9 +261,12 @@ def prune(
         for snap in result.marked:
             typer.echo(snapshot_line(snap))
         verb = "Would prune" if dry_run else "Pruned"
-        typer.echo(f"{verb} {plural(len(result.marked), 'snapshot')}; {result.kept} kept.")
+        if result.marked or not gc:
+            typer.echo(f"{verb} {plural(len(result.marked), 'snapshot')}; {result.kept} kept.")
         if result.collected:
-            typer.echo(f"Deleted {plural(result.collected, 'pruned snapshot')} from disk.")
+            typer.echo(f"Deleted {plural(result.collected, 'pruned snapshot')} from disk for good.")
+        elif gc:
+            typer.echo("No pruned snapshot to delete.")
         elif result.marked and not dry_run:
             typer.echo("They stay recoverable until 'codexsnap prune --gc'.")
 

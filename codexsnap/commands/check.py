@@ -13,8 +13,6 @@ from codexsnap.errors import TamperedSnapshotError
 from codexsnap.manifest import FileRecord
 from codexsnap.store import Snapshot, SnapshotStore
 
-_PAIRS = {"before-fix": "after-fix", "before-rollback": "after-rollback"}
-
 
 @dataclass(frozen=True)
 class Finding:
@@ -74,21 +72,17 @@ def _database_ok(data: bytes) -> str | None:
 
 
 def _unpaired(history: list[Snapshot]) -> list[Finding]:
-    """A "before" with no "after" (or recovery) after it: a run stopped between the two."""
-    findings: list[Finding] = []
-    newer: Snapshot | None = None
-    for snapshot in history:  # newest first
-        wanted = _PAIRS.get(snapshot.operation)
-        if wanted and (newer is None or newer.operation not in (wanted, "recovery")):
-            findings.append(
-                Finding(
-                    "warning",
-                    snapshot.id,
-                    f"'{snapshot.summary}' has no matching after-snapshot: that run stopped early",
-                )
-            )
-        newer = snapshot
-    return findings
+    """A "before" that no "after" (or recovery) names: a run stopped between the two."""
+    closed = {s.trailers["Before"] for s in history if "Before" in s.trailers}
+    return [
+        Finding(
+            "warning",
+            snapshot.id,
+            f"'{snapshot.summary}' has no matching after-snapshot: that run stopped early",
+        )
+        for snapshot in history
+        if snapshot.operation.startswith("before-") and snapshot.id not in closed
+    ]
 
 
 def check(store_root: Path, *, quarantine: bool = True) -> CheckResult:

@@ -28,6 +28,7 @@ class FixResult:
     snapshot_after: Snapshot | None = None
     drift: Snapshot | None = None
     next_steps: tuple[str, ...] = ()
+    restorable: tuple[str, ...] = ()  # the written files a rollback can put back
 
     @property
     def changed(self) -> bool:
@@ -55,7 +56,7 @@ def fix(
     scope = load_scope(store_root)
     writes: list[PlannedWrite] = []
     diffs: list[FileDiff] = []
-    compared: dict[tuple[str | None, str | None], FileDiff] = {}
+    compared: dict[tuple[str, str | None, str | None], FileDiff] = {}
     for name, new in changes.items():
         found = inputs.get(name) or read_input(home, name, ())
         old = found.data
@@ -76,7 +77,11 @@ def fix(
             )
         )
         # The .bak usually gets the primary's exact edit: compare those bytes only once.
-        pair = (None if old is None else blob_id(old), None if new is None else blob_id(new))
+        pair = (
+            found.kind,
+            None if old is None else blob_id(old),
+            None if new is None else blob_id(new),
+        )
         if pair not in compared:
             compared[pair] = diff_file(name, old, new, found.kind, show_secrets)
         diffs.append(replace(compared[pair], path=name))
@@ -90,6 +95,15 @@ def fix(
         done = run_operation(
             store, home, scope, writes, f"fix {recipe.name}", {"Recipe": recipe.name}, force
         )
+    restorable = tuple(w.relpath for w in writes if scope.includes(w.relpath))
     return FixResult(
-        recipe.name, home, False, report, done.before, done.after, done.drift, recipe.next_steps
+        recipe.name,
+        home,
+        False,
+        report,
+        done.before,
+        done.after,
+        done.drift,
+        recipe.next_steps,
+        restorable,
     )

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from codexsnap.errors import StateFileInvalidError, UnknownRecipeError
+from codexsnap.errors import StateFileInvalidError, UsageError
 from codexsnap.json_edit import (
     add_top_level_member,
     remove_top_level_keys,
@@ -29,7 +29,7 @@ def home_relative(home: Path, given: str) -> str:
         try:
             path = path.resolve().relative_to(home)
         except ValueError:
-            raise UnknownRecipeError(
+            raise UsageError(
                 f"--path {given} is not inside the Codex home {home}",
                 hint="Give a path relative to the Codex home, e.g. --path config.toml",
             ) from None
@@ -68,7 +68,7 @@ def key_restore(
         )
     keys = [k for k in key_path.split("/") if k]
     if not keys:
-        raise UnknownRecipeError("--key is empty", hint="For example: --key local-projects")
+        raise UsageError("--key is empty", hint="For example: --key local-projects")
     old_text = store.read_blob(want.blob).decode("utf-8", "replace")
     live = (home / relpath).read_bytes()
 

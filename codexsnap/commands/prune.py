@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from codexsnap.commands import open_existing_store
-from codexsnap.errors import UnknownRecipeError
+from codexsnap.errors import UsageError
 from codexsnap.marks import ALIASES, NOTES, PINS, PRUNED, load_marks, save_marks
 from codexsnap.store import Snapshot, SnapshotStore
 
@@ -31,7 +31,7 @@ def parse_duration(text: str) -> timedelta:
     """``12h``, ``30d`` or ``4w``."""
     found = _DURATION.match(text.strip())
     if not found:
-        raise UnknownRecipeError(
+        raise UsageError(
             f"--keep-within {text!r} is not a duration", hint="Use hours, days or weeks: 30d."
         )
     return int(found[1]) * _UNITS[found[2]]
@@ -59,7 +59,7 @@ def prune(
 ) -> PruneResult:
     """Mark every snapshot no rule keeps; pinned ones and the last change's pair always stay."""
     if keep_last is None and keep_within is None and not gc and not restore:
-        raise UnknownRecipeError(
+        raise UsageError(
             "prune needs a policy: nothing says what to keep",
             hint="For example: codexsnap prune --keep-last 50 --keep-within 30d",
         )
@@ -78,6 +78,11 @@ def prune(
         if keep_within is not None:
             since = datetime.now(UTC) - parse_duration(keep_within)
             keep |= {s.id for s in history if s.created_at >= since}
+        # A before and its after go together: half a pair would look like a run that died.
+        for snapshot in history:
+            partner = snapshot.trailers.get("Before")
+            if partner and (snapshot.id in keep or partner in keep):
+                keep |= {snapshot.id, partner}
         policy = keep_last is not None or keep_within is not None
         marked = tuple(s for s in history if policy and s.id not in keep and s.id not in pruned)
         if dry_run:

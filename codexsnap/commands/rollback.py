@@ -9,10 +9,10 @@ from pathlib import Path
 from codexsnap.commands import Confirm, ask, open_existing_store
 from codexsnap.commands.partial import key_restore, within
 from codexsnap.compare import compare, live_state, snapshot_state
-from codexsnap.errors import UnknownRecipeError
+from codexsnap.errors import UsageError
 from codexsnap.manifest import FileRecord
 from codexsnap.operation import PlannedWrite, refuse_if_codex_running, run_operation
-from codexsnap.report import DiffReport
+from codexsnap.report import DiffReport, diff_file
 from codexsnap.scope import load_scope
 from codexsnap.store import Snapshot, SnapshotStore
 
@@ -73,7 +73,7 @@ def rollback(
     a single JSON key of that file and keeps everything else Codex wrote since.
     """
     if key is not None and len(paths) != 1:
-        raise UnknownRecipeError(
+        raise UsageError(
             "--key needs exactly one --path (the JSON file)",
             hint="For example: --key local-projects --path .codex-global-state.json",
         )
@@ -103,6 +103,16 @@ def rollback(
         )
         # Sessions, logs and auth.json are not restored: leave them out of this report.
         report = DiffReport(full.files)
+        if key is not None:
+            # Only the key is written: the report shows those bytes, not the whole file.
+            report = DiffReport(
+                tuple(
+                    diff_file(
+                        w.relpath, (home / w.relpath).read_bytes(), w.new, "file", show_secrets
+                    )
+                    for w in writes
+                )
+            )
         if dry_run or not writes:
             return RollbackResult(target, dry_run, report)
         refuse_if_codex_running(force)
@@ -130,11 +140,11 @@ def export_snapshot(home: Path, store_root: Path, snapshot_id: str, folder: Path
 
     folder = folder.expanduser().resolve()
     if folder == home or home in folder.parents:
-        raise UnknownRecipeError(
+        raise UsageError(
             f"--to-dir {folder} is inside the Codex home", hint="Choose a folder elsewhere."
         )
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-        raise UnknownRecipeError(
+        raise UsageError(
             f"--to-dir {folder} exists and is not an empty folder",
             hint="Give a new or empty folder.",
         )
