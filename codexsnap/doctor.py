@@ -203,6 +203,8 @@ def load_global_state(home: Path, name: str) -> GlobalState:
 
 def _raw(path: Path) -> bytes | None:
     try:
+        if not path.is_file():
+            return None  # a FIFO would block the read forever
         return path.read_bytes()
     except OSError:
         return None

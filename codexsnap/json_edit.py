@@ -7,7 +7,14 @@ from dataclasses import dataclass
 from typing import Any
 
 _WHITESPACE = " \t\n\r"
-_DECODER = json.JSONDecoder()
+
+
+def refuse_constant(name: str) -> Any:
+    """NaN and Infinity are not JSON: the app's JSON.parse refuses them, so must we."""
+    raise ValueError(f"{name} is not valid JSON")
+
+
+_DECODER = json.JSONDecoder(parse_constant=refuse_constant)
 # Public in CPython since 2.6, missing from typeshed.
 _scanstring = json.decoder.scanstring  # type: ignore[attr-defined]
 

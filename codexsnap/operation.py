@@ -105,6 +105,7 @@ def run_operation(
     """Apply ``writes`` to the home with snapshots before and after; undoable by rollback."""
     with store.locked():
         refuse_if_codex_running(force)
+        _refuse_busy_databases(home, writes)  # before any snapshot: a refusal leaves no trace
         recover_interrupted(store, home, scope)  # a plan made on a half-changed home fails below
         drift = None
         if store.latest(home) is not None:
@@ -122,7 +123,6 @@ def run_operation(
         before_records = store.records(before)
         _check_unchanged(writes, before_records)
         refuse_if_codex_running(force)  # it may have started while we took the snapshot
-        _refuse_busy_databases(home, writes)
         journal = store.journal_path(home)
         save_journal(journal, _journal_for(name, home, before, writes, before_records))
         fault_point("after-journal")

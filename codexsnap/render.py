@@ -90,7 +90,7 @@ def report_text(report: DiffReport, limit: int = 50) -> list[str]:
         lines.append("Outside the snapshot scope (noted, never stored or restored):")
         lines += [f"  {outside_line(change)}" for change in report.outside]
     lines += report.auth
-    return lines
+    return [printable(line) for line in lines]
 
 
 def human_size(size: int) -> str:
@@ -167,6 +167,11 @@ def snapshot_json(snapshot: Snapshot) -> dict[str, Any]:
     }
 
 
+def printable(text: str) -> str:
+    """Text any terminal can take: a lone surrogate (an undecodable name) becomes an escape."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def dump_json(value: Any) -> str:
     """JSON for scripts: stable key order, UTF-8, one trailing newline."""
-    return json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n"
+    return printable(json.dumps(value, indent=2, ensure_ascii=False, default=str)) + "\n"

@@ -161,18 +161,8 @@ def diff_file(
     if mode_change is not None:
         notes.append(f"mode {mode_change[0]:04o} -> {mode_change[1]:04o}")
     changes: list[Change] = []
-    if fmt == "json" and old is not None and new is not None and len(old) > _LARGE_JSON:
-        before, after = _changed_members(old, new)
-    else:
-        before, after = _parse(fmt, old), _parse(fmt, new)
     if fmt in ("json", "toml"):
-        if before is _MISSING or after is _MISSING:
-            notes.append(f"not valid {fmt.upper()} on one side; compared as bytes")
-            fmt = "binary"
-        else:
-            changes = _semantic_changes(before, after, show_secrets)
-            if not changes and old is not None and new is not None and old != new:
-                notes.append("bytes changed, content the same (formatting or comments)")
+        changes, fmt = _structured_changes(fmt, old, new, show_secrets, notes)
     elif fmt == "jsonl":
         changes = _jsonl_changes(old or b"", new or b"", show_secrets)
         notes.append(_entry_counts(changes))
@@ -186,6 +176,27 @@ def diff_file(
     if fmt in ("binary", "sqlite", "symlink"):
         notes.append(_byte_summary(old, new, fmt == "symlink" and show_secrets))
     return FileDiff(path, status, fmt, tuple(changes), tuple(notes))
+
+
+def _structured_changes(
+    fmt: str, old: bytes | None, new: bytes | None, show_secrets: bool, notes: list[str]
+) -> tuple[list[Change], str]:
+    """Key-level changes of a JSON or TOML file; falls back to bytes when it cannot be read."""
+    if fmt == "json" and old is not None and new is not None and len(old) > _LARGE_JSON:
+        before, after = _changed_members(old, new)
+    else:
+        before, after = _parse(fmt, old), _parse(fmt, new)
+    if before is _MISSING or after is _MISSING:
+        notes.append(f"not valid {fmt.upper()} on one side; compared as bytes")
+        return [], "binary"
+    try:
+        changes = _semantic_changes(before, after, show_secrets)
+    except RecursionError:
+        notes.append("nested too deeply to compare key by key; compared as bytes")
+        return [], "binary"
+    if not changes and old is not None and new is not None and old != new:
+        notes.append("bytes changed, content the same (formatting or comments)")
+    return changes, fmt
 
 
 def _format_of(path: str, kind: str, sample: bytes) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from codexsnap.errors import StateFileInvalidError
+from codexsnap.json_edit import refuse_constant
 
 GLOBAL_STATE = ".codex-global-state.json"
 GLOBAL_STATE_BAK = ".codex-global-state.json.bak"
@@ -34,7 +35,12 @@ def resolve_target(home: Path, path: Path) -> Path:
     """Follow a symbolic link, but only to a file inside the home; refuse anything else."""
     if not path.is_symlink():
         return path
-    target = path.resolve()
+    try:
+        target = path.resolve(strict=False)
+    except (RuntimeError, OSError):
+        raise StateFileInvalidError(
+            f"{path} is a symbolic-link loop", hint="Replace the link with the file itself."
+        ) from None
     if home.resolve() not in target.parents:
         raise StateFileInvalidError(
             f"{path} is a symbolic link to {target}, outside the Codex home",
@@ -50,6 +56,9 @@ def read_state_file(home: Path, path: Path) -> StateFile | None:
     target = resolve_target(home, path)
     if target.is_dir():
         raise StateFileInvalidError(f"{path} is a folder, not a file", hint=_RESTORE_HINT)
+    if target.exists() and not target.is_file():
+        # A FIFO would block the read forever; a socket or device is no state file.
+        raise StateFileInvalidError(f"{path} is not a regular file", hint=_RESTORE_HINT)
     try:
         raw = target.read_bytes()
     except FileNotFoundError:
@@ -81,7 +90,9 @@ def edit_state(path: Path | str, raw: bytes, edit: Callable[[str], str]) -> byte
     text = _decode(path, raw)
     try:
         edited = edit(text)
-        if edited != text and not isinstance(json.loads(edited), dict):
+        if edited != text and not isinstance(
+            json.loads(edited, parse_constant=refuse_constant), dict
+        ):
             raise ValueError("the edit did not produce an object")
         # Parsed once more before it is written: invalid JSON in the global state makes
         # the app start from empty state and drop the user's projects (#38757).
@@ -118,7 +129,7 @@ def _decode(path: Path | str, raw: bytes) -> str:
 
 def _parse(path: Path | str, text: str) -> dict[str, Any]:
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=refuse_constant)
     except json.JSONDecodeError as exc:
         raise StateFileInvalidError(
             f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})",

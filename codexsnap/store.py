@@ -122,8 +122,10 @@ def _reads_store(method: _Method) -> _Method:
         except CodexsnapError:
             raise
         except Exception as exc:
+            lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
             raise StoreError(
-                f"the store {self.root} is damaged ({type(exc).__name__}: {exc})",
+                f"the store {self.root} is damaged "
+                f"({type(exc).__name__}: {lines[-1] if lines else 'unreadable object'})",
                 hint="Run 'codexsnap check' to find and quarantine the damaged snapshots.",
             ) from None
 
@@ -788,11 +790,11 @@ class SnapshotStore:
             return None
         return Scope.from_config(config) if isinstance(config, dict) else None
 
-    @_reads_store
     def _blobs_present(self, records: dict[str, FileRecord]) -> bool:
         sizes = self.object_sizes(sorted({r.blob for r in records.values()}))
         return all(size is not None for size in sizes.values())
 
+    @_reads_store
     def extra(self, snapshot: Snapshot, name: str) -> bytes | None:
         """A note kept beside a snapshot's files (None when that snapshot has none)."""
         try:

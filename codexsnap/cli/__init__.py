@@ -249,4 +249,9 @@ def main() -> None:
     from codexsnap.progress import set_listener
 
     set_listener(Progress())
+    for stream in (sys.stdout, sys.stderr):
+        # File names that are not valid UTF-8 must print as escapes, never crash a report.
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
     app()

@@ -67,13 +67,16 @@ def fix(
                 f"{found.relpath} is excluded from snapshots, so this fix could not be undone",
                 hint=f"Remove that exclusion from {store_root / 'scope.toml'}.",
             )
+        linked = found.relpath != name
         writes.append(
             PlannedWrite(
-                found.relpath,
+                # Removing through a link would delete its target and leave the link dangling:
+                # a removal takes the link itself.
+                name if (new is None and linked) else found.relpath,
                 new,
-                kind=found.kind,
+                kind="symlink" if (new is None and linked) else found.kind,
                 expected_blob=None if old is None else blob_id(old),
-                check_expected=runtime is None and found.kind == "file",
+                check_expected=runtime is None and found.kind == "file" and not linked,
             )
         )
         # The .bak usually gets the primary's exact edit: compare those bytes only once.

@@ -10,6 +10,7 @@ import sqlite3
 import tempfile
 from pathlib import Path
 
+from codexsnap.errors import StateFileInvalidError
 from codexsnap.json_edit import remove_top_level_keys
 from codexsnap.recipes import Changes, Contents, Evidence, Recipe, RecipeOptions
 from codexsnap.recipes.remote_control import ENROLLMENT_KEY, mirror_edit
@@ -34,7 +35,13 @@ def plan(contents: Contents, options: RecipeOptions, evidence: Evidence) -> Chan
     changes = mirror_edit({k: contents.get(k) for k in (GLOBAL_STATE, GLOBAL_STATE_BAK)}, edit)
     database = contents.get(STATE_DB)
     if options.with_db and database is not None:
-        cleared = clear_enrollment_rows(database)
+        try:
+            cleared = clear_enrollment_rows(database)
+        except sqlite3.DatabaseError as exc:
+            raise StateFileInvalidError(
+                f"{STATE_DB} cannot be read as a SQLite database ({exc})",
+                hint="Restore it first with 'codexsnap rollback <id> --path state_5.sqlite'.",
+            ) from None
         if cleared != database:
             changes[STATE_DB] = cleared
     return changes
