@@ -75,9 +75,24 @@ def test_a_before_without_after_is_a_warning_not_damage(cli: CliRunner, codex_ho
     code, out, _ = run(cli, "recover")
     assert code == 0 and "Recovered an interrupted fix remote-control" in out
     code, out, _ = run(cli, "check")
-    assert code == 0 and "no matching after-snapshot" not in out
+    assert code == 0 and "no matching after-snapshot" not in out, out
 
 
 def test_check_without_a_store_says_so(cli: CliRunner, codex_home: Path) -> None:
     code, _, err = run(cli, "check")
     assert code == 7 and "no snapshots yet" in err
+
+
+def test_a_cached_database_keeps_its_stored_size(cli: CliRunner, codex_home: Path) -> None:
+    """A database is stored as its consistent copy: the stat cache must not swap in the
+    raw file's size (a WAL database's main file is smaller than its copy)."""
+    import os
+
+    old = 1_700_000_000
+    for path in codex_home.rglob("*"):
+        os.utime(path, (old, old), follow_symlinks=False)  # out of the racy window: cached
+    assert run(cli, "snapshot")[0] == 0
+    (codex_home / "AGENTS.md").write_text("changed\n")
+    assert run(cli, "snapshot")[0] == 0  # state_5.sqlite comes from the cache this time
+    code, out, _ = run(cli, "check")
+    assert code == 0, out
