@@ -194,6 +194,8 @@ class SnapshotStore:
                     # A creation killed before the marker was written leaves only our folders.
                     for name in _OWN_ENTRIES:
                         shutil.rmtree(root / name, ignore_errors=True)
+                    for leftover in root.glob("*.codexsnap-tmp"):
+                        leftover.unlink()
                     store._create()
         store._check_format(marker)
         return store
@@ -231,8 +233,10 @@ class SnapshotStore:
         (info / "attributes").write_text("* -text -eol -filter -diff -merge -ident\n")
         os.chmod(info / "attributes", 0o600)
         marker = {"format": STORE_FORMAT, "created_by": f"codexsnap {__version__}"}
-        (self.root / _MARKER).write_text(json.dumps(marker) + "\n")
-        os.chmod(self.root / _MARKER, 0o600)
+        from codexsnap.atomic_io import atomic_write
+
+        # Written last and atomically: a store with a marker is a complete store.
+        atomic_write(self.root / _MARKER, (json.dumps(marker) + "\n").encode(), mode=0o600)
 
     def _check_format(self, marker: Path) -> None:
         try:
@@ -848,7 +852,8 @@ def _foreign_entries(root: Path) -> list[str]:
         names = [entry.name for entry in os.scandir(root)]
     except FileNotFoundError:
         return []
-    return [n for n in names if n not in (*_OWN_ENTRIES, "codexsnap.lock", "scope.toml")]
+    own = (*_OWN_ENTRIES, "codexsnap.lock", "scope.toml")
+    return [n for n in names if n not in own and not n.endswith(".codexsnap-tmp")]
 
 
 def _git_isolation(git_dir: Path) -> dict[str, str]:
