@@ -290,14 +290,9 @@ ROUND_TRIPS: dict[str, Callable[[Path], None]] = {
 TYPE_CHANGES = {"file-becomes-folder", "folder-becomes-file", "folder-becomes-link"}
 
 
-
-
 @pytest.mark.parametrize(
     "change",
-    [
-        pytest.param(name)
-        for name in sorted(ROUND_TRIPS)
-    ],
+    [pytest.param(name) for name in sorted(ROUND_TRIPS)],
 )
 def test_rollback_and_its_undo_round_trip(change: str, codex_home: Path, store_root: Path) -> None:
     first = take(codex_home, store_root)
