@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import posixpath
 from dataclasses import dataclass
 
@@ -47,12 +48,16 @@ def dump_manifest(records: dict[str, FileRecord]) -> bytes:
 
 def check_relpath(relpath: str) -> None:
     """Refuse a path that could land outside the home (a tampered store)."""
+    # A backslash or "c:" is an ordinary character in a POSIX file name, but a separator or a
+    # drive on Windows, where it could lead out of the home.
+    windows_escape = os.name == "nt" and (
+        "\\" in relpath or (len(relpath) > 1 and relpath[1] == ":")
+    )
     if (
         not relpath
         or relpath.startswith("/")
-        or "\\" in relpath
+        or windows_escape
         or "\x00" in relpath
-        or (len(relpath) > 1 and relpath[1] == ":")
         or posixpath.normpath(relpath) != relpath
         or any(part in ("", ".", "..", ".git") for part in relpath.split("/"))
     ):

@@ -184,3 +184,16 @@ def test_demo_walks_through_and_touches_nothing_of_the_user(cli: CliRunner, tmp_
         assert step in out, step
     assert sorted(p.as_posix() for p in user_home.rglob("*")) == before
     assert not (tmp_path / "store").exists() and not (tmp_path / "codex-home").exists()
+
+
+def test_posix_names_with_a_backslash_or_colon_round_trip(cli: CliRunner, codex_home: Path) -> None:
+    """On POSIX these are plain characters of a name (a skill's notes, say), not escapes."""
+    odd = [codex_home / "prompts" / "a\\b.md", codex_home / "prompts" / "c:d.md"]
+    for path in odd:
+        path.write_text("kept\n")
+    ok(cli, "snapshot")
+    first = json.loads(ok(cli, "history", "--json"))[0]["id"]
+    for path in odd:
+        path.unlink()
+    ok(cli, "rollback", first, "--yes")
+    assert all(path.read_text() == "kept\n" for path in odd)
