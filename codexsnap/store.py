@@ -196,7 +196,13 @@ class SnapshotStore:
                         shutil.rmtree(root / name, ignore_errors=True)
                     for leftover in root.glob("*.codexsnap-tmp"):
                         leftover.unlink()
-                    store._create()
+                    try:
+                        store._create()
+                    except OSError as exc:
+                        raise StoreError(
+                            f"cannot create the store {root}: {exc.strerror or exc}",
+                            hint="Free disk space, or choose a writable place with --store.",
+                        ) from None
         store._check_format(marker)
         return store
 
@@ -794,7 +800,7 @@ class SnapshotStore:
     ) -> SnapshotResult:
         """Scan the home and commit it; unchanged homes give back the latest snapshot."""
         records = self.scan_home(home, scope)
-        if not self._blobs_present(records):
+        if not self._blobs_present(home, records):
             # The stat cache named content the store lost (a crash before git's objects
             # reached the disk, a pruned blob): forget it and read every file again.
             (self.root / "cache" / f"{home_id(home)}.json").unlink(missing_ok=True)
@@ -829,8 +835,17 @@ class SnapshotStore:
             return None
         return data
 
-    def _blobs_present(self, records: dict[str, FileRecord]) -> bool:
-        sizes = self.object_sizes(sorted({r.blob for r in records.values()}))
+    def _blobs_present(self, home: Path, records: dict[str, FileRecord]) -> bool:
+        """True when the store holds every blob; those the latest snapshot names are known."""
+        head = self._head(home)
+        manifest = self._manifest_bytes(head) if head else None
+        known: set[str] = set()
+        if manifest:
+            try:
+                known = {r.blob for r in load_manifest(manifest).values()}
+            except TamperedSnapshotError:
+                known = set()
+        sizes = self.object_sizes(sorted({r.blob for r in records.values()} - known))
         return all(size is not None for size in sizes.values())
 
     @_reads_store
