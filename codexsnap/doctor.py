@@ -7,7 +7,6 @@ shows an id or token in full: client ids go through ``mask``, free text through
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shlex
@@ -26,6 +25,7 @@ from codexsnap.logs import LogScan, RevocationEvidence, scan_logs
 from codexsnap.processes import CodexProcess, alive, find_codex_processes
 from codexsnap.recipes.app_server_stale import PID_FILES, SOCKET, START_LOCK, pid_in
 from codexsnap.recipes.restore_global_state import TMP_PREFIX, has_projects
+from codexsnap.recipes.session_index import indexed_ids, session_meta
 from codexsnap.redact import mask, redact_text
 from codexsnap.sqlite_copy import sidecars
 from codexsnap.state_file import GLOBAL_STATE, GLOBAL_STATE_BAK, read_state_file
@@ -637,29 +637,10 @@ def rollout_thread_ids(home: Path) -> dict[str, str]:
 def _session_id(path: Path) -> str | None:
     try:
         with path.open("rb") as handle:
-            meta = json.loads(handle.readline(_HEAD_BYTES))
-    except (OSError, ValueError, RecursionError):
+            payload = session_meta(handle.readline(_HEAD_BYTES))
+    except OSError:
         return None
-    if not isinstance(meta, dict) or meta.get("type") != "session_meta":
-        return None
-    payload = meta.get("payload")
-    if not isinstance(payload, dict):
-        return None
-    thread_id = payload.get("id")
-    return thread_id if isinstance(thread_id, str) else None
-
-
-def indexed_thread_ids(raw: bytes) -> set[str]:
-    """The thread ids ``session_index.jsonl`` lists (damaged lines are skipped)."""
-    ids: set[str] = set()
-    for line in raw.decode("utf-8", "replace").splitlines():
-        try:
-            entry = json.loads(line)
-        except (ValueError, RecursionError):
-            continue
-        if isinstance(entry, dict) and isinstance(entry.get("id"), str):
-            ids.add(entry["id"])
-    return ids
+    return None if payload is None else str(payload["id"])
 
 
 def check_session_index(home: Path) -> Check:
@@ -675,7 +656,7 @@ def check_session_index(home: Path) -> Check:
             f"{SESSION_INDEX} is missing or unreadable; {len(rollouts)} threads have rollouts"
         )
         return Check(name, "warning", evidence, f"{_FIX} session-index")
-    missing = [t for t in rollouts if t not in indexed_thread_ids(raw)]
+    missing = [t for t in rollouts if t not in indexed_ids(raw)]
     if not missing:
         return Check(name, "ok", f"all {len(rollouts)} threads with a rollout are indexed")
     return Check(

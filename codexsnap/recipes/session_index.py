@@ -22,31 +22,38 @@ def rollout_paths(evidence: Evidence) -> tuple[str, ...]:
     return tuple(p for p in evidence.home_files if _ROLLOUT.match(p))
 
 
-def _indexed_ids(raw: bytes) -> set[str]:
+def indexed_ids(raw: bytes) -> set[str]:
+    """The thread ids ``session_index.jsonl`` lists (a damaged line is skipped, never rewritten)."""
     ids: set[str] = set()
     for line in raw.decode("utf-8", "replace").splitlines():
         try:
             entry = json.loads(line)
-        except ValueError:
-            continue  # a damaged line is kept as it is, never rewritten
+        except (ValueError, RecursionError):
+            continue
         if isinstance(entry, dict) and isinstance(entry.get("id"), str):
             ids.add(entry["id"])
     return ids
 
 
-def _entry(path: str, head: bytes) -> dict[str, Any] | None:
+def session_meta(head: bytes) -> dict[str, Any] | None:
+    """The ``session_meta`` payload of a rollout's first line, when it has an ``id``."""
     try:
         meta = json.loads(head.decode("utf-8").splitlines()[0])
-    except (ValueError, IndexError, UnicodeDecodeError):
+    except (ValueError, IndexError, UnicodeDecodeError, RecursionError):
         return None
     if not isinstance(meta, dict) or meta.get("type") != "session_meta":
         return None
     payload = meta.get("payload")
-    if not isinstance(payload, dict):
+    if not isinstance(payload, dict) or not isinstance(payload.get("id"), str):
         return None
-    thread_id = payload.get("id")
-    if not isinstance(thread_id, str):
+    return payload
+
+
+def _entry(path: str, head: bytes) -> dict[str, Any] | None:
+    payload = session_meta(head)
+    if payload is None:
         return None
+    thread_id: str = payload["id"]
     stamp = _STAMP.search(path)
     updated = payload.get("timestamp") or (
         f"{stamp[1]}T{stamp[2]}:{stamp[3]}:{stamp[4]}Z" if stamp else None
@@ -58,7 +65,7 @@ def _entry(path: str, head: bytes) -> dict[str, Any] | None:
 def plan(contents: Contents, options: RecipeOptions, evidence: Evidence) -> Changes:
     """Append a line per rollout whose thread the index lacks; never reorder or delete."""
     current = contents.get(INDEX) or b""
-    known = _indexed_ids(current)
+    known = indexed_ids(current)
     spaced = b'": ' in current
     separators = (", ", ": ") if spaced or not current else (",", ":")
     added: list[bytes] = []
