@@ -30,10 +30,9 @@ def test_wheel_installs_and_its_console_script_runs(tmp_path: Path) -> None:
     )
     (wheel,) = wheels.glob("codexsnap-*.whl")
     venv = tmp_path / "venv"
-    # The dependencies come from this interpreter; the package itself from the wheel only.
-    subprocess.run(
-        [sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True, timeout=120
-    )
+    # A plain venv: `--system-site-packages` inside a venv sees the *base* interpreter, which
+    # lacks the dependencies when the suite itself runs in a venv (as the README's commands do).
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
     python = venv / "bin" / "python"
     subprocess.run(
         [
@@ -51,6 +50,17 @@ def test_wheel_installs_and_its_console_script_runs(tmp_path: Path) -> None:
         capture_output=True,
         timeout=300,
     )
+    # The dependencies come from this interpreter, offline: a path file naming its
+    # site-packages folders. Path files *inside* those folders are not read from there, so the
+    # outer editable install of codexsnap stays invisible and the package comes from the wheel.
+    site_packages = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    outer = [p for p in sys.path if p.endswith(("site-packages", "dist-packages"))]
+    (Path(site_packages) / "outer-deps.pth").write_text("".join(f"{p}\n" for p in outer))
     where = subprocess.run(
         [str(python), "-c", "import codexsnap; print(codexsnap.__file__)"],
         check=True,
