@@ -7,7 +7,8 @@ import re
 from typing import Any
 
 _SECRET_KEY = re.compile(
-    r"token|secret|password|passwd|api[-_]?key|private|credential|cookie|authorization"
+    r"token|secret|password|passwd|api[-_]?key|private|credential|cookie|authorization|oauth"
+    r"|(device|signing|encryption|access|session|master|client)[-_]?key$"
     r"|^openai_api_key$",
     re.IGNORECASE,
 )
@@ -20,6 +21,7 @@ _ID_KEY = re.compile(
 _SECRET_TABLES = frozenset({"env", "auth", "tokens", "headers", "http_headers"})
 _SECRET_VALUE = re.compile(
     r"^(sk-|eyJ|cli_|user_|acct_|org-|sess-|ghp_|gho_|xox[bp]-)|^[A-Za-z0-9+/=_-]{40,}$"
+    r"|^[0-9a-fA-F]{32,}$"  # a bare hex string this long is a key or a digest, never prose
 )
 _ID_IN_TEXT = re.compile(r"\b(cli|user|env|acct|org)_([A-Za-z0-9]{4})[A-Za-z0-9]+")
 
@@ -49,7 +51,7 @@ def redact_value(value: Any, path: tuple[Any, ...] = ()) -> Any:
         for p in path
     )
     if isinstance(value, dict):
-        return {redact_text(str(k)): redact_value(v, (*path, str(k))) for k, v in value.items()}
+        return {redact_key(str(k)): redact_value(v, (*path, str(k))) for k, v in value.items()}
     if isinstance(value, list):
         # ["--api-key", "sk-..."]: an item that follows a secret-looking flag is a secret.
         items: list[Any] = []
@@ -75,16 +77,42 @@ def redact_text(text: str) -> str:
     return _ID_IN_TEXT.sub(lambda m: f"{m[1]}_{m[2]}…", text)
 
 
-_TOKEN_IN_TEXT = re.compile(
-    r"(sk-[A-Za-z0-9_-]{8,}|eyJ[A-Za-z0-9_.-]{8,}|gh[pousr]_[A-Za-z0-9]{8,}|xox[bp]-[A-Za-z0-9-]{8,}"
-    r"|[A-Za-z0-9+/=_-]{40,})"
+def redact_key(key: str) -> str:
+    """A map key as a report may print it: a secret used as a key is masked like a value."""
+    # Keys are names far more often than values are: "electron-remote-control-client-
+    # enrollments" is long too. Only a known token prefix or a long run with digits counts.
+    if "\n" not in key and not _ID_IN_TEXT.match(key) and _SECRET_KEY_NAME.search(key):
+        return mask(key)
+    return redact_line(key) if any(ch.isdigit() for ch in key) else redact_text(key)
+
+
+_SECRET_KEY_NAME = re.compile(
+    r"^(sk-|eyJ|gh[pousr]_|xox[bp]-)|^[0-9a-fA-F]{32,}$|^(?=[^0-9]*+[0-9])[A-Za-z0-9+/=_-]{40,}$"
 )
-_BEARER = re.compile(r"\b(Bearer|Basic|token)\s+([A-Za-z0-9._~+/=-]{12,})")
-_ASSIGNMENT = re.compile(
-    r"(?P<key>[\w.-]*(token|secret|password|passwd|api[-_]?key|credential|auth)[\w.-]*)"
-    r"(?P<sep>\s*[=:]\s*)(?P<value>\"[^\"]*\"|'[^']*'|[^\s&\"']+)",
+
+
+# Every pattern below is linear in the length of the text: a word may only start where a
+# word starts (the look-behinds) and is matched possessively (``++``), so a 20,000-character
+# word is read once instead of once per position (the old form took 45 s on one such word).
+_TOKEN_IN_TEXT = re.compile(
+    r"(?<![A-Za-z0-9+/=_-])"
+    r"(sk-[A-Za-z0-9_-]{8,}+|eyJ[A-Za-z0-9_.-]{8,}+|gh[pousr]_[A-Za-z0-9]{8,}+"
+    r"|xox[bp]-[A-Za-z0-9-]{8,}+|[A-Za-z0-9+/=_-]{40,}+|[0-9a-fA-F]{32,}+(?![A-Za-z0-9_-]))"
+)
+_BEARER = re.compile(r"\b(Bearer|Basic|token)\s++([A-Za-z0-9._~+/=-]{12,}+)")
+_SECRET_WORD = re.compile(
+    r"token|secret|password|passwd|api[-_]?key|credential|auth|(?:^|[-_.])(?:key|sig|signature)$",
     re.IGNORECASE,
 )
+_ASSIGNMENT = re.compile(
+    r"(?<![\w.-])(?P<key>[\w.-]++)"
+    r"(?P<sep>\s*+[=:](?!//)\s*+)(?P<value>\"[^\"]*+\"|'[^']*+'|[^\s&\"'?#]++)"
+)
+# https://user:password@host: the password part of a URL's user information.
+_URL_PASSWORD = re.compile(
+    r"(?P<head>(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*+://[^\s/:@]++:)(?P<pw>[^\s/@]++)@"
+)
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]++@[A-Za-z0-9-]++(?:\.[A-Za-z0-9-]++)++")
 
 
 def redact_line(line: str) -> str:
@@ -92,13 +120,19 @@ def redact_line(line: str) -> str:
 
     def assignment(found: re.Match[str]) -> str:
         value = found["value"]
-        if value in ("Bearer", "Basic", "token"):
-            return found[0]  # the scheme: its token was masked above
+        key = found["key"]
+        # Only secret-looking names count ("https://host" never gets here: see the look-ahead).
+        if not _SECRET_WORD.search(key):
+            return found[0]
+        if value in ("Bearer", "Basic", "token") or "…[" in value:
+            return found[0]  # the scheme, or a token masked above
         quote = value[0] if value[:1] in "\"'" else ""
         inner = value[1:-1] if quote else value
-        return f"{found['key']}{found['sep']}{quote}{mask(inner)}{quote}"
+        return f"{key}{found['sep']}{quote}{mask(inner)}{quote}"
 
+    line = _URL_PASSWORD.sub(lambda m: f"{m['head']}{mask(m['pw'])}@", line)
     line = _BEARER.sub(lambda m: f"{m[1]} {mask(m[2])}", line)
     line = _ASSIGNMENT.sub(assignment, line)
     line = _TOKEN_IN_TEXT.sub(lambda m: m[0] if "…[" in m[0] else mask(m[0]), line)
+    line = _EMAIL.sub(lambda m: mask(m[0]), line)
     return redact_text(line)

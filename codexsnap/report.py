@@ -8,7 +8,7 @@ import tomllib
 from dataclasses import dataclass, field
 from typing import Any
 
-from codexsnap.redact import is_secret_key, mask, redact_text, redact_value
+from codexsnap.redact import is_secret_key, mask, redact_key, redact_value
 from codexsnap.sqlite_diff import diff_databases
 from codexsnap.text_diff import unified_diff
 
@@ -311,7 +311,7 @@ def _safe_change(kind: str, path: tuple[Any, ...], old: Any, new: Any, show: boo
             return mask(str(value))
         return redact_value(value, keys)
 
-    safe_path = tuple(redact_text(p) if isinstance(p, str) else p for p in path)
+    safe_path = tuple(redact_key(p) if isinstance(p, str) else p for p in path)
     return Change(kind, safe_path, clean(old), clean(new))
 
 
