@@ -38,12 +38,21 @@ _BULKY = "bulky or append-only: large, and restoring it would drop newer transcr
 _CACHE = "cache or bundled runtime: Codex downloads or rebuilds it"
 _RUNTIME = "runtime file of a live process: restoring it would break the next start"
 _SECRET = "secret: credentials are never copied into the store"
+_RECOVERY = (
+    "Codex's own copy of a database from its automatic recovery or its repair prompt: often "
+    "as large as the database, and the last good copy (doctor lists it as a restore source)"
+)
 
 DEFAULT_RULES: tuple[Rule, ...] = (
     Rule("sessions/", "bulky", _BULKY),
     Rule("archived_sessions/", "bulky", _BULKY),
     Rule("log/", "bulky", _BULKY),
+    # codex-rs/state/src/runtime/recovery.rs names them <file>.codex-recovery-<ts>.<n>.bak
+    # (one per database, -wal and -shm); the CLI's repair prompt uses codex-repair (#26859).
+    Rule("*.codex-recovery-*.bak", "bulky", _RECOVERY),
+    Rule("*.codex-repair-*.bak", "bulky", _RECOVERY),
     Rule("logs_*.sqlite*", "bulky", _BULKY),
+    Rule("backups_state/", "bulky", "another tool's backups: hundreds of MB (381 MB reported)"),
     Rule("cache/", "cache", _CACHE),
     Rule(".tmp/", "cache", _CACHE),
     Rule("tmp/", "cache", _CACHE),
@@ -55,6 +64,11 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     Rule("models_cache.json", "cache", _CACHE),
     Rule("version.json", "cache", _CACHE),
     Rule("app-server-control/", "runtime", _RUNTIME),
+    Rule("thread-writer-locks/", "runtime", _RUNTIME),  # flocked by a thread's live writer
+    # Recovery's work files: the database being rebuilt, replaced or deleted when it ends.
+    Rule("*.codex-recovery-*.recovered", "runtime", _RUNTIME),
+    Rule("*.codex-recovery-normalized.*", "runtime", _RUNTIME),
+    Rule("*.codex-recovery-schema-check.*", "runtime", _RUNTIME),
     Rule("*.pid", "runtime", _RUNTIME),
     Rule("*.lock", "runtime", _RUNTIME),
     Rule("*.sock", "runtime", _RUNTIME),
@@ -84,7 +98,7 @@ class Scope:
     @functools.cached_property
     def _any_rule(self) -> re.Pattern[str]:
         # One regular expression for all rules: a home has tens of thousands of paths and
-        # trying 26 fnmatch patterns on each was most of a no-change snapshot's time.
+        # trying some 30 fnmatch patterns on each was most of a no-change snapshot's time.
         parts = []
         for rule in self.rules:
             if rule.pattern.endswith("/"):
