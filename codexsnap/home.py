@@ -1,8 +1,10 @@
-"""Finding the Codex home and the snapshot store: the only module that reads the environment."""
+"""Finding the Codex home, its databases and the snapshot store: the only module that reads
+the environment."""
 
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +48,183 @@ def find_codex_home(option: Path | None = None) -> CodexHome:
         )
     # Codex canonicalizes CODEX_HOME; so do we, so one home has one identity in the store.
     return CodexHome(path=candidate.resolve(), source=source)
+
+
+# The databases Codex keeps in its SQLite home (codex-rs/state/src/lib.rs), and the desktop
+# app's own, which only its sqlite/ folder holds.
+STATE_DB = "state_5.sqlite"
+LOGS_DB = "logs_2.sqlite"
+GOALS_DB = "goals_1.sqlite"
+MEMORIES_DB = "memories_1.sqlite"
+CODEX_DATABASES = (STATE_DB, LOGS_DB, GOALS_DB, MEMORIES_DB)
+DESKTOP_DATABASES = ("codex-dev.db", "codex-history-snapshots-dev.db")
+DESKTOP_SQLITE_FOLDER = "sqlite"  # the app starts Codex with CODEX_SQLITE_HOME=<home>/sqlite
+ACTIVE_MARGIN = 60.0  # seconds: writes closer than this do not tell two layouts apart
+
+
+@dataclass(frozen=True)
+class SqliteLayout:
+    """One folder that holds Codex databases, and the evidence of its use."""
+
+    path: Path
+    kind: str  # "home" (the CLI's top level), "desktop" (<home>/sqlite) or "elsewhere"
+    databases: tuple[str, ...]  # the known database files present, by name
+    last_write: float | None  # newest mtime of a database's -wal (else the database)
+    threads: int | None  # rows of threads in its state_5.sqlite; None when unreadable
+
+
+@dataclass(frozen=True)
+class SqliteHome:
+    """Where Codex keeps its databases: what it resolves, and every layout found."""
+
+    path: Path  # the folder Codex resolves from this environment
+    source: str  # "--codex-sqlite-home", "config.toml", "CODEX_SQLITE_HOME" or "default"
+    layouts: tuple[SqliteLayout, ...]  # every folder with a database; the resolved one first
+    live: SqliteLayout | None  # the layout in use (None when no database exists yet)
+    reason: str  # why ``live`` was chosen
+    rollouts: int  # rollout files of the Codex home, to weigh thread counts against
+    warning: str | None  # set when two layouts hold a state database
+
+    def database(self, name: str) -> Path:
+        """The live copy of a database: in the live layout, else where Codex would create it."""
+        return (self.live.path if self.live else self.path) / name
+
+
+def find_sqlite_home(home: CodexHome, option: Path | None = None) -> SqliteHome:
+    """Resolve the SQLite home as Codex does, and find every layout of databases.
+
+    Codex reads the top-level ``sqlite_home`` of config.toml (``~`` expanded, relative to the
+    home), else ``$CODEX_SQLITE_HOME`` (trimmed, relative to the working folder), else the
+    home (codex-rs/core/src/config/mod.rs). The desktop app sets that variable to
+    ``<home>/sqlite`` for its own processes only, so a terminal resolves the top level while
+    the app writes ``sqlite/``: both are looked at, and the live one is named.
+    """
+    path, source = _resolve_sqlite_path(home.path, option)
+    folders = {path: _kind(home.path, path)}
+    folders.setdefault(home.path, "home")
+    folders.setdefault(home.path / DESKTOP_SQLITE_FOLDER, "desktop")
+    layouts = [
+        layout for folder, kind in folders.items() if (layout := _layout(folder, kind)) is not None
+    ]
+    rollouts = sum(
+        1 for sub in ("sessions", "archived_sessions") for _ in (home.path / sub).rglob("rollout-*")
+    )
+    live, reason = _pick_live(layouts, rollouts, path)
+    states = [layout for layout in layouts if STATE_DB in layout.databases]
+    warning = None
+    if len(states) > 1 and live is not None:
+        seen = "; ".join(f"{lay.path} ({_threads(lay)})" for lay in states)
+        warning = (
+            f"Codex has {len(states)} state databases: {seen}. {live.path} is in use: {reason}. "
+            f"The desktop app keeps its databases in {home.path / DESKTOP_SQLITE_FOLDER}, a "
+            "plain codex run in the home's top level, so threads made in one are missing from "
+            "the other (openai/codex #29953, #28087)."
+        )
+    return SqliteHome(path, source, tuple(layouts), live, reason, rollouts, warning)
+
+
+def _resolve_sqlite_path(home: Path, option: Path | None) -> tuple[Path, str]:
+    if option is not None:
+        return option.expanduser().resolve(), "--codex-sqlite-home"
+    import tomllib
+
+    try:
+        config = tomllib.loads((home / "config.toml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        config = {}  # Codex itself refuses to start then; the other sources still tell
+    configured = config.get("sqlite_home")
+    if isinstance(configured, str):
+        return (home / Path(configured).expanduser()).resolve(), "config.toml"
+    env_value = os.environ.get("CODEX_SQLITE_HOME", "").strip()
+    if env_value:
+        return Path(env_value).expanduser().resolve(), "CODEX_SQLITE_HOME"
+    return home, "default"
+
+
+def _kind(home: Path, folder: Path) -> str:
+    if folder == home:
+        return "home"
+    return "desktop" if folder == home / DESKTOP_SQLITE_FOLDER else "elsewhere"
+
+
+def _layout(folder: Path, kind: str) -> SqliteLayout | None:
+    names = CODEX_DATABASES + (DESKTOP_DATABASES if kind != "home" else ())
+    present = tuple(name for name in names if (folder / name).is_file())
+    if not present:
+        return None
+    stamps = []
+    for name in present:
+        for candidate in (folder / f"{name}-wal", folder / name):
+            try:
+                stamps.append(candidate.stat().st_mtime)
+                break
+            except OSError:
+                continue
+    threads = count_threads(folder / STATE_DB) if STATE_DB in present else None
+    return SqliteLayout(folder, kind, present, max(stamps, default=None), threads)
+
+
+def _pick_live(
+    layouts: list[SqliteLayout], rollouts: int, resolved: Path
+) -> tuple[SqliteLayout | None, str]:
+    states = [layout for layout in layouts if STATE_DB in layout.databases]
+    if not states:
+        first = layouts[0] if layouts else None
+        return first, "no state database exists yet" if first else "no database exists yet"
+    if len(states) == 1:
+        return states[0], "the only state database"
+    by_write = sorted(states, key=lambda lay: lay.last_write or 0.0, reverse=True)
+    newest, runner_up = by_write[0].last_write or 0.0, by_write[1].last_write or 0.0
+    if newest - runner_up > ACTIVE_MARGIN:
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(newest))
+        return by_write[0], f"its databases were written last ({when})"
+    counted = [lay for lay in states if lay.threads is not None]
+    if counted:
+        best = min(counted, key=lambda lay: (abs(rollouts - (lay.threads or 0)), lay.path))
+        if any(lay.threads != best.threads for lay in counted):
+            return best, f"its thread count is closest to the {rollouts} rollout files"
+    resolved_one = [lay for lay in states if lay.path == resolved]
+    if resolved_one:
+        return resolved_one[0], "nothing tells them apart; Codex resolves it from here"
+    return states[0], "nothing tells them apart"
+
+
+def _threads(layout: SqliteLayout) -> str:
+    return "threads unreadable" if layout.threads is None else f"{layout.threads} threads"
+
+
+def count_threads(database: Path) -> int | None:
+    """Rows of ``threads``, read without creating a file beside the database."""
+    import shutil
+    import sqlite3
+    import tempfile
+
+    from codexsnap.sqlite_copy import sidecars
+
+    wal, shm = sidecars(database)
+
+    def count(uri: str) -> int | None:
+        try:
+            db = sqlite3.connect(uri, uri=True, timeout=1.0)
+            try:
+                return int(db.execute("SELECT count(*) FROM threads").fetchone()[0])
+            finally:
+                db.close()
+        except sqlite3.Error:
+            return None
+
+    if wal.exists() and shm.exists():
+        return count(f"{database.resolve().as_uri()}?mode=ro")  # as any reader of a live WAL
+    if not wal.exists():
+        return count(f"{database.resolve().as_uri()}?mode=ro&immutable=1")  # no -wal: all rows here
+    with tempfile.TemporaryDirectory(prefix="codexsnap-") as scratch:  # -wal without -shm
+        copy = Path(scratch) / "db.sqlite"
+        try:
+            shutil.copyfile(database, copy)
+            shutil.copyfile(wal, Path(scratch) / "db.sqlite-wal")
+        except OSError:
+            return None
+        return count(copy.as_uri())
 
 
 def find_store_location(option: Path | None, home: CodexHome | None) -> StoreLocation:
