@@ -135,6 +135,12 @@ def _parse(path: Path | str, text: str) -> dict[str, Any]:
             f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})",
             hint=_RESTORE_HINT,
         ) from None
+    except ValueError as exc:
+        # NaN/Infinity (refused: the app's JSON.parse cannot read them) and integers past
+        # Python's 4,300-digit conversion limit: both are files Codex would not load either.
+        raise StateFileInvalidError(
+            f"{path} is not valid JSON ({exc})", hint=_RESTORE_HINT
+        ) from None
     except RecursionError:
         raise StateFileInvalidError(f"{path} is nested too deeply", hint=_RESTORE_HINT) from None
     if not isinstance(data, dict):

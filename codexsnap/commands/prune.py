@@ -34,7 +34,17 @@ def parse_duration(text: str) -> timedelta:
         raise UsageError(
             f"--keep-within {text!r} is not a duration", hint="Use hours, days or weeks: 30d."
         )
-    return int(found[1]) * _UNITS[found[2]]
+    try:
+        duration = int(found[1]) * _UNITS[found[2]]
+    except OverflowError:
+        duration = timedelta.max
+    # The cut-off (now minus the duration) must still be a date.
+    if duration >= datetime.now(UTC) - datetime.min.replace(tzinfo=UTC):
+        raise UsageError(
+            f"--keep-within {text!r} reaches back before the year 1",
+            hint="Use a shorter duration: 520w is ten years.",
+        ) from None
+    return duration
 
 
 def _protected(history: list[Snapshot]) -> set[str]:
