@@ -18,9 +18,48 @@ _REPLACE_ATTEMPTS = 5
 _REPLACE_DELAY_S = 0.1
 
 
+_NAME_MAX = 255  # bytes in one file name on ext4, APFS, NTFS (UTF-16 units there) and most others
+_TEMP_EXTRA = len(f"..{'0' * 8}{TEMP_SUFFIX}")
+
+
+def _temp_prefix(name: str) -> str:
+    """The part of ``name`` a temporary name carries: all of it, unless that is too long.
+
+    A file named near the limit (a 250-byte name restores fine) must not fail only because
+    its temporary name is 23 bytes longer: such names are cut, on a character boundary.
+    """
+    room = _NAME_MAX - _TEMP_EXTRA
+    encoded = os.fsencode(name)
+    if len(encoded) <= room:
+        return name
+    cut = encoded[:room]
+    while cut:
+        try:
+            return os.fsdecode(cut.decode("utf-8").encode("utf-8"))
+        except UnicodeDecodeError:
+            cut = cut[:-1]
+    return os.fsdecode(encoded[:room])
+
+
 def temp_path_for(path: Path) -> Path:
     """A fresh temporary name in the same folder, so the final rename stays atomic."""
-    return path.with_name(f".{path.name}.{secrets.token_hex(4)}{TEMP_SUFFIX}")
+    return path.with_name(f".{_temp_prefix(path.name)}.{secrets.token_hex(4)}{TEMP_SUFFIX}")
+
+
+def leftover_temps(path: Path) -> list[Path]:
+    """Temporary files a killed ``atomic_write`` of ``path`` may have left beside it."""
+    prefix = f".{_temp_prefix(path.name)}."
+    try:
+        names = os.listdir(path.parent)
+    except OSError:
+        return []
+    return sorted(
+        path.parent / n
+        for n in names
+        if n.startswith(prefix)
+        and n.endswith(TEMP_SUFFIX)
+        and len(n) == len(prefix) + 8 + len(TEMP_SUFFIX)
+    )
 
 
 def fsync_folder(folder: Path) -> None:
