@@ -208,7 +208,7 @@ def test_fix_without_yes_and_without_terminal_refuses(
 def test_fix_asks_on_stderr_when_on_a_terminal(
     cli: CliRunner, codex_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("codexsnap.cli.is_interactive", lambda: True)
+    monkeypatch.setattr("codexsnap.cli.console.is_interactive", lambda: True)
     original = file_states(codex_home)
     code, out, err = run(cli, "fix", input="n\n")
     assert code == 9
@@ -223,7 +223,7 @@ def test_fix_asks_on_stderr_when_on_a_terminal(
 def test_fix_json_never_prompts_even_on_a_terminal(
     cli: CliRunner, codex_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("codexsnap.cli.is_interactive", lambda: True)
+    monkeypatch.setattr("codexsnap.cli.console.is_interactive", lambda: True)
     code, out, _ = run(cli, "fix", "--json", input="y\n")
     assert code == 9 and out == ""
 

@@ -4,68 +4,50 @@ from __future__ import annotations
 
 import shlex
 from pathlib import Path
-from typing import Annotated
 
 import typer
 
-from codexsnap.cli import (
+from codexsnap.cli.console import asked, confirmer, echo_report, paint_status
+from codexsnap.cli.locate import locate, log_folders, recover_first
+from codexsnap.cli.options import (
+    CleanOption,
     DryRunOption,
     ForceOption,
     HomeOption,
     JsonOption,
+    KeepOption,
     LogsOption,
+    OnlyRevokedOption,
+    RecipeArgument,
+    ResetOption,
     SecretsOption,
     StoreOption,
+    WithDbOption,
     YesOption,
-    app,
-    asked,
-    check_recipe_options,
-    confirmer,
-    echo_report,
-    handled,
-    locate,
-    location_flags,
-    log_folders,
-    plural,
-    recover_first,
 )
-from codexsnap.cli.terminal import paint_status
+from codexsnap.cli.text import location_flags, plural
 from codexsnap.errors import EXIT_DIFFERENT, UnknownRecipeError
 from codexsnap.home import color_allowed
-from codexsnap.recipes import RecipeOptions, all_recipes
+from codexsnap.recipes import RecipeOptions, all_recipes, get_recipe
 from codexsnap.render import dump_json
 
 
-@app.command()
+def check_recipe_options(recipe_name: str, options: RecipeOptions) -> None:
+    recipe = get_recipe(recipe_name)
+    for name, on in vars(options).items():
+        if on and name not in recipe.options:
+            raise UnknownRecipeError(
+                f"--{name.replace('_', '-')} does not apply to the {recipe.name} recipe",
+                hint="Run 'codexsnap recipes' to see each recipe's options.",
+            )
+
+
 def fix(
-    recipe: Annotated[str, typer.Argument(help="Recipe to run.")] = "remote-control",
-    clean: Annotated[
-        bool,
-        typer.Option(
-            "--clean", help="Also forget the selected remote host and remote auto-connect settings."
-        ),
-    ] = False,
-    reset: Annotated[
-        bool,
-        typer.Option(
-            "--reset",
-            help="Remove both global-state files from the home; Codex starts from empty "
-            "state (their content stays in the before snapshot).",
-        ),
-    ] = False,
-    only_revoked: Annotated[
-        bool,
-        typer.Option(
-            "--only-revoked",
-            help="remote-control: remove only the enrollments the logs show revoked.",
-        ),
-    ] = False,
-    with_db: Annotated[
-        bool,
-        typer.Option(
-            "--with-db", help="pairing-reset: also clear remote_control_enrollments rows."
-        ),
-    ] = False,
+    recipe: RecipeArgument = "remote-control",
+    clean: CleanOption = False,
+    reset: ResetOption = False,
+    only_revoked: OnlyRevokedOption = False,
+    with_db: WithDbOption = False,
     logs: LogsOption = None,
     dry_run: DryRunOption = False,
     yes: YesOption = False,
@@ -81,104 +63,96 @@ def fix(
     """
     from codexsnap.commands.fix import fix as run_fix
 
-    with handled():
-        home, location = locate(codex_home, store)
-        recover_first(home, location, force, dry_run)
-        options = RecipeOptions(
-            clean=clean, reset=reset, only_revoked=only_revoked, with_db=with_db
+    home, location = locate(codex_home, store)
+    recover_first(home, location, force, dry_run)
+    options = RecipeOptions(clean=clean, reset=reset, only_revoked=only_revoked, with_db=with_db)
+    check_recipe_options(recipe, options)
+    if logs and not only_revoked:
+        raise UnknownRecipeError(
+            "--logs is read only with --only-revoked",
+            hint="Add --only-revoked, or drop --logs.",
         )
-        check_recipe_options(recipe, options)
-        if logs and not only_revoked:
-            raise UnknownRecipeError(
-                "--logs is read only with --only-revoked",
-                hint="Add --only-revoked, or drop --logs.",
-            )
-        result = run_fix(
-            home.path,
-            location.path,
-            recipe,
-            options,
-            dry_run=dry_run,
-            force=force,
-            show_secrets=show_secrets,
-            confirm=confirmer(yes, json_output),
-            log_folders=log_folders(logs) if only_revoked else [],
+    result = run_fix(
+        home.path,
+        location.path,
+        recipe,
+        options,
+        dry_run=dry_run,
+        force=force,
+        show_secrets=show_secrets,
+        confirm=confirmer(yes, json_output),
+        log_folders=log_folders(logs) if only_revoked else [],
+    )
+    flags = location_flags(home, location)
+    # Undo what the fix wrote, and only that: Codex may have written other files since.
+    written = "".join(f" --path {shlex.quote(p)}" for p in result.restorable)
+    undo = (
+        f"codexsnap rollback {result.snapshot_before.short_id}{written}{flags}"
+        if result.snapshot_before and result.restorable
+        else None
+    )
+    if json_output:
+        typer.echo(
+            dump_json(
+                {
+                    "recipe": result.recipe,
+                    "home": str(result.home),
+                    "dry_run": result.dry_run,
+                    "changed": result.changed,
+                    "snapshot_before": result.snapshot_before.id
+                    if result.snapshot_before
+                    else None,
+                    "snapshot_after": result.snapshot_after.id if result.snapshot_after else None,
+                    "drift_snapshot": result.drift.id if result.drift else None,
+                    "changes": result.report.to_list(),
+                    "next_steps": list(result.next_steps) if result.changed else [],
+                    "undo": undo,
+                }
+            ),
+            nl=False,
         )
-        flags = location_flags(home, location)
-        # Undo what the fix wrote, and only that: Codex may have written other files since.
-        written = "".join(f" --path {shlex.quote(p)}" for p in result.restorable)
-        undo = (
-            f"codexsnap rollback {result.snapshot_before.short_id}{written}{flags}"
-            if result.snapshot_before and result.restorable
-            else None
+        return
+    if result.report.empty:
+        typer.echo(f"Nothing to fix: {result.recipe} found nothing to change in {home.path}.")
+        return
+    heading = f"{'Would change' if dry_run else 'Changed'} ({result.recipe}, {home.path})"
+    if dry_run or not asked(yes, json_output):
+        typer.echo(heading + ":")
+        echo_report(result.report)
+    else:  # the prompt showed the report already
+        typer.echo(f"{heading}: {plural(len(result.report.files), 'file')}.")
+    if reset:
+        typer.echo(
+            "\nNote: --reset removes both global-state files; Codex starts with empty state "
+            "(no projects, no drafts). Their content is kept in the snapshot before."
         )
-        if json_output:
-            typer.echo(
-                dump_json(
-                    {
-                        "recipe": result.recipe,
-                        "home": str(result.home),
-                        "dry_run": result.dry_run,
-                        "changed": result.changed,
-                        "snapshot_before": result.snapshot_before.id
-                        if result.snapshot_before
-                        else None,
-                        "snapshot_after": result.snapshot_after.id
-                        if result.snapshot_after
-                        else None,
-                        "drift_snapshot": result.drift.id if result.drift else None,
-                        "changes": result.report.to_list(),
-                        "next_steps": list(result.next_steps) if result.changed else [],
-                        "undo": undo,
-                    }
-                ),
-                nl=False,
-            )
-            return
-        if result.report.empty:
-            typer.echo(f"Nothing to fix: {result.recipe} found nothing to change in {home.path}.")
-            return
-        heading = f"{'Would change' if dry_run else 'Changed'} ({result.recipe}, {home.path})"
-        if dry_run or not asked(yes, json_output):
-            typer.echo(heading + ":")
-            echo_report(result.report)
-        else:  # the prompt showed the report already
-            typer.echo(f"{heading}: {plural(len(result.report.files), 'file')}.")
-        if reset:
-            typer.echo(
-                "\nNote: --reset removes both global-state files; Codex starts with empty state "
-                "(no projects, no drafts). Their content is kept in the snapshot before."
-            )
-        if dry_run:
-            switches = "".join(
-                f" --{name.replace('_', '-')}" for name, on in vars(options).items() if on
-            )
-            switches += "".join(f" --logs {shlex.quote(str(d))}" for d in logs or [])
-            typer.echo(
-                f"\nDry run: nothing was written. Run 'codexsnap fix {result.recipe}"
-                f"{switches}{flags}' to apply."
-            )
-            return
-        assert result.snapshot_before and result.snapshot_after
-        if result.drift:
-            typer.echo(
-                f"\nChanges made outside codexsnap were saved first as {result.drift.short_id}."
-            )
-        typer.echo(f"\nSnapshot before: {result.snapshot_before.short_id}")
-        typer.echo(f"Snapshot after:  {result.snapshot_after.short_id}")
-        typer.echo("\nNext steps:")
-        for number, step in enumerate(result.next_steps, start=1):
-            typer.echo(f"  {number}. {step}")
-        if undo is None:
-            typer.echo(
-                "\nOnly runtime files were removed; snapshots never keep them, since Codex "
-                "recreates them: there is nothing to undo."
-            )
-        else:
-            typer.echo(f"\nTo undo: {undo}\n   (same as: codexsnap undo{flags})")
+    if dry_run:
+        switches = "".join(
+            f" --{name.replace('_', '-')}" for name, on in vars(options).items() if on
+        )
+        switches += "".join(f" --logs {shlex.quote(str(d))}" for d in logs or [])
+        typer.echo(
+            f"\nDry run: nothing was written. Run 'codexsnap fix {result.recipe}"
+            f"{switches}{flags}' to apply."
+        )
+        return
+    assert result.snapshot_before and result.snapshot_after
+    if result.drift:
+        typer.echo(f"\nChanges made outside codexsnap were saved first as {result.drift.short_id}.")
+    typer.echo(f"\nSnapshot before: {result.snapshot_before.short_id}")
+    typer.echo(f"Snapshot after:  {result.snapshot_after.short_id}")
+    typer.echo("\nNext steps:")
+    for number, step in enumerate(result.next_steps, start=1):
+        typer.echo(f"  {number}. {step}")
+    if undo is None:
+        typer.echo(
+            "\nOnly runtime files were removed; snapshots never keep them, since Codex "
+            "recreates them: there is nothing to undo."
+        )
+    else:
+        typer.echo(f"\nTo undo: {undo}\n   (same as: codexsnap undo{flags})")
 
 
-@app.command()
 def doctor(
     logs: LogsOption = None,
     json_output: JsonOption = False,
@@ -192,88 +166,80 @@ def doctor(
     from codexsnap.commands.doctor import doctor as run_doctor
     from codexsnap.doctor import with_flags
 
-    with handled():
-        home, location = locate(codex_home, store)
-        result = run_doctor(home, location.path, logs or [])
-        where_flags = location_flags(home, location)
-        logs_flags = "".join(f" --logs {shlex.quote(str(folder))}" for folder in logs or [])
-        cures = [
-            with_flags(check.cure, where_flags, logs_flags) if check.cure else None
-            for check in result.checks
-        ]
-        if json_output:
-            typer.echo(
-                dump_json(
-                    {
-                        "home": str(home.path),
-                        "home_source": home.source,
-                        "store": str(location.path),
-                        "log_folders": [str(folder) for folder in result.log_folders],
-                        "healthy": result.healthy,
-                        "problems": result.problems,
-                        "warnings": result.warnings,
-                        "checks": [
-                            {**check.to_dict(), "cure": cure}
-                            for check, cure in zip(result.checks, cures, strict=True)
-                        ],
-                    }
-                ),
-                nl=False,
-            )
+    home, location = locate(codex_home, store)
+    result = run_doctor(home, location.path, logs or [])
+    where_flags = location_flags(home, location)
+    logs_flags = "".join(f" --logs {shlex.quote(str(folder))}" for folder in logs or [])
+    cures = [
+        with_flags(check.cure, where_flags, logs_flags) if check.cure else None
+        for check in result.checks
+    ]
+    if json_output:
+        typer.echo(
+            dump_json(
+                {
+                    "home": str(home.path),
+                    "home_source": home.source,
+                    "store": str(location.path),
+                    "log_folders": [str(folder) for folder in result.log_folders],
+                    "healthy": result.healthy,
+                    "problems": result.problems,
+                    "warnings": result.warnings,
+                    "checks": [
+                        {**check.to_dict(), "cure": cure}
+                        for check, cure in zip(result.checks, cures, strict=True)
+                    ],
+                }
+            ),
+            nl=False,
+        )
+    else:
+        typer.echo(f"Codex home: {home.path} (from {home.source})")
+        colored = color_allowed()
+        width = max(len(check.name) for check in result.checks)
+        for check, cure in zip(result.checks, cures, strict=True):
+            status = paint_status(check.status) if colored else f"{check.status:<7}"
+            line = f"{status}  {check.name:<{width}}  {check.evidence}"
+            typer.echo(line + (f"\n{'':<{width + 11}}cure: {cure}" if cure else ""))
+        counts = f"{plural(result.problems, 'problem')}, {plural(result.warnings, 'warning')}"
+        if result.healthy:
+            typer.echo(f"\nHealthy: {counts}.")
         else:
-            typer.echo(f"Codex home: {home.path} (from {home.source})")
-            colored = color_allowed()
-            width = max(len(check.name) for check in result.checks)
-            for check, cure in zip(result.checks, cures, strict=True):
-                status = paint_status(check.status) if colored else f"{check.status:<7}"
-                line = f"{status}  {check.name:<{width}}  {check.evidence}"
-                typer.echo(line + (f"\n{'':<{width + 11}}cure: {cure}" if cure else ""))
-            counts = f"{plural(result.problems, 'problem')}, {plural(result.warnings, 'warning')}"
-            if result.healthy:
-                typer.echo(f"\nHealthy: {counts}.")
-            else:
-                typer.echo(f"\n{counts}: apply the cures above, then run 'codexsnap doctor' again.")
-        if not result.healthy:
-            raise typer.Exit(EXIT_DIFFERENT)
+            typer.echo(f"\n{counts}: apply the cures above, then run 'codexsnap doctor' again.")
+    if not result.healthy:
+        raise typer.Exit(EXIT_DIFFERENT)
 
 
-@app.command()
 def recipes(json_output: JsonOption = False) -> None:
     """List the repair recipes, what each cures, its options and the issues it cites.
 
     Example: codexsnap recipes --json
     """
-    with handled():
-        found = all_recipes().values()
-        if json_output:
-            typer.echo(
-                dump_json(
-                    [
-                        {
-                            "name": r.name,
-                            "summary": r.summary,
-                            "options": sorted(f"--{o.replace('_', '-')}" for o in r.options),
-                            "cites": [f"openai/codex{c}" for c in r.cites],
-                        }
-                        for r in found
-                    ]
-                ),
-                nl=False,
-            )
-            return
-        for r in found:
-            options = " ".join(sorted(f"--{o.replace('_', '-')}" for o in r.options))
-            typer.echo(f"{r.name:<22} {r.summary}")
-            typer.echo(
-                f"{'':<22} options: {options or '-'}; cites openai/codex {', '.join(r.cites)}"
-            )
+    found = all_recipes().values()
+    if json_output:
+        typer.echo(
+            dump_json(
+                [
+                    {
+                        "name": r.name,
+                        "summary": r.summary,
+                        "options": sorted(f"--{o.replace('_', '-')}" for o in r.options),
+                        "cites": [f"openai/codex{c}" for c in r.cites],
+                    }
+                    for r in found
+                ]
+            ),
+            nl=False,
+        )
+        return
+    for r in found:
+        options = " ".join(sorted(f"--{o.replace('_', '-')}" for o in r.options))
+        typer.echo(f"{r.name:<22} {r.summary}")
+        typer.echo(f"{'':<22} options: {options or '-'}; cites openai/codex {', '.join(r.cites)}")
 
 
-@app.command()
 def demo(
-    keep: Annotated[
-        bool, typer.Option("--keep", help="Keep the demo folder to explore it afterwards.")
-    ] = False,
+    keep: KeepOption = False,
 ) -> None:
     """Try codexsnap on a realistic broken Codex home in a temporary folder; yours is untouched.
 
@@ -284,27 +250,27 @@ def demo(
     import shutil
     import tempfile
 
+    from codexsnap.cli.app import app
     from codexsnap.commands.demo import STEPS, prepare_demo
 
-    with handled():
-        root = Path(tempfile.mkdtemp(prefix="codexsnap-demo-"))
-        try:
-            place = prepare_demo(root)
-            where = ["--codex-home", str(place.home), "--store", str(place.store)]
-            typer.echo(f"A broken Codex home was built in {place.home}.")
-            for number, (title, args) in enumerate(STEPS, start=1):
-                typer.echo(f"\n== {number}. {title}\n$ codexsnap {' '.join(args)}\n")
-                extra = ["--logs", str(place.logs)] if args[0] == "doctor" else []
-                # --force: the demo home is not the one a running Codex app uses.
-                forced = ["--force"] if args[0] in ("fix", "undo") else []
-                app([*args, *where, *extra, *forced], standalone_mode=False)
-            typer.echo("\nYour own Codex home was not touched. On it, start with: codexsnap doctor")
-            if keep:
-                typer.echo(
-                    f"\nThe demo stays in {root}; use it with "
-                    f"--codex-home {shlex.quote(str(place.home))} "
-                    f"--store {shlex.quote(str(place.store))}"
-                )
-        finally:
-            if not keep:
-                shutil.rmtree(root, ignore_errors=True)
+    root = Path(tempfile.mkdtemp(prefix="codexsnap-demo-"))
+    try:
+        place = prepare_demo(root)
+        where = ["--codex-home", str(place.home), "--store", str(place.store)]
+        typer.echo(f"A broken Codex home was built in {place.home}.")
+        for number, (title, args) in enumerate(STEPS, start=1):
+            typer.echo(f"\n== {number}. {title}\n$ codexsnap {' '.join(args)}\n")
+            extra = ["--logs", str(place.logs)] if args[0] == "doctor" else []
+            # --force: the demo home is not the one a running Codex app uses.
+            forced = ["--force"] if args[0] in ("fix", "undo") else []
+            app([*args, *where, *extra, *forced], standalone_mode=False)
+        typer.echo("\nYour own Codex home was not touched. On it, start with: codexsnap doctor")
+        if keep:
+            typer.echo(
+                f"\nThe demo stays in {root}; use it with "
+                f"--codex-home {shlex.quote(str(place.home))} "
+                f"--store {shlex.quote(str(place.store))}"
+            )
+    finally:
+        if not keep:
+            shutil.rmtree(root, ignore_errors=True)

@@ -2,67 +2,39 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
 import typer
 
 if TYPE_CHECKING:
     from codexsnap.commands.rollback import RollbackResult
 
-from codexsnap.cli import (
+from codexsnap.cli.console import asked, confirmer, echo_report
+from codexsnap.cli.locate import locate, recover_first
+from codexsnap.cli.options import (
     DryRunOption,
     ForceOption,
     HomeOption,
     JsonOption,
+    KeyOption,
+    PathOption,
+    RollbackIdArgument,
     SecretsOption,
     StoreOption,
+    ToDirOption,
     YesOption,
-    app,
-    asked,
-    confirmer,
-    echo_report,
-    handled,
-    locate,
-    location_flags,
-    plural,
-    recover_first,
-    recovery_text,
 )
+from codexsnap.cli.text import location_flags, plural, recovery_text
 from codexsnap.errors import EXIT_DIFFERENT, HomeNotFoundError, UsageError
 from codexsnap.home import CodexHome, StoreLocation, find_codex_home, find_store_location
 from codexsnap.render import dump_json
 
 
-@app.command()
 def rollback(
-    snapshot_id: Annotated[
-        str, typer.Argument(metavar="ID", help="Snapshot id or a unique prefix of 4+ characters.")
-    ],
-    path: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--path",
-            metavar="FILE",
-            help="Restore only this file or folder, relative to the home (repeatable).",
-        ),
-    ] = None,
-    key: Annotated[
-        str | None,
-        typer.Option(
-            "--key",
-            metavar="KEY",
-            help="With one --path to a JSON file: restore only this key (a/b for nested).",
-        ),
-    ] = None,
-    to_dir: Annotated[
-        Path | None,
-        typer.Option(
-            "--to-dir",
-            metavar="DIR",
-            help="Write the snapshot's files into this new folder instead; the home is untouched.",
-        ),
-    ] = None,
+    snapshot_id: RollbackIdArgument,
+    path: PathOption = None,
+    key: KeyOption = None,
+    to_dir: ToDirOption = None,
     dry_run: DryRunOption = False,
     yes: YesOption = False,
     force: ForceOption = False,
@@ -80,37 +52,35 @@ def rollback(
     from codexsnap.commands.rollback import export_snapshot
     from codexsnap.commands.rollback import rollback as run_rollback
 
-    with handled():
-        home, location = locate(codex_home, store)
-        if to_dir is not None:
-            if dry_run or path or key:
-                raise UsageError(
-                    "--to-dir writes the whole snapshot elsewhere; it takes no --dry-run, "
-                    "--path or --key",
-                    hint="Drop those options, or drop --to-dir to restore into the home.",
-                )
-            count = export_snapshot(home.path, location.path, snapshot_id, to_dir)
-            if json_output:
-                typer.echo(dump_json({"to_dir": str(to_dir.resolve()), "files": count}), nl=False)
-            else:
-                typer.echo(f"Wrote {plural(count, 'file')} of {snapshot_id} into {to_dir}.")
-            return
-        recover_first(home, location, force, dry_run)
-        result = run_rollback(
-            home.path,
-            location.path,
-            snapshot_id,
-            dry_run=dry_run,
-            force=force,
-            show_secrets=show_secrets,
-            confirm=confirmer(yes, json_output),
-            paths=[home_relative(home.path, p) for p in path or []],
-            key=key,
-        )
-        render_rollback(result, home, location, dry_run, yes, json_output)
+    home, location = locate(codex_home, store)
+    if to_dir is not None:
+        if dry_run or path or key:
+            raise UsageError(
+                "--to-dir writes the whole snapshot elsewhere; it takes no --dry-run, "
+                "--path or --key",
+                hint="Drop those options, or drop --to-dir to restore into the home.",
+            )
+        count = export_snapshot(home.path, location.path, snapshot_id, to_dir)
+        if json_output:
+            typer.echo(dump_json({"to_dir": str(to_dir.resolve()), "files": count}), nl=False)
+        else:
+            typer.echo(f"Wrote {plural(count, 'file')} of {snapshot_id} into {to_dir}.")
+        return
+    recover_first(home, location, force, dry_run)
+    result = run_rollback(
+        home.path,
+        location.path,
+        snapshot_id,
+        dry_run=dry_run,
+        force=force,
+        show_secrets=show_secrets,
+        confirm=confirmer(yes, json_output),
+        paths=[home_relative(home.path, p) for p in path or []],
+        key=key,
+    )
+    render_rollback(result, home, location, dry_run, yes, json_output)
 
 
-@app.command()
 def undo(
     dry_run: DryRunOption = False,
     yes: YesOption = False,
@@ -126,18 +96,17 @@ def undo(
     """
     from codexsnap.commands.undo import undo as run_undo
 
-    with handled():
-        home, location = locate(codex_home, store)
-        recover_first(home, location, force, dry_run)
-        result = run_undo(
-            home.path,
-            location.path,
-            dry_run=dry_run,
-            force=force,
-            show_secrets=show_secrets,
-            confirm=confirmer(yes, json_output),
-        )
-        render_rollback(result, home, location, dry_run, yes, json_output)
+    home, location = locate(codex_home, store)
+    recover_first(home, location, force, dry_run)
+    result = run_undo(
+        home.path,
+        location.path,
+        dry_run=dry_run,
+        force=force,
+        show_secrets=show_secrets,
+        confirm=confirmer(yes, json_output),
+    )
+    render_rollback(result, home, location, dry_run, yes, json_output)
 
 
 def render_rollback(
@@ -191,7 +160,6 @@ def render_rollback(
     )
 
 
-@app.command()
 def recover(
     force: ForceOption = False,
     codex_home: HomeOption = None,
@@ -204,13 +172,11 @@ def recover(
     """
     from codexsnap.commands.recover import recover as run_recover
 
-    with handled():
-        home, location = locate(codex_home, store)
-        done = run_recover(home.path, location.path, force=force, wait=True)
-        typer.echo(recovery_text(done) if done else "Nothing to recover.")
+    home, location = locate(codex_home, store)
+    done = run_recover(home.path, location.path, force=force, wait=True)
+    typer.echo(recovery_text(done) if done else "Nothing to recover.")
 
 
-@app.command()
 def check(
     json_output: JsonOption = False,
     store: StoreOption = None,
@@ -224,36 +190,35 @@ def check(
     """
     from codexsnap.commands.check import check as run_check
 
-    with handled():
-        try:
-            home: CodexHome | None = find_codex_home(codex_home)
-        except HomeNotFoundError:
-            home = None  # the store can be checked without the home it serves
-        location = find_store_location(store, home)
-        result = run_check(location.path)
-        if json_output:
-            typer.echo(
-                dump_json(
-                    {
-                        "damaged": result.damaged,
-                        "snapshots_checked": result.snapshots_checked,
-                        "databases_checked": result.databases_checked,
-                        "findings": [f.to_dict() for f in result.findings],
-                        "quarantined": list(result.quarantined),
-                    }
-                ),
-                nl=False,
-            )
-        else:
-            for finding in result.findings:
-                where = f"{finding.snapshot[:10]}: " if finding.snapshot else ""
-                typer.echo(f"{finding.severity}: {where}{finding.message}")
-            for snapshot_id in result.quarantined:
-                typer.echo(f"quarantined {snapshot_id[:10]} (kept; rollback refuses it)")
-            verdict = "DAMAGED" if result.damaged else "ok"
-            typer.echo(
-                f"Store {location.path}: {verdict} ({result.snapshots_checked} snapshots, "
-                f"{result.databases_checked} databases checked)."
-            )
-        if result.damaged:
-            raise typer.Exit(EXIT_DIFFERENT)
+    try:
+        home: CodexHome | None = find_codex_home(codex_home)
+    except HomeNotFoundError:
+        home = None  # the store can be checked without the home it serves
+    location = find_store_location(store, home)
+    result = run_check(location.path)
+    if json_output:
+        typer.echo(
+            dump_json(
+                {
+                    "damaged": result.damaged,
+                    "snapshots_checked": result.snapshots_checked,
+                    "databases_checked": result.databases_checked,
+                    "findings": [f.to_dict() for f in result.findings],
+                    "quarantined": list(result.quarantined),
+                }
+            ),
+            nl=False,
+        )
+    else:
+        for finding in result.findings:
+            where = f"{finding.snapshot[:10]}: " if finding.snapshot else ""
+            typer.echo(f"{finding.severity}: {where}{finding.message}")
+        for snapshot_id in result.quarantined:
+            typer.echo(f"quarantined {snapshot_id[:10]} (kept; rollback refuses it)")
+        verdict = "DAMAGED" if result.damaged else "ok"
+        typer.echo(
+            f"Store {location.path}: {verdict} ({result.snapshots_checked} snapshots, "
+            f"{result.databases_checked} databases checked)."
+        )
+    if result.damaged:
+        raise typer.Exit(EXIT_DIFFERENT)

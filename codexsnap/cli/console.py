@@ -1,4 +1,4 @@
-"""Colour and tables for a person at a terminal; plain text when piped or with NO_COLOR."""
+"""The terminal: colour and tables for a person, plain text when piped or with NO_COLOR, prompts."""
 
 from __future__ import annotations
 
@@ -7,7 +7,11 @@ from collections.abc import Iterable
 
 import typer
 
-from codexsnap.render import snapshot_line
+from codexsnap.commands import Confirm
+from codexsnap.errors import NotConfirmedError
+from codexsnap.home import color_allowed, is_interactive
+from codexsnap.render import report_text, snapshot_line
+from codexsnap.report import DiffReport
 from codexsnap.store import Snapshot
 
 _LINE_COLORS = {"  + ": "green", "  - ": "red", "  ~ ": "yellow"}
@@ -77,3 +81,30 @@ class Progress:
         else:
             self._shown = True
         sys.stderr.flush()
+
+
+def asked(yes: bool, json_output: bool) -> bool:
+    """True when the confirmation prompt (which shows the report) was put to a person."""
+    return not yes and not json_output and is_interactive()
+
+
+def confirmer(yes: bool, json_output: bool) -> Confirm:
+    def confirm(report: DiffReport) -> bool:
+        if yes:
+            return True
+        if json_output or not is_interactive():
+            raise NotConfirmedError(
+                "not changing anything without confirmation (no terminal to ask on)",
+                hint="Add --yes to go ahead, or --dry-run to only see the report.",
+            )
+        for line in report_text(report):
+            typer.echo(line, err=True)
+        return typer.confirm("Apply these changes?", default=False, err=True)
+
+    return confirm
+
+
+def echo_report(report: DiffReport) -> None:
+    colored = color_allowed()
+    for line in report_text(report):
+        typer.echo(paint_report_line(line) if colored else line)

@@ -1,0 +1,80 @@
+"""The Typer app alone: every command registered here, so any import of it sees them all.
+
+The adapters are plain functions in repair.py, restore.py and snapshots.py; registering them
+here rather than with decorators there means that a fresh copy of this module (the one
+`typer codexsnap.cli.app utils docs` loads) still holds every command.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from codexsnap import __version__
+from codexsnap.cli import repair, restore, snapshots
+from codexsnap.cli.errors import HandledGroup
+
+app = typer.Typer(
+    name="codexsnap",
+    cls=HandledGroup,
+    help="Repair the Codex home folder safely: snapshot, fix, show, roll back.",
+    no_args_is_help=True,
+    add_completion=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+# The order of `codexsnap --help`: by what a user does (diagnose and repair, restore, snapshots).
+for command in (
+    repair.fix,
+    repair.doctor,
+    repair.recipes,
+    repair.demo,
+    restore.rollback,
+    restore.undo,
+    restore.recover,
+    restore.check,
+    snapshots.history,
+    snapshots.show,
+    snapshots.diff,
+    snapshots.snapshot,
+    snapshots.prune,
+    snapshots.pin,
+    snapshots.unpin,
+    snapshots.note,
+):
+    app.command()(command)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"codexsnap {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Repair the Codex home folder safely: snapshot, fix, show, roll back."""
+
+
+def main() -> None:
+    """Console-script entry point."""
+    from codexsnap.cli.console import Progress
+    from codexsnap.progress import set_listener
+
+    set_listener(Progress())
+    for stream in (sys.stdout, sys.stderr):
+        # File names that are not valid UTF-8 must print as escapes, never crash a report.
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
+    app()

@@ -1,0 +1,150 @@
+"""Every option and argument type of the CLI, so a flag reads the same in every command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+# Shared by most commands (docs/reference.md#options-most-commands-share).
+HomeOption = Annotated[
+    Path | None,
+    typer.Option("--codex-home", help="Codex home folder (default: CODEX_HOME, else ~/.codex)."),
+]
+StoreOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--store", help="Snapshot store (default: CODEXSNAP_STORE, else the user data folder)."
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+SecretsOption = Annotated[
+    bool, typer.Option("--show-secrets", help="Print tokens, keys and ids in full.")
+]
+DryRunOption = Annotated[
+    bool, typer.Option("--dry-run", help="Show what would change; write nothing.")
+]
+YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+LogsOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--logs",
+        metavar="DIR",
+        help="remote-control --only-revoked: a folder of Codex desktop logs to read too "
+        "(repeatable).",
+    ),
+]
+ForceOption = Annotated[bool, typer.Option("--force", help="Go ahead even while Codex is running.")]
+
+
+SnapshotIdArgument = Annotated[str, typer.Argument(metavar="ID", help="Snapshot id or prefix.")]
+
+# fix
+RecipeArgument = Annotated[str, typer.Argument(help="Recipe to run.")]
+CleanOption = Annotated[
+    bool,
+    typer.Option(
+        "--clean", help="Also forget the selected remote host and remote auto-connect settings."
+    ),
+]
+ResetOption = Annotated[
+    bool,
+    typer.Option(
+        "--reset",
+        help="Remove both global-state files from the home; Codex starts from empty "
+        "state (their content stays in the before snapshot).",
+    ),
+]
+OnlyRevokedOption = Annotated[
+    bool,
+    typer.Option(
+        "--only-revoked",
+        help="remote-control: remove only the enrollments the logs show revoked.",
+    ),
+]
+WithDbOption = Annotated[
+    bool,
+    typer.Option("--with-db", help="pairing-reset: also clear remote_control_enrollments rows."),
+]
+
+# demo
+KeepOption = Annotated[
+    bool, typer.Option("--keep", help="Keep the demo folder to explore it afterwards.")
+]
+
+# rollback
+RollbackIdArgument = Annotated[
+    str, typer.Argument(metavar="ID", help="Snapshot id or a unique prefix of 4+ characters.")
+]
+PathOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--path",
+        metavar="FILE",
+        help="Restore only this file or folder, relative to the home (repeatable).",
+    ),
+]
+KeyOption = Annotated[
+    str | None,
+    typer.Option(
+        "--key",
+        metavar="KEY",
+        help="With one --path to a JSON file: restore only this key (a/b for nested).",
+    ),
+]
+ToDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--to-dir",
+        metavar="DIR",
+        help="Write the snapshot's files into this new folder instead; the home is untouched.",
+    ),
+]
+
+# history
+LimitOption = Annotated[
+    int | None, typer.Option("--limit", "-n", min=1, help="Show at most N snapshots.")
+]
+AllOption = Annotated[
+    bool, typer.Option("--all", help="Also list pruned snapshots (until prune --gc).")
+]
+
+# diff
+OldIdArgument = Annotated[
+    str | None, typer.Argument(metavar="ID", help="Snapshot to compare (default: the latest).")
+]
+NewIdArgument = Annotated[
+    str | None,
+    typer.Argument(metavar="ID2", help="Second snapshot (default: the live home)."),
+]
+StatOption = Annotated[bool, typer.Option("--stat", help="One line per file.")]
+
+# snapshot
+SnapshotMessageOption = Annotated[
+    str,
+    typer.Option(
+        "--message",
+        "-m",
+        help="A note kept with it; with a note, a snapshot is made even if nothing changed.",
+    ),
+]
+
+# prune
+KeepLastOption = Annotated[
+    int | None, typer.Option("--keep-last", min=1, metavar="N", help="Keep the newest N.")
+]
+KeepWithinOption = Annotated[
+    str | None,
+    typer.Option("--keep-within", metavar="AGE", help="Keep those newer than AGE (12h, 30d, 4w)."),
+]
+GcOption = Annotated[bool, typer.Option("--gc", help="Delete pruned snapshots from disk for good.")]
+RestoreOption = Annotated[
+    bool, typer.Option("--restore", help="Bring back every pruned snapshot (before --gc).")
+]
+
+# pin, note
+PinMessageOption = Annotated[str, typer.Option("--message", "-m", help="Why it is kept.")]
+NoteTextArgument = Annotated[
+    str, typer.Argument(metavar="TEXT", help="The note; empty removes it.")
+]
