@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from codexsnap.manifest import FileRecord
 from codexsnap.outside import auth_fingerprint, scan_outside
 from codexsnap.report import DiffReport, FileDiff, diff_auth, diff_file, diff_outside
 from codexsnap.scope import Scope
 from codexsnap.sqlite_copy import backup_database
 from codexsnap.store import AUTH_NAME, OUTSIDE_NAME, Snapshot, SnapshotStore
+from codexsnap.store.manifest import FileRecord
 
 
 @dataclass(frozen=True)

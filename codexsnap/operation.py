@@ -19,12 +19,12 @@ from codexsnap.atomic_io import TEMP_SUFFIX, atomic_symlink, atomic_write, remov
 from codexsnap.errors import CodexRunningError, HomeWriteError, StoreError, TamperedSnapshotError
 from codexsnap.faults import fault_point
 from codexsnap.journal import Journal, JournalEntry, clear_journal, load_journal, save_journal
-from codexsnap.manifest import FileRecord
 from codexsnap.processes import find_codex_processes
 from codexsnap.progress import report as report_progress
 from codexsnap.scope import Scope
 from codexsnap.sqlite_copy import is_busy, journal_of, sidecars
 from codexsnap.store import Snapshot, SnapshotStore
+from codexsnap.store.manifest import FileRecord
 
 
 @dataclass(frozen=True)

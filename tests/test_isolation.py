@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from codexsnap.commands.fix import fix
 from codexsnap.commands.history import history
 from codexsnap.recipes import RecipeOptions
+from codexsnap.store import SnapshotStore
 from tests.conftest import file_states, run
 from tests.storetools import (
     git_env,
@@ -155,7 +156,7 @@ def test_inherited_git_variables_change_nothing(
     decoy_before = tree_state(decoy)
 
     def plant() -> None:
-        # codexsnap drops GIT_* from its own process: put them back before every command.
+        # Set again before every command, in case any step dropped them from this process.
         for name, value in planted.items():
             monkeypatch.setenv(name, value)
 
@@ -191,6 +192,24 @@ def test_inherited_git_variables_change_nothing(
     subprocess.run(["git", "update-ref", "refs/heads/probe", "HEAD"], env=env, check=True)
     assert marker.exists() and (tmp_path / "trace.log").exists()
     assert tree_state(decoy) != decoy_before
+
+
+def test_opening_a_store_leaves_the_environment_alone(
+    codex_home: Path, store_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    decoy = make_decoy(tmp_path)
+    monkeypatch.setenv("GIT_DIR", str(decoy / ".git"))
+    monkeypatch.setenv("GIT_OBJECT_DIRECTORY", str(decoy / ".git" / "objects"))
+    monkeypatch.setenv("GIT_INDEX_FILE", str(decoy / ".git" / "index"))
+    before = dict(os.environ)
+    first = take(codex_home, store_root, "first")
+    with SnapshotStore.open(store_root, create=False) as store:
+        assert dict(os.environ) == before
+        snapshot = store.resolve(codex_home, first.snapshot.id)
+        records = store.records(snapshot)
+        assert store.read_blob(records["AGENTS.md"].blob) == (codex_home / "AGENTS.md").read_bytes()
+    SnapshotStore(store_root)
+    assert dict(os.environ) == before
 
 
 # ----- hostile global configuration -----------------------------------------------------

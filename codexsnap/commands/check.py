@@ -10,8 +10,8 @@ from typing import Any
 
 from codexsnap.commands import open_existing_store
 from codexsnap.errors import TamperedSnapshotError
-from codexsnap.manifest import FileRecord
 from codexsnap.store import Snapshot, SnapshotStore
+from codexsnap.store.manifest import FileRecord
 
 
 @dataclass(frozen=True)

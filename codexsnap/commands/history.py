@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from codexsnap.marks import NOTES, PINS, PRUNED, load_marks
 from codexsnap.store import Snapshot, SnapshotStore
+from codexsnap.store.tables import NOTES, PINS, PRUNED, load_marks
 
 
 def history(

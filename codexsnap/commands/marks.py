@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from codexsnap.commands import open_existing_store
-from codexsnap.marks import NOTES, PINS, load_marks, save_marks
 from codexsnap.store import Snapshot
+from codexsnap.store.tables import NOTES, PINS, load_marks, save_marks
 
 
 def set_mark(

@@ -14,10 +14,10 @@ from codexsnap.json_edit import (
     replace_top_level_value,
     top_level_value,
 )
-from codexsnap.manifest import FileRecord
 from codexsnap.operation import PlannedWrite, blob_id
 from codexsnap.state_file import GLOBAL_STATE, GLOBAL_STATE_BAK, edit_state
 from codexsnap.store import SnapshotStore
+from codexsnap.store.manifest import FileRecord
 
 _ABSENT = object()
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from codexsnap.commands import open_existing_store
 from codexsnap.errors import UsageError
-from codexsnap.marks import ALIASES, NOTES, PINS, PRUNED, load_marks, save_marks
 from codexsnap.store import Snapshot, SnapshotStore
+from codexsnap.store.tables import ALIASES, NOTES, PINS, PRUNED, load_marks, save_marks
 
 _DURATION = re.compile(r"^(\d+)([hdw])$")
 _UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}

@@ -10,11 +10,11 @@ from codexsnap.commands import Confirm, ask, open_existing_store
 from codexsnap.commands.partial import key_restore, within
 from codexsnap.compare import compare, live_state, snapshot_state
 from codexsnap.errors import UsageError
-from codexsnap.manifest import FileRecord
 from codexsnap.operation import PlannedWrite, refuse_if_codex_running, run_operation
 from codexsnap.report import DiffReport, diff_file
 from codexsnap.scope import load_scope
 from codexsnap.store import Snapshot, SnapshotStore
+from codexsnap.store.manifest import FileRecord
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,8 @@
-"""Small JSON tables kept beside the repository: pins, notes, pruned marks, id aliases.
+"""Small JSON tables kept beside the repository: pins, notes, pruned marks, id aliases and
+the quarantine.
 
-Each is one owner-only file in the store, rewritten atomically; keys are full snapshot ids.
+Each is one owner-only file in the store, rewritten atomically (with the store locked);
+keys are full snapshot ids.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ PINS = "pins.json"  # id -> why it is pinned ("" when no reason was given)
 NOTES = "notes.json"  # id -> a person's note
 PRUNED = "pruned.json"  # id -> when it was pruned (ISO 8601); gone for good after prune --gc
 ALIASES = "aliases.json"  # old id -> new id, for snapshots rewritten by prune --gc
+# id -> why `codexsnap check` set it aside; a ref under refs/codexsnap/quarantine/ keeps it.
+QUARANTINE = "quarantine.json"
 
 
 def load_marks(store_root: Path, name: str) -> dict[str, str]:

@@ -1,0 +1,38 @@
+"""The private snapshot store: a bare git repository and the tables kept beside it.
+
+- ``git``: GitRepository, the only code that runs git (a new environment for every process)
+- ``location``: whether a folder is a store (``store_state``), creating one, its format
+- ``history``: Snapshot, trailers, the one ``git log``, resolving ids
+- ``scan``: hashing the home with the stat cache
+- ``manifest``: the record of every file in a snapshot
+- ``commit``: writing a snapshot's tree and commit
+- ``tables``: pins, notes, pruned, aliases and quarantine
+- ``rewrite``: prune --gc
+- ``repository``: SnapshotStore, the object the rest of codexsnap uses
+"""
+
+from __future__ import annotations
+
+from codexsnap.store.history import Snapshot
+from codexsnap.store.location import STORE_FORMAT, StoreState, store_state
+from codexsnap.store.repository import (
+    AUTH_NAME,
+    OUTSIDE_NAME,
+    SCOPE_NAME,
+    SnapshotResult,
+    SnapshotStore,
+)
+from codexsnap.store.scan import home_id
+
+__all__ = [
+    "AUTH_NAME",
+    "OUTSIDE_NAME",
+    "SCOPE_NAME",
+    "STORE_FORMAT",
+    "Snapshot",
+    "SnapshotResult",
+    "SnapshotStore",
+    "StoreState",
+    "home_id",
+    "store_state",
+]

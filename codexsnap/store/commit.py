@@ -1,0 +1,120 @@
+"""Writing a snapshot: its tree (manifest, notes beside the files, the files) and its commit."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+from codexsnap import __version__
+from codexsnap.errors import StoreError, TamperedSnapshotError
+from codexsnap.faults import fault_point
+from codexsnap.store.git import GitRepository
+from codexsnap.store.history import Snapshot, commit_message, snapshot_from_commit
+from codexsnap.store.manifest import (
+    FILES_PREFIX,
+    MANIFEST_NAME,
+    FileRecord,
+    dump_manifest,
+    load_manifest,
+)
+
+
+def commit_records(
+    git: GitRepository,
+    home: Path,
+    ref: str,
+    head: str | None,
+    records: dict[str, FileRecord],
+    summary: str,
+    trailers: dict[str, str],
+    message: str,
+    allow_unchanged: bool,
+    extras: dict[str, bytes],
+) -> tuple[Snapshot, bool]:
+    """Commit ``records`` on ``ref`` after ``head``: (snapshot, whether a commit was made)."""
+    parent = snapshot_from_commit(git.commit(head)) if head else None
+    parent_manifest = manifest_bytes(git, head) if head else None
+    if parent is not None and not allow_unchanged and parent_manifest == dump_manifest(records):
+        return parent, False  # the manifest says it all
+    try:
+        parent_records = load_manifest(parent_manifest) if parent_manifest else {}
+    except TamperedSnapshotError:
+        # A damaged latest snapshot must not stop new ones: compare against nothing.
+        parent_records = {}
+    changed = count_changes(parent_records, records)
+    if parent is not None and changed == 0 and not allow_unchanged:
+        return parent, False
+    tree = write_tree(git, records, extras)
+    all_trailers = {
+        **trailers,
+        "Files-Changed": str(changed),
+        "Version": __version__,
+        "Home": str(home),
+    }
+    body = commit_message(summary, message, all_trailers)
+    args = ["commit-tree", tree] + (["-p", head] if head else [])
+    commit = git.run(*args, stdin=body.encode("utf-8")).strip()
+    fault_point("before-update-ref")
+    # Compare-and-swap on the ref: a concurrent writer can never silently lose a snapshot.
+    git.run("update-ref", "-m", summary, ref, commit, head or "0" * 40)
+    return snapshot_from_commit(git.commit(commit)), True
+
+
+def write_tree(git: GitRepository, records: dict[str, FileRecord], extras: dict[str, bytes]) -> str:
+    """The tree of a snapshot; refuses file names git would silently leave out."""
+    lines = []
+    for name, data in sorted({**extras, MANIFEST_NAME: dump_manifest(records)}.items()):
+        lines.append(f"100644 {git.hash_bytes(data)}\t{name}")
+    lines += [f"{r.git_mode} {r.blob}\t{FILES_PREFIX}{p}" for p, r in sorted(records.items())]
+    index = git.root / "tmp" / f"index-{os.getpid()}-{os.urandom(4).hex()}"
+    try:
+        git.run(
+            "update-index",
+            "-z",
+            "--add",
+            "--index-info",
+            index_file=index,
+            stdin="".join(f"{line}\0" for line in lines).encode("utf-8", "surrogateescape"),
+        )
+        listed = git.run("ls-files", "-z", index_file=index).split("\0")
+        stored = {name[len(FILES_PREFIX) :] for name in listed if name.startswith(FILES_PREFIX)}
+        refused = sorted(records.keys() - stored)
+        if refused:
+            # git refuses some names (".GIT", "git~1"...) without failing: a snapshot that
+            # silently lacked them would restore a home without them.
+            raise StoreError(
+                f"git cannot store these file names: {', '.join(refused[:5])}",
+                hint="Rename them, or exclude them in the store's scope.toml.",
+            )
+        return git.run("write-tree", index_file=index).strip()
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            index.unlink()
+
+
+def manifest_bytes(git: GitRepository, commit_id: str) -> bytes | None:
+    """A snapshot's manifest as stored (checked against the tree only when restoring)."""
+    try:
+        return git.file_in(commit_id, MANIFEST_NAME)
+    except Exception:  # a damaged snapshot: the next one compares against nothing
+        return None
+
+
+def blobs_present(git: GitRepository, head: str | None, records: dict[str, FileRecord]) -> bool:
+    """True when the store holds every blob; those the snapshot ``head`` names are known."""
+    manifest = manifest_bytes(git, head) if head else None
+    known: set[str] = set()
+    if manifest:
+        try:
+            known = {r.blob for r in load_manifest(manifest).values()}
+        except TamperedSnapshotError:
+            known = set()
+    sizes = git.object_sizes(sorted({r.blob for r in records.values()} - known))
+    return all(size is not None for size in sizes.values())
+
+
+def count_changes(old: dict[str, FileRecord], new: dict[str, FileRecord]) -> int:
+    """Files that differ between two snapshots."""
+    paths = old.keys() | new.keys()
+    return sum(1 for p in paths if p not in old or p not in new or not old[p].same_content(new[p]))

@@ -1,0 +1,128 @@
+"""The store folder: whether a folder is a store, creating one, checking its format.
+
+``store_state`` is the one answer to "is this folder a store?": the commands, recovery and
+doctor all ask it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Literal
+
+from codexsnap import __version__
+from codexsnap.atomic_io import atomic_write
+from codexsnap.errors import StoreError
+from codexsnap.store.git import GitRepository, check_git_version
+
+STORE_FORMAT = 1
+MARKER = "codexsnap-store.json"
+# What a store folder holds; a creation killed before the marker leaves only these.
+OWN_ENTRIES = ("repo.git", "cache", "tmp", "no-hooks", "empty-template")
+_ALSO_OURS = ("codexsnap.lock", "scope.toml")
+
+StoreState = Literal["absent", "empty", "store", "foreign"]
+
+
+def store_state(root: Path) -> StoreState:
+    """What is at ``root``: nothing, a folder a store may be created in, a store, or else.
+
+    "empty" includes a folder holding only a ``scope.toml`` (written before the first
+    snapshot) or what a killed creation left: both are valid places for a store.
+    """
+    if root.exists() and not root.is_dir():
+        return "foreign"
+    if (root / MARKER).is_file():
+        return "store"
+    try:
+        names = [entry.name for entry in os.scandir(root)]
+    except FileNotFoundError:
+        return "absent"
+    own = (*OWN_ENTRIES, *_ALSO_OURS)
+    if any(n not in own and not n.endswith(".codexsnap-tmp") for n in names):
+        return "foreign"
+    return "empty"
+
+
+def store_exists(root: Path) -> bool:
+    """True when a store was created at ``root``; anything else in its place is an error."""
+    state = store_state(root)
+    if state == "foreign" and not root.is_dir():
+        raise StoreError(
+            f"the store path {root} is a file, not a folder",
+            hint="Move that file away or choose another store with --store.",
+        )
+    if state == "foreign":
+        raise StoreError(
+            f"{root} is not a codexsnap store (no {MARKER}) and is not empty",
+            hint="Choose an empty or new folder with --store.",
+        )
+    return state == "store"
+
+
+def clear_half_created(root: Path) -> None:
+    """Remove what a creation killed before the marker was written left (store locked)."""
+    for name in OWN_ENTRIES:
+        shutil.rmtree(root / name, ignore_errors=True)
+    for leftover in root.glob("*.codexsnap-tmp"):
+        leftover.unlink()
+
+
+def create_store(git: GitRepository) -> None:
+    """Build an empty store at ``git.root``: folders, the bare repository, the marker last."""
+    root = git.root
+    check_git_version()
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(root, 0o700)
+    for sub in ("cache", "tmp", "no-hooks", "empty-template"):
+        (root / sub).mkdir(mode=0o700, exist_ok=True)
+    git.run(
+        "init",
+        "--bare",
+        "--quiet",
+        f"--template={root / 'empty-template'}",
+        str(git.git_dir),
+        git_dir=False,
+    )
+    settings = {
+        "core.hooksPath": str(root / "no-hooks"),
+        "core.sharedRepository": "0600",
+        "core.autocrlf": "false",
+        "core.fsmonitor": "false",
+        "core.logAllRefUpdates": "always",
+        "commit.gpgSign": "false",
+        "gc.auto": "0",
+        # A fix writes the home with fsync; its "before" snapshot must be as durable.
+        "core.fsync": "committed,reference",  # git 2.36+; older git ignores it
+    }
+    for key, value in settings.items():
+        git.run("config", key, value)
+    info = git.git_dir / "info"
+    info.mkdir(mode=0o700, exist_ok=True)
+    # No content conversion of any kind: the bytes restored must be the bytes stored.
+    (info / "attributes").write_text("* -text -eol -filter -diff -merge -ident\n")
+    os.chmod(info / "attributes", 0o600)
+    marker = {"format": STORE_FORMAT, "created_by": f"codexsnap {__version__}"}
+    # Written last and atomically: a store with a marker is a complete store.
+    atomic_write(root / MARKER, (json.dumps(marker) + "\n").encode(), mode=0o600)
+
+
+def check_format(root: Path, git_dir: Path) -> None:
+    """Refuse a damaged marker, a newer format, or a store without its repository."""
+    marker = root / MARKER
+    try:
+        data = json.loads(marker.read_text())
+        version = int(data["format"])
+    except (OSError, ValueError, KeyError, TypeError):
+        raise StoreError(
+            f"{marker} is damaged", hint="Restore it, or start a new store with --store."
+        ) from None
+    if version > STORE_FORMAT:
+        raise StoreError(
+            f"the store {root} was written by a newer codexsnap (format {version})",
+            hint="Upgrade codexsnap: pip install --upgrade codexsnap.",
+        )
+    if not git_dir.is_dir():
+        raise StoreError(f"the store {root} has no repository", hint="Restore it.")

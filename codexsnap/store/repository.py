@@ -1,0 +1,361 @@
+"""SnapshotStore: a store folder opened for use, delegating each concern to its module.
+
+git never sees the Codex home as a work tree: files are hashed by path, so a ``.gitignore``,
+``.gitattributes`` or planted ``.git/config`` inside the home changes nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar, cast
+
+from codexsnap.errors import (
+    CodexsnapError,
+    SnapshotNotFoundError,
+    StoreError,
+    TamperedSnapshotError,
+)
+from codexsnap.file_lock import store_lock
+from codexsnap.outside import auth_fingerprint, scan_outside
+from codexsnap.scope import Scope
+from codexsnap.store import commit, rewrite
+from codexsnap.store import history as history_
+from codexsnap.store.git import GitRepository
+from codexsnap.store.history import Snapshot
+from codexsnap.store.location import (
+    MARKER,
+    check_format,
+    clear_half_created,
+    create_store,
+    store_exists,
+)
+from codexsnap.store.manifest import (
+    FILES_PREFIX,
+    MANIFEST_NAME,
+    FileRecord,
+    check_relpath,
+    load_manifest,
+)
+from codexsnap.store.scan import cache_file, home_id, scan_home
+from codexsnap.store.tables import ALIASES, QUARANTINE, load_marks, save_marks
+
+OUTSIDE_NAME = "outside.json"
+AUTH_NAME = "auth-fingerprint.json"
+SCOPE_NAME = "scope.json"
+
+
+@dataclass(frozen=True)
+class SnapshotResult:
+    """The snapshot an operation ended on and whether a commit was made for it."""
+
+    snapshot: Snapshot
+    created: bool
+
+
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def _reads_store(method: _Method) -> _Method:
+    """A corrupt object or pack can make reading raise anything: report a damaged store."""
+
+    @functools.wraps(method)
+    def guarded(self: SnapshotStore, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except CodexsnapError:
+            raise
+        except Exception as exc:
+            lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+            raise StoreError(
+                f"the store {self.root} is damaged "
+                f"({type(exc).__name__}: {lines[-1] if lines else 'unreadable object'})",
+                hint="Run 'codexsnap check' to find and quarantine the damaged snapshots.",
+            ) from None
+
+    return cast(_Method, guarded)
+
+
+class SnapshotStore:
+    """A store folder: the bare repository, a stat cache per home, scratch space, the lock."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.git_dir = root / "repo.git"
+        self.git = GitRepository(root, self.git_dir)
+
+    # ----- opening and creating -------------------------------------------------------
+
+    @staticmethod
+    def exists(root: Path) -> bool:
+        """True when a store was created at ``root``; anything else in its place is an error."""
+        return store_exists(root)
+
+    @classmethod
+    def open(cls, root: Path, create: bool) -> SnapshotStore:
+        """Open the store at ``root``; create it (owner-only) when ``create`` is set."""
+        store = cls(root)
+        if not store_exists(root):
+            if not create:
+                raise SnapshotNotFoundError(
+                    f"no snapshots yet: the store {root} does not exist",
+                    hint="Run 'codexsnap snapshot' or 'codexsnap fix' first.",
+                )
+            try:
+                root.mkdir(mode=0o700, parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(
+                    f"cannot create the store {root}: {exc.strerror or exc}",
+                    hint="Choose a writable place with --store or CODEXSNAP_STORE.",
+                ) from None
+            # Under the lock: two first runs must not both build (or clean) the store.
+            with store_lock(root / "codexsnap.lock"):
+                if not (root / MARKER).is_file():
+                    clear_half_created(root)
+                    try:
+                        create_store(store.git)
+                    except OSError as exc:
+                        raise StoreError(
+                            f"cannot create the store {root}: {exc.strerror or exc}",
+                            hint="Free disk space, or choose a writable place with --store.",
+                        ) from None
+        check_format(root, store.git_dir)
+        return store
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the store for a mutating operation and clear what a killed run left."""
+        with store_lock(self.root / "codexsnap.lock"):
+            self._clear_leftovers()
+            yield
+
+    def _clear_leftovers(self) -> None:
+        # We hold the store lock, so any git lock file is a dead run's: git would refuse
+        # every ref update until someone removed it by hand.
+        locks = [*(self.git_dir / "refs").rglob("*.lock")]
+        locks += [
+            self.git_dir / n
+            for n in ("index.lock", "HEAD.lock", "config.lock", "packed-refs.lock", "shallow.lock")
+        ]
+        for lock in locks:
+            with contextlib.suppress(OSError):
+                lock.unlink()
+        scratch = self.root / "tmp"
+        shutil.rmtree(scratch, ignore_errors=True)
+        scratch.mkdir(mode=0o700, exist_ok=True)
+
+    def close(self) -> None:
+        """Stop the persistent git process that reads objects."""
+        self.git.close()
+
+    def __enter__(self) -> SnapshotStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def journal_path(self, home: Path) -> Path:
+        """Where an operation on ``home`` keeps its write-ahead journal."""
+        from codexsnap.journal import journal_path
+
+        return journal_path(self.root, home_id(home))
+
+    def _ref(self, home: Path) -> str:
+        return f"refs/codexsnap/homes/{home_id(home)}"
+
+    def _head(self, home: Path) -> str | None:
+        ref = self.git_dir / self._ref(home)
+        if ref.exists():
+            return ref.read_text().strip()
+        out = self.git.run("for-each-ref", "--format=%(objectname)", self._ref(home))
+        return out.strip() or None
+
+    # ----- reading --------------------------------------------------------------------
+
+    @_reads_store
+    def history(self, home: Path, limit: int | None = None) -> list[Snapshot]:
+        """Snapshots of this home, newest first."""
+        head = self._head(home)
+        if head is None:
+            return []
+        return history_.log(self.git, head, limit)
+
+    def latest(self, home: Path) -> Snapshot | None:
+        """The newest snapshot of this home, if any."""
+        found = self.history(home, limit=1)
+        return found[0] if found else None
+
+    @_reads_store
+    def resolve(self, home: Path, snapshot_id: str) -> Snapshot:
+        """Find this home's snapshot by a unique id prefix of 4 or more hex characters."""
+        aliases = load_marks(self.root, ALIASES)
+        return history_.resolve(
+            self.git, home, self._head(home), snapshot_id, aliases, self.quarantined()
+        )
+
+    @_reads_store
+    def records(self, snapshot: Snapshot) -> dict[str, FileRecord]:
+        """The files of a snapshot, checked against its tree: a mismatch means tampering."""
+        manifest = self.git.file_in(snapshot.id, MANIFEST_NAME)
+        if manifest is None:
+            raise TamperedSnapshotError(
+                f"snapshot {snapshot.short_id} has no manifest", hint="Use another snapshot."
+            )
+        records = load_manifest(manifest)
+        tree_entries: dict[str, tuple[str, int]] = {}
+        for path, blob, mode in self.git.tree_files(snapshot.id, FILES_PREFIX.rstrip("/")):
+            relpath = path[len(FILES_PREFIX) :]
+            check_relpath(relpath)
+            tree_entries[relpath] = (blob, mode)
+        expected = {p: (r.blob, int(r.git_mode, 8)) for p, r in records.items()}
+        if tree_entries != expected:
+            raise TamperedSnapshotError(
+                f"snapshot {snapshot.short_id}: its files do not match its manifest",
+                hint="The store may have been tampered with; use another snapshot.",
+            )
+        return records
+
+    @_reads_store
+    def read_blob(self, blob: str) -> bytes:
+        """The bytes of one stored file."""
+        return self.git.read_blob(blob)
+
+    @_reads_store
+    def extra(self, snapshot: Snapshot, name: str) -> bytes | None:
+        """A note kept beside a snapshot's files (None when that snapshot has none)."""
+        return self.git.file_in(snapshot.id, name)
+
+    def scope_of(self, snapshot: Snapshot) -> Scope | None:
+        """The scope a snapshot was taken with (None for snapshots that did not record it)."""
+        raw = self.extra(snapshot, SCOPE_NAME)
+        if raw is None:
+            return None
+        try:
+            config = json.loads(raw)
+        except ValueError:
+            return None
+        return Scope.from_config(config) if isinstance(config, dict) else None
+
+    # ----- checking -------------------------------------------------------------------
+
+    def home_heads(self) -> dict[str, str]:
+        """Every home's ref and the commit it points at."""
+        out = self.git.run(
+            "for-each-ref", "--format=%(refname) %(objectname)", "refs/codexsnap/homes/"
+        )
+        return dict(line.split(" ", 1) for line in out.splitlines() if line)
+
+    @_reads_store
+    def history_from(self, head: str) -> list[Snapshot]:
+        """The snapshots reachable from one commit, newest first."""
+        return history_.log(self.git, head, None)
+
+    def fsck(self) -> list[str]:
+        """git's own verdict on the repository: every problem it prints."""
+        return self.git.fsck()
+
+    def object_sizes(self, blobs: list[str]) -> dict[str, int | None]:
+        """Size of each object, None when the store lacks it."""
+        return self.git.object_sizes(blobs)
+
+    def quarantined(self) -> dict[str, str]:
+        """Snapshots ``codexsnap check`` found damaged: id -> reason. They are kept, not used."""
+        return load_marks(self.root, QUARANTINE)
+
+    def quarantine(self, snapshot_id: str, reason: str) -> None:
+        """Set a damaged snapshot aside: a ref keeps its objects, rollback refuses it."""
+        self.git.run("update-ref", f"refs/codexsnap/quarantine/{snapshot_id}", snapshot_id)
+        save_marks(self.root, QUARANTINE, {**self.quarantined(), snapshot_id: reason})
+
+    def forget_quarantined(self, snapshot_ids: set[str]) -> None:
+        """Remove ids from the quarantine list (pruned, or rewritten under a new id)."""
+        kept = {k: v for k, v in self.quarantined().items() if k not in snapshot_ids}
+        save_marks(self.root, QUARANTINE, kept)
+
+    def drop_quarantine_ref(self, snapshot_id: str) -> None:
+        """Forget the quarantine ref of a snapshot that was pruned."""
+        self.git.run("update-ref", "-d", f"refs/codexsnap/quarantine/{snapshot_id}")
+
+    # ----- pruning --------------------------------------------------------------------
+
+    def rewrite_without(self, home: Path, dropped: set[str]) -> dict[str, str]:
+        """Rebuild this home's chain without ``dropped`` commits; old id -> new id of the rest."""
+        head = self._head(home)
+        if head is None:
+            return {}
+        return rewrite.rewrite_without(self.git, self._ref(home), head, dropped)
+
+    def collect_garbage(self) -> None:
+        """Really delete what no snapshot references any more (prune --gc)."""
+        rewrite.collect_garbage(self.git)
+
+    # ----- writing --------------------------------------------------------------------
+
+    def scan_home(self, home: Path, scope: Scope, write: bool = True) -> dict[str, FileRecord]:
+        """Hash every file in scope, re-reading only files whose stat changed.
+
+        With ``write`` False nothing in the store changes (dry runs): blobs are hashed but not
+        stored and the stat cache is not updated.
+        """
+        return scan_home(self.git, home, scope, write)
+
+    def commit_records(
+        self,
+        home: Path,
+        records: dict[str, FileRecord],
+        summary: str,
+        trailers: dict[str, str],
+        message: str = "",
+        allow_unchanged: bool = False,
+        extras: dict[str, bytes] | None = None,
+    ) -> SnapshotResult:
+        """Commit ``records`` as the next snapshot of ``home`` (skipped when nothing changed).
+
+        ``extras`` are notes kept beside the files (``outside.json``, ``auth-fingerprint.json``):
+        they never make a snapshot on their own.
+        """
+        snapshot, created = commit.commit_records(
+            self.git,
+            home,
+            self._ref(home),
+            self._head(home),
+            records,
+            summary,
+            trailers,
+            message,
+            allow_unchanged,
+            extras or {},
+        )
+        return SnapshotResult(snapshot, created)
+
+    def take_snapshot(
+        self,
+        home: Path,
+        scope: Scope,
+        summary: str,
+        trailers: dict[str, str],
+        message: str = "",
+        allow_unchanged: bool = False,
+    ) -> SnapshotResult:
+        """Scan the home and commit it; unchanged homes give back the latest snapshot."""
+        records = self.scan_home(home, scope)
+        if not commit.blobs_present(self.git, self._head(home), records):
+            # The stat cache named content the store lost (a crash before git's objects
+            # reached the disk, a pruned blob): forget it and read every file again.
+            cache_file(self.root, home).unlink(missing_ok=True)
+            records = self.scan_home(home, scope)
+        extras = {
+            OUTSIDE_NAME: json.dumps(scan_outside(home, scope)).encode(),
+            SCOPE_NAME: json.dumps(scope.to_config(), sort_keys=True).encode(),
+        }
+        fingerprint = auth_fingerprint(home)
+        if fingerprint is not None:
+            extras[AUTH_NAME] = json.dumps(fingerprint, sort_keys=True).encode()
+        return self.commit_records(
+            home, records, summary, trailers, message, allow_unchanged, extras
+        )

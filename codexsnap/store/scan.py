@@ -1,0 +1,162 @@
+"""Hashing the Codex home: a stat cache, so only changed files are read again; SQLite
+databases are hashed from a consistent copy, never from the live file."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from codexsnap.atomic_io import atomic_write
+from codexsnap.errors import StateFileInvalidError
+from codexsnap.progress import report as report_progress
+from codexsnap.scope import Scope, walk_scope
+from codexsnap.sqlite_copy import backup_database, is_sqlite_file, sidecars
+from codexsnap.store.git import GitRepository
+from codexsnap.store.manifest import FileRecord
+
+# A file modified this close to the scan that hashed it may change again within the
+# filesystem's timestamp granularity (1-2 s on HFS+, FAT, some network mounts) without its
+# stat changing: such entries are not cached, so the next scan hashes them again (as git does).
+_RACY_WINDOW_NS = 2_000_000_000
+_KINDS = ("file", "symlink", "sqlite")
+
+
+def home_id(home: Path) -> str:
+    """A stable name for one home inside a store shared by several."""
+    return hashlib.sha256(str(home).encode("utf-8")).hexdigest()[:16]
+
+
+def cache_file(store_root: Path, home: Path) -> Path:
+    """The stat cache of one home."""
+    return store_root / "cache" / f"{home_id(home)}.json"
+
+
+def scan_home(
+    git: GitRepository, home: Path, scope: Scope, write: bool = True
+) -> dict[str, FileRecord]:
+    """Hash every file in scope, re-reading only files whose stat changed.
+
+    With ``write`` False nothing in the store changes (dry runs): blobs are hashed but not
+    stored and the stat cache is not updated.
+    """
+    cache_path = cache_file(git.root, home)
+    cache = _load_cache(cache_path)
+    new_cache: dict[str, list[Any]] = {}
+    records: dict[str, FileRecord] = {}
+    to_hash: list[tuple[str, Path, int, int, str, list[Any]]] = []
+    scratch = Path(tempfile.mkdtemp(prefix="codexsnap-"))
+    now_ns = _now_ns()
+    try:
+        for count, entry in enumerate(walk_scope(home, scope), start=1):
+            if count % 1000 == 0:
+                report_progress(count, 0, "Scanning the Codex home")
+            basic: list[Any] = [
+                entry.size,
+                entry.mtime_ns,
+                entry.inode,
+                entry.ctime_ns,
+                entry.mode,
+            ]
+            cached = cache.get(entry.relpath)
+            if cached and cached[:5] == basic and cached[5] in _KINDS:
+                # Known file: its kind is in the cache, no need to open it to find out.
+                kind = cached[5]
+            else:
+                kind = "symlink" if entry.is_symlink else "file"
+                if kind == "file" and is_sqlite_file(entry.path):
+                    kind = "sqlite"
+            key: list[Any] = [*basic, kind]
+            if kind == "sqlite":
+                key += _sidecar_key(entry.path)
+            if cached and cached[:-2] == key:
+                # The stored size, not the file's: a database is stored as its copy.
+                size, blob = cached[-2], cached[-1]
+                records[entry.relpath] = FileRecord(entry.relpath, blob, entry.mode, size, kind)
+                new_cache[entry.relpath] = cached
+                continue
+            source = entry.path
+            if kind == "symlink":
+                source = scratch / f"link-{len(to_hash)}"
+                source.write_bytes(os.fsencode(os.readlink(entry.path)))
+            elif kind == "sqlite":
+                source = scratch / f"db-{len(to_hash)}.sqlite"
+                if not _backup_or_fail(entry.path, source):
+                    # Damaged beyond SQLite's reading: keep its bytes as they are, so a
+                    # rollback (the likely cure) is not blocked by the damage itself.
+                    kind, source = "file", entry.path
+                    key = [*basic, kind]
+            to_hash.append((entry.relpath, source, entry.mode, entry.size, kind, key))
+        report_progress(len(records), len(records) + len(to_hash), "Reading changed files")
+        blobs = git.hash_files([item[1] for item in to_hash], write)
+        total = len(records) + len(to_hash)
+        report_progress(total, total, "Reading changed files")
+        for (relpath, source, mode, size, kind, key), blob in zip(to_hash, blobs, strict=True):
+            if blob is None:
+                continue  # gone since the walk: it is not part of this snapshot
+            if kind == "sqlite":
+                size = source.stat().st_size
+            records[relpath] = FileRecord(relpath, blob, mode, size, kind)
+            if now_ns - key[1] > _RACY_WINDOW_NS:
+                new_cache[relpath] = [*key, size, blob]
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    if write and (new_cache != cache or not cache_path.exists()):
+        _save_cache(cache_path, new_cache)
+    return records
+
+
+def _sidecar_key(path: Path) -> list[int]:
+    key: list[int] = []
+    for sidecar in sidecars(path)[:1]:
+        try:
+            st = sidecar.stat()
+            key += [st.st_size, st.st_mtime_ns]
+        except FileNotFoundError:
+            key += [-1, -1]
+    return key
+
+
+def _backup_or_fail(source: Path, destination: Path) -> bool:
+    """Back up a database; False when it is too damaged to read (a busy one is an error)."""
+    try:
+        backup_database(source, destination)
+        return True
+    except sqlite3.OperationalError as exc:
+        if "locked" not in str(exc) and "busy" not in str(exc):
+            return False
+        raise StateFileInvalidError(
+            f"cannot copy the SQLite database {source}: {exc}",
+            hint="If Codex is writing to it, quit Codex and try again.",
+        ) from None
+    except sqlite3.DatabaseError:
+        return False
+
+
+def _now_ns() -> int:
+    return time.time_ns()
+
+
+def _load_cache(path: Path) -> dict[str, list[Any]]:
+    try:
+        data = json.loads(path.read_text())
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _save_cache(path: Path, cache: dict[str, list[Any]]) -> None:
+    try:
+        atomic_write(path, json.dumps(cache, separators=(",", ":")).encode(), mode=0o600)
+    except OSError:
+        # Only a speed-up: without it the next snapshot re-reads every file. A stale cache
+        # would be worse than none, so drop it.
+        with contextlib.suppress(OSError):
+            path.unlink()
