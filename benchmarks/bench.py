@@ -222,7 +222,7 @@ def _fill_wal(builder: CodexHomeBuilder, home: Path, wal_bytes: int, pool: TextP
     db.execute(
         "CREATE TABLE thread_items (id INTEGER PRIMARY KEY, thread_id TEXT, ts INTEGER, item TEXT)"
     )
-    wal = home / "state_5.sqlite-wal"
+    wal = home / f"{builder.state_db}-wal"
     number = 0
     while not wal.exists() or wal.stat().st_size < wal_bytes:
         rows = []

@@ -1,6 +1,10 @@
-"""A realistic Codex home, built from the facts we know about the folder (docs/design.md).
+"""A realistic Codex home of late 2026, built from what we know of the folder (docs/design.md).
 
 It feeds `codexsnap demo`, the test suite and the benchmarks. Every token in it is fake.
+``layout`` puts the databases where each kind of install keeps them: ``"desktop"`` in
+``sqlite/`` (the app sets ``CODEX_SQLITE_HOME=<home>/sqlite``), ``"cli"`` at the top level (a
+plain ``codex`` run; ``cli_only()`` leaves the desktop files out too), ``"both"`` for a
+machine that runs both, each with its own threads (openai/codex #29953).
 """
 
 from __future__ import annotations
@@ -14,78 +18,43 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ENROLLMENT_KEY = "\n".join(
-    [
-        "Codex Desktop",
-        "http://localhost:8000/api",
-        "https://chatgpt.com/backend-api",
-        "after-first-unlock-device-key-v1",
-        "user_AbC1dEf2GhI3jKl4",
-    ]
+from codexsnap.demo_data import (
+    ACCESS_TOKEN,
+    DESKTOP_SCHEMA,
+    ENROLLMENT_KEY,
+    MCP_TOKEN,
+    PROJECT_IDS,
+    PUBLIC_KEY,
+    REVOKED_CLIENT_ID,
+    ROOTS,
+    THREADS,
+    Thread,
+    enrollments,
+    fill_logs,
+    fill_state,
+    global_state,
+    insert_thread,
+    local_projects,
+    thread_id,
 )
-REVOKED_CLIENT_ID = "cli_9f8e7d6c5b4a39281706f5e4"
-ACCESS_TOKEN = "eyJhbGciOiJSUzI1NiJ9.ACCESS-TOKEN-SECRET-b7c1d9.signature"
-MCP_TOKEN = "ghp_SECRETgithubTOKEN0123456789abcdefABCD"
-PUBLIC_KEY = "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE" + "Q" * 60
 
+__all__ = [
+    "ACCESS_TOKEN",
+    "ENROLLMENT_KEY",
+    "MCP_TOKEN",
+    "PUBLIC_KEY",
+    "REVOKED_CLIENT_ID",
+    "THREADS",
+    "CodexHomeBuilder",
+    "Thread",
+    "enrollments",
+    "global_state",
+    "insert_thread",
+    "thread_id",
+    "write_revocation_log",
+]
 
-def enrollments() -> dict[str, Any]:
-    """The enrollment map the desktop app keeps for a revoked controller client."""
-    return {
-        ENROLLMENT_KEY: {
-            "accountUserId": "user_AbC1dEf2GhI3jKl4",
-            "clientId": REVOKED_CLIENT_ID,
-            "keyId": "key_5a4b3c2d1e0f",
-            "algorithm": "ecdsa_p256_sha256",
-            "protectionClass": "hardware_only",
-            "publicKeySpkiDerBase64": PUBLIC_KEY,
-        }
-    }
-
-
-def global_state(drafts: int = 3) -> dict[str, Any]:
-    """A global state with dozens of keys, nested atom state and the remote-control keys."""
-    state: dict[str, Any] = {
-        "electron-persisted-atom-state": {
-            "selected-remote-host-id": "remote-control:env_7f6e5d4c",
-            "composer-drafts": {
-                f"thread-{i:04d}": {
-                    "text": f"Draft {i}: refactor the parser ✓ “quotes”",
-                    "attachments": [],
-                    "updatedAt": 1758440000 + i,
-                }
-                for i in range(drafts)
-            },
-            "sidebar": {"collapsed": False, "width": 280},
-        },
-        "local-projects": [
-            {"path": "/Users/ana/src/api", "name": "api", "trusted": True},
-            {"path": "/Users/ana/src/web", "name": "web", "trusted": True},
-        ],
-        "project-order": ["/Users/ana/src/api", "/Users/ana/src/web"],
-        "pinned-thread-ids": ["019a1b2c-3d4e-7f60-8a9b-0c1d2e3f4a5b"],
-        "sidebar-width": 280,
-        "sidebar-collapsed": False,
-        "thread-sort-order": "updated",
-        "thread-view-mode": "list",
-        "git-auto-fetch": True,
-        "git-default-branch": "main",
-        "settings": {"theme": "system", "fontSize": 14, "sendOnEnter": True},
-        "electron-remote-control-client-enrollments": enrollments(),
-        "electron-local-remote-control-installation-id": "5e0c2f4a-1b3d-4c5e-8f70-9a1b2c3d4e5f",
-        "electron-local-remote-control-environment-id": "env_7f6e5d4c3b2a",
-        "codex-mobile-has-connected-device": True,
-        "selected-remote-host-id": "remote-control:env_7f6e5d4c",
-        "remote-connection-auto-connect-by-host-id": {"remote-control:env_7f6e5d4c": True},
-        "added-remote-control-env-ids": ["env_7f6e5d4c"],
-        "remote-projects": [],
-        "remote_control_connections_state": {"lastError": "Failed to update connection"},
-        "onboarding-complete": True,
-        "last-opened-at": 1758441234567,
-        "window-bounds": {"x": 10, "y": 20, "width": 1400, "height": 900},
-    }
-    state.update({f"feature-flag-{i}": i % 2 == 0 for i in range(20)})
-    return state
+START_LOCK = "app-server-control/app-server-startup.lock"
 
 
 @dataclass
@@ -98,7 +67,23 @@ class CodexHomeBuilder:
     with_bak: bool = True
     with_sqlite: bool = True
     with_runtime: bool = True
+    layout: str = "desktop"  # where the databases are: "desktop" (sqlite/), "cli" (top), "both"
+    desktop_files: bool = True  # the app's global state and daemon settings
+    # The shapes of the first fixture, kept for the tests of recipes and doctor checks that
+    # still expect them: a session index listing every thread, a start lock at the top.
+    index_every_thread: bool = False
+    top_level_start_lock: bool = False
     open_connections: list[sqlite3.Connection] = field(default_factory=list)
+
+    @classmethod
+    def cli_only(cls, root: Path) -> CodexHomeBuilder:
+        """A home only the ``codex`` CLI ever used: databases at the top, no desktop files."""
+        return cls(root, layout="cli", desktop_files=False)
+
+    @property
+    def state_db(self) -> str:
+        """Where the live ``state_5.sqlite`` is, the one held open (``open_connections[0]``)."""
+        return "state_5.sqlite" if self.layout == "cli" else "sqlite/state_5.sqlite"
 
     def state_bytes(self) -> bytes:
         """The global state as the app writes it (compact or indented, no final newline)."""
@@ -111,50 +96,24 @@ class CodexHomeBuilder:
         """Write every file and return the home folder."""
         home = self.root
         home.mkdir(parents=True, exist_ok=True)
-        self._write(".codex-global-state.json", self.state_bytes())
-        if self.with_bak:
-            self._write(".codex-global-state.json.bak", self.state_bytes())
+        desktop = self.desktop_files
+        if desktop:
+            self._write(".codex-global-state.json", self.state_bytes())
+            if self.with_bak:
+                self._write(".codex-global-state.json.bak", self.state_bytes())
         self._write("config.toml", _CONFIG_TOML.encode())
+        self._write("auth.json", _auth(), mode=0o600)
+        self._write("installation_id", b"0f1e2d3c-4b5a-4978-8a9b-0c1d2e3f4a5b\n")
+        renamed = THREADS if self.index_every_thread else [t for t in THREADS if t.name]
+        self._write("session_index.jsonl", b"".join(_index_line(t) for t in renamed))
         self._write(
-            "auth.json",
-            json.dumps(
-                {
-                    "auth_mode": "chatgpt",
-                    "OPENAI_API_KEY": None,
-                    "tokens": {
-                        "id_token": ACCESS_TOKEN + "-id",
-                        "access_token": ACCESS_TOKEN,
-                        "refresh_token": "rt_SECRET_refresh_0123456789",
-                        "account_id": "acct_0123456789",
-                    },
-                    "last_refresh": "2026-11-20T08:00:00Z",
-                },
-                indent=2,
-            ).encode(),
-            mode=0o600,
+            "history.jsonl",
+            json.dumps({"session_id": THREADS[0].id, "ts": 1763632800, "text": "fix it"}).encode()
+            + b"\n",
         )
-        self._write("installation_id", b"0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b\n")
-        self._write(
-            "session_index.jsonl",
-            b"".join(
-                json.dumps(
-                    {
-                        "id": f"019a-{i}",
-                        "thread_name": f"Thread {i}",
-                        "updated_at": f"2026-11-2{i}T10:00:00Z",
-                    }
-                ).encode()
-                + b"\n"
-                for i in range(3)
-            ),
-        )
-        self._write("history.jsonl", b'{"session_id":"019a-0","ts":1758440000,"text":"fix it"}\n')
-        self._write(
-            "sessions/2026/11/20/rollout-2026-11-20T10-00-00-019a-0.jsonl",
-            b'{"type":"session_meta","payload":{"id":"019a-0","cwd":"/Users/ana/src/api"}}'
-            b"\n" + b'{"type":"message","text":"hello"}\n' * 50,
-        )
-        self._write("log/codex-tui.log", b"2026-11-20T10:00:00Z INFO started\n" * 200)
+        for thread in THREADS:
+            self._write(thread.rollout, _rollout(thread))
+        self._write("log/codex-tui.log", _TUI_LOG_LINE * 200)
         self._write("AGENTS.md", b"# Agent rules\n\nAlways run the tests.\n")
         self._write("rules/default.rules", b'prefix_rule(pattern=["git", "status"])\n')
         self._write("prompts/review.md", b"Review this diff carefully.\n")
@@ -162,8 +121,9 @@ class CodexHomeBuilder:
             "automations/auto_1/automation.toml", b'name = "nightly"\nschedule = "0 3 * * *"\n'
         )
         self._write("hooks.json", b"{}\n")
-        self._write("app-server-daemon/settings.json", b'{"remoteControlEnabled": true}\n')
-        self._write("version.json", b'{"latest_version":"0.98.0"}\n')
+        if desktop:
+            self._write("app-server-daemon/settings.json", b'{"remoteControlEnabled": true}\n')
+        self._write("version.json", b'{"latest_version":"0.150.0"}\n')
         self._write("models_cache.json", b'{"models":["gpt-5-codex"]}\n')
         self._write("cache/models/blob.bin", bytes(range(256)) * 4)
         self._write("plugins/bundle/index.js", b"module.exports = {};\n")
@@ -180,45 +140,48 @@ class CodexHomeBuilder:
         path.chmod(mode)
 
     def _sqlite(self) -> None:
-        db_path = self.root / "state_5.sqlite"
-        db = sqlite3.connect(db_path)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA wal_autocheckpoint=0")  # keep rows in -wal, as a live app does
-        db.executescript(_STATE_SCHEMA)
-        db.execute("INSERT INTO threads VALUES ('019a-0', 'Thread 0', '/Users/ana/src/api', 1)")
-        db.execute(
-            "INSERT INTO remote_control_enrollments VALUES (?,?,?,?,?,?,?,?)",
-            (
-                "wss://chatgpt.com/codex/remote",
-                "acct_0123456789",
-                "Codex Desktop",
-                "srv_1",
-                "env_7f6e5d4c",
-                "ana-mbp",
-                1758440000,
-                1,
-            ),
-        )
-        db.commit()
-        # Left open: the test home looks like one whose app server holds the database.
-        self.open_connections.append(db)
-        sub = self.root / "sqlite"
-        sub.mkdir(exist_ok=True)
-        other = sqlite3.connect(sub / "codex.db")
-        other.execute("CREATE TABLE automations (id TEXT PRIMARY KEY, name TEXT)")
-        other.execute("INSERT INTO automations VALUES ('auto_1', 'nightly')")
-        other.commit()
-        other.close()
-        logs = sqlite3.connect(self.root / "logs_2.sqlite")
-        logs.execute("CREATE TABLE logs (ts INTEGER, msg TEXT)")
-        logs.executemany("INSERT INTO logs VALUES (?, ?)", [(i, "x" * 100) for i in range(100)])
-        logs.commit()
-        logs.close()
+        folders = {"cli": [""], "desktop": ["sqlite/"], "both": ["sqlite/", ""]}[self.layout]
+        for number, prefix in enumerate(folders):
+            (self.root / prefix).mkdir(exist_ok=True)
+            # The CLI's own databases on a machine with both know only its first thread.
+            threads = list(THREADS) if number == 0 else list(THREADS[:1])
+            db = sqlite3.connect(self.root / f"{prefix}state_5.sqlite")
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA wal_autocheckpoint=0")  # keep rows in -wal, as a live app does
+            projects = list(local_projects().values())
+            fill_state(db, threads, projects, str(self.root), list(PROJECT_IDS))
+            db.commit()
+            if number == 0:
+                # Left open: the test home looks like one whose app server holds the database.
+                self.open_connections.append(db)
+            else:
+                db.close()
+            logs = sqlite3.connect(self.root / f"{prefix}logs_2.sqlite")
+            fill_logs(logs)
+            logs.commit()
+            logs.close()
+
+        if self.desktop_files:  # the app's own database, in sqlite/ whatever CODEX_HOME is
+            (self.root / "sqlite").mkdir(exist_ok=True)
+            other = sqlite3.connect(self.root / "sqlite" / "codex-dev.db")
+            other.executescript(DESKTOP_SCHEMA)
+            other.execute("INSERT INTO automations VALUES ('auto_1', 'nightly', '0 3 * * *')")
+            other.executemany(
+                "INSERT INTO local_thread_catalog VALUES (?, ?, ?)",
+                [(t.id, PROJECT_IDS[ROOTS.index(t.cwd)], t.title) for t in THREADS],
+            )
+            other.commit()
+            other.close()
 
     def _runtime(self) -> None:
-        self._write("app-server-startup.lock", b"")
+        self._write(START_LOCK, b"")
+        if self.top_level_start_lock:
+            self._write("app-server-startup.lock", b"")
         self._write("app-server-daemon/app-server.pid", b"999999\n")
-        self._write("..codex-global-state.json.tmp-1a2b3c", b'{"partial":')
+        self._write("app-server-daemon/app-server.pid.lock", b"")
+        self._write(f"thread-writer-locks/{THREADS[0].id}.lock", b"")
+        if self.desktop_files:
+            self._write("..codex-global-state.json.tmp-1a2b3c", b'{"partial":')
         sock_dir = self.root / "app-server-control"
         sock_dir.mkdir(exist_ok=True)
         if hasattr(socket, "AF_UNIX"):  # Windows has no such sockets: the app uses a pipe
@@ -236,6 +199,60 @@ class CodexHomeBuilder:
         self.open_connections.clear()
 
 
+def _auth() -> bytes:
+    tokens = {
+        "id_token": ACCESS_TOKEN + "-id",
+        "access_token": ACCESS_TOKEN,
+        "refresh_token": "rt_SECRET_refresh_0123456789",
+        "account_id": "acct_0123456789",
+    }
+    data = {
+        "auth_mode": "chatgpt",
+        "OPENAI_API_KEY": None,
+        "tokens": tokens,
+        "last_refresh": "2026-11-20T08:00:00Z",
+    }
+    return json.dumps(data, indent=2).encode()
+
+
+def _index_line(thread: Thread) -> bytes:
+    """A line of the thread-name index, appended when a thread is renamed."""
+    name = thread.name or thread.title
+    line = {"id": thread.id, "thread_name": name, "updated_at": "2026-11-23T08:12:40.512Z"}
+    return json.dumps(line).encode() + b"\n"
+
+
+def _rollout(thread: Thread) -> bytes:
+    """A transcript: the session_meta line Codex writes first, then the conversation."""
+    stamp = f"{thread.created[:10]}T{thread.created[11:].replace('-', ':')}.120Z"
+    meta = {
+        "timestamp": stamp,
+        "type": "session_meta",
+        "payload": {
+            "id": thread.id,
+            "timestamp": stamp,
+            "cwd": thread.cwd,
+            "originator": "Codex Desktop",
+            "cli_version": "0.150.0",
+            "source": "vscode",
+            "model_provider": "openai",
+            "git": {"commit_hash": "3f2a1b0c9d8e", "branch": "main"},
+        },
+    }
+    message = {
+        "timestamp": stamp,
+        "type": "response_item",
+        "payload": {
+            "type": "message",
+            "role": "user",
+            "content": [{"type": "input_text", "text": thread.title}],
+        },
+    }
+    return (json.dumps(meta) + "\n" + (json.dumps(message) + "\n") * 50).encode()
+
+
+_TUI_LOG_LINE = b"2026-11-20T10:00:00.123456Z  INFO codex_tui: started\n"
+
 _CONFIG_TOML = """\
 # Codex configuration
 model = "gpt-5-codex"
@@ -243,6 +260,9 @@ approval_policy = "on-request"
 
 [desktop]
 theme = "system"
+
+[projects."/Users/ana/src/api"]
+trust_level = "trusted"
 
 [mcp_servers.github]
 command = "npx"
@@ -255,20 +275,10 @@ GITHUB_PERSONAL_ACCESS_TOKEN = "ghp_SECRETgithubTOKEN0123456789abcdefABCD"
 enabled = true
 """
 
-_STATE_SCHEMA = """
-CREATE TABLE _sqlx_migrations (version INTEGER PRIMARY KEY, description TEXT, checksum BLOB);
-INSERT INTO _sqlx_migrations VALUES (1, 'init', x'00ff');
-CREATE TABLE threads (id TEXT PRIMARY KEY, name TEXT, cwd TEXT, archived INTEGER);
-CREATE TABLE remote_control_enrollments (
-    websocket_url TEXT, account_id TEXT, app_server_client_name TEXT, server_id TEXT,
-    environment_id TEXT, server_name TEXT, updated_at INTEGER, remote_control_enabled INTEGER,
-    PRIMARY KEY (websocket_url, account_id, app_server_client_name)
-);
-"""
-
-
+DESKTOP_LOG_NAME = "codex-desktop-7c1e9a52-3b4d-4e6f-8a9b-1c2d3e4f5a6b-4821-t0-i1-000001-0.log"
 REVOCATION_LOG = (
-    "2026-09-21T07:42:20.100Z info [remote-control] POST "
+    "2026-09-21T07:42:20.100Z info Launching app version=26.915.1 platform=darwin\n"
+    "2026-09-21T07:42:20.411Z info [remote-control] POST "
     "https://chatgpt.com/backend-api/codex/remote/control/client/refresh/start "
     f"hasExistingEnrollment=true localEnrollmentClientId={REVOKED_CLIENT_ID}\n"
     "2026-09-21T07:42:23.769Z error [remote-control] Remote-control client has been revoked\n"
@@ -277,8 +287,8 @@ REVOCATION_LOG = (
 
 
 def write_revocation_log(folder: Path) -> Path:
-    """A desktop-app log that shows the revoked client, as the seed's user found it."""
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "codex-desktop.log"
+    """A desktop-app log that shows the revoked client, in the app's dated folders."""
+    path = folder / "2026" / "09" / "21" / DESKTOP_LOG_NAME
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(REVOCATION_LOG)
     return path

@@ -6,9 +6,12 @@ from codexsnap.demo_home import (
     MCP_TOKEN,
     PUBLIC_KEY,
     REVOKED_CLIENT_ID,
+    THREADS,
     CodexHomeBuilder,
     enrollments,
     global_state,
+    insert_thread,
+    thread_id,
 )
 
 __all__ = [
@@ -17,7 +20,10 @@ __all__ = [
     "MCP_TOKEN",
     "PUBLIC_KEY",
     "REVOKED_CLIENT_ID",
+    "THREADS",
     "CodexHomeBuilder",
     "enrollments",
     "global_state",
+    "insert_thread",
+    "thread_id",
 ]

@@ -17,7 +17,7 @@ from codexsnap.commands.rollback import RollbackResult, rollback
 from codexsnap.commands.snapshot import SnapshotTaken, snapshot
 from codexsnap.report import DiffReport
 
-SQLITE_FILES = ("state_5.sqlite", "sqlite/codex.db")
+SQLITE_FILES = ("sqlite/state_5.sqlite", "sqlite/codex-dev.db")  # a desktop home's
 
 
 def yes(_: DiffReport) -> bool:

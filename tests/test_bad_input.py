@@ -35,13 +35,23 @@ from codexsnap.commands import Confirm, ask
 from codexsnap.report import DiffReport
 from codexsnap.store import SnapshotResult, SnapshotStore, home_id
 from tests.conftest import file_states, git_in_store
-from tests.homebuilder import CodexHomeBuilder, global_state
+from tests.homebuilder import CodexHomeBuilder, global_state, insert_thread, thread_id
 
 REPO = Path(__file__).resolve().parents[1]
 GLOBAL = ".codex-global-state.json"
 BAK = ".codex-global-state.json.bak"
 ENROLL = "electron-remote-control-client-enrollments"
 STATE_DB = "state_5.sqlite"
+HELD = thread_id(4242)  # the thread a concurrent writer adds
+
+
+@pytest.fixture
+def codex_home(builder: CodexHomeBuilder) -> Path:
+    """This module's home keeps its databases at the top level: pairing-reset --with-db and the
+    busy-database refusal do not resolve the SQLite home yet (issue 11)."""
+    builder.layout = "cli"
+    return builder.build().resolve()
+
 
 States = dict[str, tuple[bytes, int]]
 Listing = dict[str, tuple[Any, ...]]
@@ -1005,7 +1015,12 @@ _HOLD_WRITE = """
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1], isolation_level=None)
 db.execute("BEGIN IMMEDIATE")
-db.execute("INSERT INTO threads VALUES ('019a-held', 'held', '/x', 0)")
+db.execute(
+    "INSERT INTO threads (id, rollout_path, created_at, updated_at, source, model_provider,"
+    " cwd, title, sandbox_policy, approval_mode) VALUES (?, '/r', 1, 1, 'cli', 'openai', '/x',"
+    " 'held', 'read-only', 'never')",
+    (sys.argv[2],),
+)
 print("holding", flush=True)
 sys.stdin.readline()
 db.execute("COMMIT")
@@ -1017,7 +1032,7 @@ print(db.execute("PRAGMA integrity_check").fetchone()[0], flush=True)
 def database_writer(path: Path) -> Iterator[Callable[[], str]]:
     """Another process in the middle of a write transaction; call the result to commit it."""
     proc = subprocess.Popen(
-        [sys.executable, "-c", _HOLD_WRITE, str(path)],
+        [sys.executable, "-c", _HOLD_WRITE, str(path), HELD],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -1045,7 +1060,7 @@ def busy_case(cli: CliRunner, builder: CodexHomeBuilder, command: str) -> list[s
     base = snapshot(cli)
     if command == "rollback":
         db = builder.open_connections[0]
-        db.execute("INSERT INTO threads VALUES ('019a-1', 'Thread 1', '/y', 0)")
+        insert_thread(db, thread_id(1001), "Thread 1", "/y")
         db.commit()
         return ["rollback", base, "--yes"]
     return ["fix", "pairing-reset", "--with-db", "--yes"]
@@ -1073,7 +1088,7 @@ def test_database_with_an_open_writer_exits_10_without_waiting_or_corrupting(
         assert_refused(outcome, 10, STATE_DB, "in use")
         frozen.assert_home_unchanged()
         assert commit() == "ok"  # the writer's transaction still goes through, intact
-    assert held_threads(codex_home) == sorted([*threads, "019a-held"])
+    assert held_threads(codex_home) == sorted([*threads, HELD])
     frozen.assert_store_only_grew()
 
 

@@ -67,7 +67,7 @@ from tests.crashkit import (
     snapshot_ids,
     store_exists,
 )
-from tests.homebuilder import CodexHomeBuilder
+from tests.homebuilder import THREADS, CodexHomeBuilder, insert_thread, thread_id
 
 FULL_COMMAND = "python3 -m pytest tests/test_crash.py -m slow"
 RECOVERED = "Recovered an interrupted"
@@ -180,14 +180,14 @@ def build_edited(lab: Lab) -> Template:
     The app's database connection stays open while the template is copied: its new rows
     live only in -wal, as they do when Codex was force-quit.
     """
-    builder = CodexHomeBuilder(lab.home)
+    builder = CodexHomeBuilder(lab.home, layout="cli")  # pairing-reset reads the top level
     builder.build()
     lab.user_home.mkdir(parents=True, exist_ok=True)
     try:
         base = _snapshot_id(lab, "base")
         _write(lab.home, "AGENTS.md", b"# Agent rules\n\nEdited by hand.\n")
         db = builder.open_connections[0]
-        db.execute("INSERT INTO threads VALUES ('019a-7', 'Thread 7', '/Users/ana/src/web', 0)")
+        insert_thread(db, thread_id(7), "Thread 7", "/Users/ana/src/web")
         db.commit()
         lab.save_template()
     finally:
@@ -197,7 +197,7 @@ def build_edited(lab: Lab) -> Template:
 
 def build_fresh(lab: Lab) -> Template:
     """A realistic home that codexsnap has never seen: no store yet."""
-    builder = CodexHomeBuilder(lab.home)
+    builder = CodexHomeBuilder(lab.home, layout="cli")  # pairing-reset reads the top level
     builder.build()
     lab.user_home.mkdir(parents=True, exist_ok=True)
     try:
@@ -209,7 +209,7 @@ def build_fresh(lab: Lab) -> Template:
 
 def build_rollback(lab: Lab) -> Template:
     """A home fixed once, then changed in many ways; the rollback goes back to the base."""
-    builder = CodexHomeBuilder(lab.home)
+    builder = CodexHomeBuilder(lab.home, layout="cli")  # pairing-reset reads the top level
     home = builder.build()
     lab.user_home.mkdir(parents=True, exist_ok=True)
     try:
@@ -230,19 +230,18 @@ def build_rollback(lab: Lab) -> Template:
         )
         _write(home, "hooks.json", b'{"pre": ["echo hi"]}\n')
         _write(home, "installation_id", b"11111111-2222-4333-8444-555555555555\n")
+        tid9 = thread_id(9).encode()
         with (home / "session_index.jsonl").open("ab") as handle:
-            handle.write(b'{"id":"019a-9","thread_name":"Thread 9","updated_at":"x"}\n')
+            handle.write(b'{"id":"%s","thread_name":"Thread 9","updated_at":"x"}\n' % tid9)
         _write(home, "app-server-daemon/settings.json", b'{"remoteControlEnabled": false}\n')
         db = builder.open_connections[0]
-        db.execute("UPDATE threads SET name = 'Renamed' WHERE id = '019a-0'")
-        db.executemany(
-            "INSERT INTO threads VALUES (?, ?, '/Users/ana/src/api', 0)",
-            [(f"019b-{i}", f"Thread b{i}") for i in range(20)],
-        )
+        db.execute("UPDATE threads SET name = 'Renamed' WHERE id = ?", (THREADS[0].id,))
+        for i in range(20):
+            insert_thread(db, thread_id(200 + i), f"Thread b{i}", "/Users/ana/src/api")
         db.execute("DELETE FROM remote_control_enrollments")
         db.commit()
-        other = sqlite3.connect(home / "sqlite" / "codex.db")
-        other.execute("INSERT INTO automations VALUES ('auto_2', 'weekly')")
+        other = sqlite3.connect(home / "sqlite" / "codex-dev.db")
+        other.execute("INSERT INTO automations (id, name) VALUES ('auto_2', 'weekly')")
         other.commit()
         other.close()
         lab.save_template()
@@ -721,12 +720,12 @@ def test_the_checks_see_a_torn_file_a_damaged_database_a_lost_snapshot_and_a_bro
     assert len(parse_problems(torn)) == 1
 
     lab.reset()
-    database = lab.home / "sqlite" / "codex.db"
+    database = lab.home / "sqlite" / "codex-dev.db"
     data = bytearray(database.read_bytes())
     data[100:4096] = b"\xff" * (4096 - 100)  # the schema page overwritten
     database.write_bytes(bytes(data))
     damaged = home_states(lab.home)
-    assert damaged["sqlite/codex.db"][0] == "sqlite!"
+    assert damaged["sqlite/codex-dev.db"][0] == "sqlite!"
     assert any("damaged database" in p for p in parse_problems(damaged))
 
     lab.reset()

@@ -8,7 +8,7 @@ import shutil
 import sqlite3
 import stat
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -25,6 +25,20 @@ GLOBAL = ".codex-global-state.json"
 BAK = ".codex-global-state.json.bak"
 ENROLL = "electron-remote-control-client-enrollments"
 OTHER_CLIENT = "cli_7a6b5c4d3e2f1a0b9c8d7e6f"
+
+
+@pytest.fixture
+def builder(tmp_path: Path) -> Iterator[CodexHomeBuilder]:
+    """The realistic home with the first fixture's shapes where they still matter: doctor
+    checks only the top-level databases, counts every thread missing from session_index.jsonl
+    and looks for the start lock at the top (issue 11 items 2-4): until it reads the resolved
+    SQLite home and the thread inventory, this module keeps those shapes.
+    """
+    home_builder = CodexHomeBuilder(
+        tmp_path / "codex-home", layout="cli", index_every_thread=True, top_level_start_lock=True
+    )
+    yield home_builder
+    home_builder.close()
 
 
 def desktop_log(lines: Sequence[str], name: str = "codex-desktop-1.log") -> Path:
@@ -90,7 +104,7 @@ def test_a_broken_home_gets_each_problem_with_its_cure(codex_home: Path, store_r
     for name in ("global-state", "global-state-bak", "codex-running", "session-index"):
         assert checks[name].status == "ok", checks[name]
     assert checks["sqlite:state_5.sqlite"].status == "ok"
-    assert checks["sqlite:sqlite/codex.db"].status == "ok"
+    assert checks["sqlite:sqlite/codex-dev.db"].status == "ok"
     assert all(set(c.to_dict()) == {"name", "status", "evidence", "cure"} for c in result.checks)
 
 
@@ -110,7 +124,7 @@ def test_doctor_changes_nothing_in_the_home_and_creates_no_store(
     entries = listing(codex_home)
     run_doctor(codex_home, store_root)
     assert file_states(codex_home, include_excluded=True) == before
-    assert listing(codex_home) == entries  # no -wal/-shm beside logs_2.sqlite or codex.db
+    assert listing(codex_home) == entries  # no -wal/-shm beside logs_2.sqlite or codex-dev.db
     assert not (codex_home / "sqlite" / "codex.db-wal").exists()
     assert not store_root.exists()
 
@@ -241,7 +255,7 @@ def test_a_bak_edited_apart_is_a_warning(codex_home: Path, store_root: Path) -> 
 def test_a_global_state_without_projects_is_a_warning(
     builder: CodexHomeBuilder, store_root: Path
 ) -> None:
-    builder.state["local-projects"] = []
+    builder.state["local-projects"] = {}  # an emptied registry, as the app writes it
     home = builder.build().resolve()
     check = by_name(run_doctor(home, store_root))["global-state"]
     assert check.status == "warning" and check.cure == "codexsnap fix restore-global-state"
@@ -296,7 +310,7 @@ def test_threads_missing_from_the_session_index_are_counted(
         meta = {"type": "session_meta", "payload": {"id": thread, "cwd": "/Users/ana/src/web"}}
         rollout.write_text(json.dumps(meta) + "\n" + '{"type":"message"}\n')
     check = by_name(run_doctor(codex_home, store_root))["session-index"]
-    assert check.status == "warning" and check.evidence.startswith("2 of 3 threads")
+    assert check.status == "warning" and check.evidence.startswith("2 of 5 threads")
     assert check.cure == "codexsnap fix session-index"
 
 

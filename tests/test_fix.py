@@ -64,7 +64,7 @@ def test_fix_keeps_indentation_and_final_newline(
     run_fix(home, store_root)
     text = (home / GLOBAL).read_text()
     assert text.endswith("}\n") and not text.endswith("\n\n")
-    assert '\n  "local-projects": [' in text
+    assert '\n  "local-projects": {' in text
     assert "“quotes”" in text  # non-ASCII kept as written
 
 

@@ -55,7 +55,7 @@ def test_rollback_of_one_key_keeps_what_codex_wrote_since(cli: CliRunner, codex_
     first = json.loads(ok(cli, "history", "--json"))[0]["id"]
     state = json.loads((codex_home / GLOBAL).read_bytes())
     projects = state["local-projects"]
-    state["local-projects"] = []
+    state["local-projects"] = {}  # an emptied registry, as the app writes it
     state["settings"]["theme"] = "dark"  # written by Codex since: must stay
     state["brand-new-key"] = 1
     raw = json.dumps(state, separators=(",", ":")).encode()

@@ -122,7 +122,7 @@ def plant_secrets(home: Path) -> None:
         json.dumps({"session_id": "s1", "ts": 1, "text": "hi", "token": PLANTED}) + "\n"
     )
     (home / "AGENTS.md").write_text(f"OPENAI_API_KEY={OPENAI_KEY}\n")
-    db = sqlite3.connect(home / "sqlite" / "codex.db")
+    db = sqlite3.connect(home / "sqlite" / "codex-dev.db")
     db.execute("CREATE TABLE creds (id INTEGER PRIMARY KEY, refresh_token TEXT)")
     db.execute("INSERT INTO creds (refresh_token) VALUES (?)", (PLANTED,))
     db.commit()
@@ -194,7 +194,7 @@ def test_outside_scope_files_are_noted_not_stored(
 ) -> None:
     assert run(cli, "snapshot")[0] == 0
     day = codex_home / "sessions" / "2026" / "11" / "21"
-    day.mkdir(parents=True)
+    day.mkdir(parents=True, exist_ok=True)  # the realistic home has rollouts that day too
     for i in range(3):
         (day / f"rollout-{i}.jsonl").write_bytes(b"x" * 1000)
     (codex_home / "AGENTS.md").write_text("new rules\n")

@@ -20,11 +20,12 @@ from codexsnap import __version__
 from codexsnap.commands.fix import fix
 from codexsnap.commands.history import history
 from codexsnap.commands.snapshot import snapshot
+from codexsnap.demo_data import SERVER_ID
 from codexsnap.errors import ConfigError, SnapshotNotFoundError, StoreError
 from codexsnap.recipes import RecipeOptions
 from codexsnap.store import SnapshotStore, home_id
 from tests.conftest import file_states, git_in_store, run
-from tests.homebuilder import CodexHomeBuilder
+from tests.homebuilder import THREADS, CodexHomeBuilder, insert_thread, thread_id
 from tests.storetools import (
     SQLITE_FILES,
     blob,
@@ -44,6 +45,7 @@ from tests.storetools import (
 )
 
 GLOBAL = ".codex-global-state.json"
+STATE = "sqlite/state_5.sqlite"  # a desktop home's: the app keeps its databases in sqlite/
 BAK = ".codex-global-state.json.bak"
 
 IN_SCOPE = {
@@ -52,8 +54,8 @@ IN_SCOPE = {
     "config.toml",
     "installation_id",
     "AGENTS.md",
-    "state_5.sqlite",
-    "sqlite/codex.db",
+    "sqlite/state_5.sqlite",
+    "sqlite/codex-dev.db",
     "session_index.jsonl",
     "history.jsonl",
     "hooks.json",
@@ -63,19 +65,21 @@ IN_SCOPE = {
     "app-server-daemon/settings.json",
 }
 OUT_OF_SCOPE = {
-    "sessions/2026/11/20/rollout-2026-11-20T10-00-00-019a-0.jsonl",
+    *(thread.rollout for thread in THREADS),
     "log/codex-tui.log",
-    "logs_2.sqlite",
+    "sqlite/logs_2.sqlite",
     "cache/models/blob.bin",
     "plugins/bundle/index.js",
     "version.json",
     "models_cache.json",
     "app-server-control/app-server-control.sock",
     "app-server-daemon/app-server.pid",
-    "app-server-startup.lock",
+    "app-server-control/app-server-startup.lock",
+    "app-server-daemon/app-server.pid.lock",
+    f"thread-writer-locks/{THREADS[0].id}.lock",
     "..codex-global-state.json.tmp-1a2b3c",
-    "state_5.sqlite-wal",
-    "state_5.sqlite-shm",
+    "sqlite/state_5.sqlite-wal",
+    "sqlite/state_5.sqlite-shm",
     "auth.json",
 }
 
@@ -129,38 +133,40 @@ def test_snapshot_captures_rows_that_live_only_in_the_wal(
     builder: CodexHomeBuilder, codex_home: Path, store_root: Path, tmp_path: Path
 ) -> None:
     main_only = tmp_path / "main-file-only.sqlite"
-    shutil.copyfile(codex_home / "state_5.sqlite", main_only)
+    shutil.copyfile(codex_home / STATE, main_only)
     assert query(main_only.read_bytes(), "SELECT name FROM sqlite_master") == []  # all in -wal
-    assert not (codex_home / "sqlite" / "codex.db-wal").exists()
+    assert not (codex_home / "sqlite" / "codex-dev.db-wal").exists()
     names = home_names(codex_home)
 
     first = take(codex_home, store_root)
 
-    data = stored_bytes(store_root, first.snapshot.id, "state_5.sqlite")
-    assert query(data, "SELECT id, name FROM threads") == [("019a-0", "Thread 0")]
-    assert query(data, "SELECT server_id FROM remote_control_enrollments") == [("srv_1",)]
-    automations = stored_bytes(store_root, first.snapshot.id, "sqlite/codex.db")
-    assert query(automations, "SELECT * FROM automations") == [("auto_1", "nightly")]
+    data = stored_bytes(store_root, first.snapshot.id, STATE)
+    threads = [(t.id, t.name) for t in THREADS]
+    assert query(data, "SELECT id, name FROM threads ORDER BY id") == threads
+    assert query(data, "SELECT server_id FROM remote_control_enrollments") == [(SERVER_ID,)]
+    automations = stored_bytes(store_root, first.snapshot.id, "sqlite/codex-dev.db")
+    assert query(automations, "SELECT * FROM automations") == [("auto_1", "nightly", "0 3 * * *")]
     # Snapshotting created nothing in the home: no -wal/-shm beside the database that had none.
     assert home_names(codex_home) == names
 
     # The app (the builder's connection, still open) writes again; only -wal grows.
     db = builder.open_connections[0]
-    db.execute("INSERT INTO threads VALUES ('019a-1', 'Thread 1', '/Users/ana/src/web', 0)")
+    insert_thread(db, thread_id(3), "Thread 3", "/Users/ana/src/web")
     db.commit()
     second = take(codex_home, store_root)
     assert second.created and second.snapshot.files_changed == 1
-    data = stored_bytes(store_root, second.snapshot.id, "state_5.sqlite")
-    assert query(data, "SELECT id FROM threads ORDER BY id") == [("019a-0",), ("019a-1",)]
+    data = stored_bytes(store_root, second.snapshot.id, STATE)
+    ids = sorted([(t.id,) for t in THREADS] + [(thread_id(3),)])
+    assert query(data, "SELECT id FROM threads ORDER BY id") == ids
     assert home_names(codex_home) == names
-    assert db.execute("SELECT count(*) FROM threads").fetchone() == (2,)  # still usable
+    assert db.execute("SELECT count(*) FROM threads").fetchone() == (4,)  # still usable
 
     # A checkpoint moves the rows into the main file, and quitting removes -wal and -shm: the
     # content is the same, so no snapshot is made.
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     assert not take(codex_home, store_root).created
     builder.close()
-    assert not (codex_home / "state_5.sqlite-wal").exists()
+    assert not (codex_home / f"{STATE}-wal").exists()
     assert take(codex_home, store_root).snapshot.id == second.snapshot.id
 
 
@@ -408,7 +414,7 @@ def test_rollback_restores_databases_and_drops_their_stale_sidecars(
     dumps = {p: database_dump(codex_home / p) for p in SQLITE_FILES}
     for relpath in SQLITE_FILES:
         db = sqlite3.connect(codex_home / relpath)
-        table = "threads" if relpath == "state_5.sqlite" else "automations"
+        table = "threads" if relpath == STATE else "automations"
         db.execute(f"DELETE FROM {table}")
         db.commit()
         db.close()
