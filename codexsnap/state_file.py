@@ -9,11 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from codexsnap.codex_files import GLOBAL_STATE as GLOBAL_STATE
+from codexsnap.codex_files import GLOBAL_STATE_BAK as GLOBAL_STATE_BAK
 from codexsnap.errors import StateFileInvalidError
 from codexsnap.json_edit import refuse_constant
-
-GLOBAL_STATE = ".codex-global-state.json"
-GLOBAL_STATE_BAK = ".codex-global-state.json.bak"
 
 _RESTORE_HINT = (
     "Restore it with 'codexsnap rollback <id>' (see 'codexsnap history'), not from .bak."

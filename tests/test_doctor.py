@@ -15,7 +15,8 @@ import pytest
 
 from codexsnap.commands.doctor import DoctorResult, doctor
 from codexsnap.commands.snapshot import snapshot
-from codexsnap.doctor import Check, check_database, with_flags
+from codexsnap.doctor import Check, Cure, render_cure
+from codexsnap.doctor.databases import inspect_database
 from codexsnap.home import CodexHome
 from codexsnap.redact import mask
 from tests.conftest import file_states
@@ -292,7 +293,7 @@ def test_a_wal_far_larger_than_its_database_is_a_warning(
 def test_a_database_that_is_no_database(tmp_path: Path) -> None:
     path = tmp_path / "state_5.sqlite"
     path.write_bytes(b"SQLite format 3\x00" + b"\x07" * 8000)
-    check = check_database(tmp_path, path)
+    check = inspect_database(tmp_path, path)
     assert check.status == "problem"
 
 
@@ -358,15 +359,23 @@ def test_unreadable_log_files_are_never_fatal(codex_home: Path, store_root: Path
 @pytest.mark.parametrize(
     ("cure", "expected"),
     [
-        ("codexsnap fix remote-control", "codexsnap fix --codex-home /h remote-control"),
+        (Cure.fix("remote-control"), "codexsnap fix --codex-home /h remote-control"),
         (
-            "quit Codex, then codexsnap fix remote-control --only-revoked",
+            Cure.fix("remote-control", "--only-revoked", reads_logs=True).after_quit(),
             "quit Codex, then codexsnap fix --codex-home /h remote-control --only-revoked"
             " --logs /l",
         ),
-        ("codexsnap snapshot", "codexsnap snapshot --codex-home /h"),
-        ("quit Codex", "quit Codex"),
+        (Cure.run("snapshot"), "codexsnap snapshot --codex-home /h"),
+        (Cure.say("quit Codex"), "quit Codex"),
     ],
 )
-def test_cures_carry_the_users_flags(cure: str, expected: str) -> None:
-    assert with_flags(cure, " --codex-home /h", " --logs /l") == expected
+def test_cures_carry_the_users_flags(cure: Cure, expected: str) -> None:
+    assert render_cure(cure, " --codex-home /h", " --logs /l") == expected
+
+
+def test_doctor_names_codex_files_through_the_facts_module_not_the_recipes() -> None:
+    import codexsnap.doctor
+
+    package = Path(codexsnap.doctor.__file__).parent
+    for module in sorted(package.glob("*.py")):
+        assert "codexsnap.recipes" not in module.read_text(encoding="utf-8"), module.name

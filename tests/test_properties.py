@@ -23,13 +23,14 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from codexsnap.codex_files import ENROLLMENT_KEY
 from codexsnap.commands.fix import FixResult, fix
 from codexsnap.commands.rollback import RollbackResult, rollback
 from codexsnap.commands.snapshot import snapshot
 from codexsnap.errors import CodexsnapError
 from codexsnap.json_edit import member_texts, remove_top_level_keys, replace_top_level_value
 from codexsnap.recipes import RecipeOptions
-from codexsnap.recipes.remote_control import CLEAN_KEYS, ENROLLMENT_KEY
+from codexsnap.recipes.remote_control import CLEAN_KEYS
 from tests.conftest import file_states
 from tests.homebuilder import enrollments
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import shlex
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -30,6 +32,9 @@ from codexsnap.errors import EXIT_DIFFERENT, UnknownRecipeError
 from codexsnap.home import color_allowed
 from codexsnap.recipes import RecipeOptions, all_recipes, get_recipe
 from codexsnap.render import dump_json
+
+if TYPE_CHECKING:
+    from codexsnap.doctor import Check
 
 
 def check_recipe_options(recipe_name: str, options: RecipeOptions) -> None:
@@ -164,16 +169,10 @@ def doctor(
     Example: codexsnap doctor --logs ~/Downloads/codex-logs
     """
     from codexsnap.commands.doctor import doctor as run_doctor
-    from codexsnap.doctor import with_flags
 
     home, location = locate(codex_home, store)
     result = run_doctor(home, location.path, logs or [])
-    where_flags = location_flags(home, location)
-    logs_flags = "".join(f" --logs {shlex.quote(str(folder))}" for folder in logs or [])
-    cures = [
-        with_flags(check.cure, where_flags, logs_flags) if check.cure else None
-        for check in result.checks
-    ]
+    cures = cure_lines(result.checks, location_flags(home, location), logs or [])
     if json_output:
         typer.echo(
             dump_json(
@@ -208,6 +207,17 @@ def doctor(
             typer.echo(f"\n{counts}: apply the cures above, then run 'codexsnap doctor' again.")
     if not result.healthy:
         raise typer.Exit(EXIT_DIFFERENT)
+
+
+def cure_lines(checks: Sequence[Check], where_flags: str, logs: Sequence[Path]) -> list[str | None]:
+    """Each check's cure as the user types it: with this run's location flags and --logs."""
+    from codexsnap.doctor import render_cure
+
+    logs_flags = "".join(f" --logs {shlex.quote(str(folder))}" for folder in logs)
+    return [
+        None if check.remedy is None else render_cure(check.remedy, where_flags, logs_flags)
+        for check in checks
+    ]
 
 
 def recipes(json_output: JsonOption = False) -> None:

@@ -8,12 +8,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from codexsnap.codex_files import GLOBAL_STATE, PID_FILES, ROLLOUT_HEAD_BYTES, has_projects, pid_in
 from codexsnap.errors import CodexsnapError, StateFileInvalidError
 from codexsnap.recipes import Evidence, Recipe, RecipeOptions
 from codexsnap.sqlite_copy import backup_database, is_sqlite_file
-from codexsnap.state_file import GLOBAL_STATE, parse_state, resolve_target
+from codexsnap.state_file import parse_state, resolve_target
 
-_HEAD_BYTES = 1 << 20  # a rollout's session_meta line; transcripts can be gigabytes
 _CANDIDATE_SEARCH = 200  # snapshots searched for a good global state
 
 
@@ -48,7 +48,7 @@ def read_input(home: Path, name: str, head_only: tuple[str, ...]) -> InputFile:
     try:
         if name.startswith(head_only) and head_only:
             with target.open("rb") as handle:
-                return InputFile(relpath, handle.readline(_HEAD_BYTES), "file")
+                return InputFile(relpath, handle.readline(ROLLOUT_HEAD_BYTES), "file")
         if is_sqlite_file(target):
             return InputFile(relpath, _consistent_copy(target), "sqlite")
         return InputFile(relpath, target.read_bytes(), "file")
@@ -99,7 +99,6 @@ def gather_evidence(
     live: frozenset[int] = frozenset()
     if "processes" in recipe.needs:
         from codexsnap.processes import alive, find_codex_processes
-        from codexsnap.recipes.app_server_stale import PID_FILES, pid_in
 
         app_servers = tuple(p.pid for p in find_codex_processes() if p.kind == "app server")
         pids = [pid_in(read_input(home, name, ()).data) for name in PID_FILES]
@@ -110,7 +109,6 @@ def gather_evidence(
 
 def _restore_candidate(home: Path, store_root: Path) -> tuple[str, bytes] | None:
     """The newest snapshot whose global state parses and lists projects (else just parses)."""
-    from codexsnap.recipes.restore_global_state import has_projects
     from codexsnap.store import SnapshotStore
 
     if not SnapshotStore.exists(store_root):

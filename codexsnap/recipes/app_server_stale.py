@@ -6,19 +6,8 @@ Symptoms: "app server did not become ready on .../app-server-control.sock" (open
 
 from __future__ import annotations
 
+from codexsnap.codex_files import PID_FILES, SOCKET, START_LOCK, pid_in
 from codexsnap.recipes import Changes, Contents, Evidence, Recipe, RecipeOptions, refuse
-
-SOCKET = "app-server-control/app-server-control.sock"
-START_LOCK = "app-server-startup.lock"
-PID_FILES = ("app-server-daemon/app-server.pid", "app-server-daemon/app-server-updater.pid")
-
-
-def pid_in(raw: bytes | None) -> int | None:
-    """The pid a pid file names, or None when it names none."""
-    try:
-        return int((raw or b"").split()[0])
-    except (ValueError, IndexError):
-        return None
 
 
 def plan(contents: Contents, options: RecipeOptions, evidence: Evidence) -> Changes:

@@ -6,9 +6,9 @@ because ``installation_id`` was copied (openai/codex #22950, #33830, #35774).
 
 from __future__ import annotations
 
+from codexsnap.codex_files import INSTALLATION_ID
 from codexsnap.recipes import Changes, Contents, Evidence, Recipe, RecipeOptions, refuse
 
-INSTALLATION_ID = "installation_id"
 MOVED_ASIDE = "installation_id.codexsnap-old"
 
 

@@ -10,20 +10,14 @@ import sqlite3
 import tempfile
 from pathlib import Path
 
+from codexsnap.codex_files import GLOBAL_STATE, GLOBAL_STATE_BAK, HOST_IDENTITY_KEYS, STATE_DB
 from codexsnap.errors import StateFileInvalidError
 from codexsnap.json_edit import remove_top_level_keys
 from codexsnap.recipes import Changes, Contents, Evidence, Recipe, RecipeOptions
-from codexsnap.recipes.remote_control import ENROLLMENT_KEY, mirror_edit
-from codexsnap.state_file import GLOBAL_STATE, GLOBAL_STATE_BAK, edit_state
+from codexsnap.recipes.remote_control import mirror_edit
+from codexsnap.state_file import edit_state
 
-STATE_DB = "state_5.sqlite"
-HOST_KEYS = (
-    "codex-mobile-has-connected-device",
-    "electron-local-remote-control-environment-id",
-    "electron-local-remote-control-installation-id",
-    ENROLLMENT_KEY,
-    "added-remote-control-env-ids",
-)
+HOST_KEYS = HOST_IDENTITY_KEYS
 
 
 def plan(contents: Contents, options: RecipeOptions, evidence: Evidence) -> Changes:

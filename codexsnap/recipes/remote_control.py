@@ -10,6 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from codexsnap.codex_files import (
+    ENROLLMENT_KEY,
+    GLOBAL_STATE,
+    GLOBAL_STATE_BAK,
+    REMOTE_SELECTION_KEYS,
+)
 from codexsnap.errors import StateFileInvalidError
 from codexsnap.json_edit import (
     remove_top_level_keys,
@@ -17,14 +23,10 @@ from codexsnap.json_edit import (
     top_level_value,
 )
 from codexsnap.recipes import Changes, Contents, Evidence, Recipe, RecipeOptions, refuse
-from codexsnap.state_file import GLOBAL_STATE, GLOBAL_STATE_BAK, edit_state
+from codexsnap.state_file import edit_state
 
-ENROLLMENT_KEY = "electron-remote-control-client-enrollments"
-CLEAN_KEYS = (
-    "selected-remote-host-id",
-    "remote-connection-auto-connect-by-host-id",
-    "added-remote-control-env-ids",
-)
+# What --clean removes besides the enrollments.
+CLEAN_KEYS = REMOTE_SELECTION_KEYS
 
 
 def plan(contents: Contents, options: RecipeOptions, evidence: Evidence) -> Changes:

@@ -6,19 +6,15 @@ empty state and overwrote ``.bak`` too (openai/codex #38757, #46987, #37927, #41
 
 from __future__ import annotations
 
-from typing import Any
-
+from codexsnap.codex_files import (
+    GLOBAL_STATE,
+    GLOBAL_STATE_BAK,
+    GLOBAL_STATE_TMP_PREFIX,
+    has_projects,
+)
 from codexsnap.errors import StateFileInvalidError
 from codexsnap.recipes import Changes, Contents, Evidence, Recipe, RecipeOptions, refuse
-from codexsnap.state_file import GLOBAL_STATE, GLOBAL_STATE_BAK, parse_state
-
-TMP_PREFIX = "..codex-global-state.json.tmp-"
-
-
-def has_projects(data: dict[str, Any]) -> bool:
-    """True when the state lists at least one local project."""
-    projects = data.get("local-projects")
-    return isinstance(projects, list | dict) and bool(projects)
+from codexsnap.state_file import parse_state
 
 
 def is_damaged(raw: bytes | None) -> bool:
@@ -34,7 +30,7 @@ def is_damaged(raw: bytes | None) -> bool:
 
 def leftovers(evidence: Evidence) -> tuple[str, ...]:
     """The app's unfinished atomic writes (seen on Windows, #41578)."""
-    return tuple(p for p in evidence.home_files if p.startswith(TMP_PREFIX))
+    return tuple(p for p in evidence.home_files if p.startswith(GLOBAL_STATE_TMP_PREFIX))
 
 
 def plan(contents: Contents, options: RecipeOptions, evidence: Evidence) -> Changes:

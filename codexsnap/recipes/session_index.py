@@ -7,46 +7,23 @@ files; ``session_index.jsonl`` lost their lines (openai/codex #22452, #40779).
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
+from codexsnap.codex_files import (
+    SESSION_INDEX,
+    indexed_ids,
+    is_rollout,
+    rollout_timestamp,
+    session_meta,
+)
 from codexsnap.recipes import Changes, Contents, Evidence, Recipe, RecipeOptions
 
-INDEX = "session_index.jsonl"
-_ROLLOUT = re.compile(r"^(archived_)?sessions/.*rollout-[^/]*\.jsonl$")
-_STAMP = re.compile(r"rollout-(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})")
+INDEX = SESSION_INDEX
 
 
 def rollout_paths(evidence: Evidence) -> tuple[str, ...]:
     """Uncompressed rollout files in the home (compressed ones cannot be read here)."""
-    return tuple(p for p in evidence.home_files if _ROLLOUT.match(p))
-
-
-def indexed_ids(raw: bytes) -> set[str]:
-    """The thread ids ``session_index.jsonl`` lists (a damaged line is skipped, never rewritten)."""
-    ids: set[str] = set()
-    for line in raw.decode("utf-8", "replace").splitlines():
-        try:
-            entry = json.loads(line)
-        except (ValueError, RecursionError):
-            continue
-        if isinstance(entry, dict) and isinstance(entry.get("id"), str):
-            ids.add(entry["id"])
-    return ids
-
-
-def session_meta(head: bytes) -> dict[str, Any] | None:
-    """The ``session_meta`` payload of a rollout's first line, when it has an ``id``."""
-    try:
-        meta = json.loads(head.decode("utf-8").splitlines()[0])
-    except (ValueError, IndexError, UnicodeDecodeError, RecursionError):
-        return None
-    if not isinstance(meta, dict) or meta.get("type") != "session_meta":
-        return None
-    payload = meta.get("payload")
-    if not isinstance(payload, dict) or not isinstance(payload.get("id"), str):
-        return None
-    return payload
+    return tuple(p for p in evidence.home_files if is_rollout(p))
 
 
 def _entry(path: str, head: bytes) -> dict[str, Any] | None:
@@ -54,10 +31,7 @@ def _entry(path: str, head: bytes) -> dict[str, Any] | None:
     if payload is None:
         return None
     thread_id: str = payload["id"]
-    stamp = _STAMP.search(path)
-    updated = payload.get("timestamp") or (
-        f"{stamp[1]}T{stamp[2]}:{stamp[3]}:{stamp[4]}Z" if stamp else None
-    )
+    updated = payload.get("timestamp") or rollout_timestamp(path)
     name = payload.get("thread_name") or payload.get("title") or f"Recovered {thread_id[:8]}"
     return {"id": thread_id, "thread_name": name, "updated_at": updated}
 

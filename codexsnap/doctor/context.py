@@ -1,0 +1,88 @@
+"""What every check reads, gathered once per doctor run: one argument for every check."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from codexsnap.codex_files import GLOBAL_STATE, GLOBAL_STATE_BAK, KNOWN_DATABASES
+from codexsnap.doctor.check import read_regular
+from codexsnap.errors import CodexsnapError
+from codexsnap.home import CodexHome
+from codexsnap.logs import LogScan, scan_logs
+from codexsnap.processes import CodexProcess, alive, find_codex_processes
+from codexsnap.state_file import read_state_file
+
+
+@dataclass(frozen=True)
+class GlobalState:
+    """One global-state file as read: its data, or why it could not be read."""
+
+    name: str
+    raw: bytes | None
+    data: dict[str, Any] | None
+    error: str | None
+
+    @property
+    def present(self) -> bool:
+        """True when the file exists, readable or not."""
+        return self.raw is not None or self.error is not None
+
+
+@dataclass(frozen=True)
+class DoctorContext:
+    """The home, the store, the processes, the global states and the log scan of one run."""
+
+    home: CodexHome
+    store_root: Path
+    processes: tuple[CodexProcess, ...]
+    primary: GlobalState
+    bak: GlobalState
+    scan: LogScan
+    missing_log_folders: tuple[Path, ...]  # asked for, but not found
+    databases: tuple[Path, ...]
+    now: float
+    # Which of these pids are alive: a parameter so that tests can decide.
+    alive: Callable[[list[int]], frozenset[int]] = field(default=alive)
+
+    @property
+    def path(self) -> Path:
+        """The Codex home's folder."""
+        return self.home.path
+
+
+def gather_context(home: CodexHome, store_root: Path, log_folders: Sequence[Path]) -> DoctorContext:
+    """Read, once, what the checks need; nothing in the home or store changes."""
+    processes = tuple(find_codex_processes())
+    primary = load_global_state(home.path, GLOBAL_STATE)
+    bak = load_global_state(home.path, GLOBAL_STATE_BAK)
+    scan = scan_logs(log_folders)
+    missing = tuple(f for f in dict.fromkeys(log_folders) if f not in scan.folders)
+    databases = tuple(find_databases(home.path))
+    return DoctorContext(
+        home, store_root, processes, primary, bak, scan, missing, databases, time.time()
+    )
+
+
+def load_global_state(home: Path, name: str) -> GlobalState:
+    """Read one global-state file strictly, turning refusal into a reason."""
+    try:
+        found = read_state_file(home, home / name)
+    except CodexsnapError as error:
+        return GlobalState(name, read_regular(home / name), None, error.message)
+    except OSError as error:
+        return GlobalState(name, None, None, f"{home / name} cannot be read: {error.strerror}")
+    if found is None:
+        return GlobalState(name, None, None, None)
+    return GlobalState(name, found.raw, found.data, None)
+
+
+def find_databases(home: Path) -> list[Path]:
+    """The SQLite databases of the home: the known ones and any other ``*.sqlite``."""
+    found = [home / name for name in KNOWN_DATABASES]
+    found += sorted(home.glob("*.sqlite")) + sorted((home / "sqlite").glob("*.db"))
+    unique = dict.fromkeys(p for p in found if p.is_file() and not p.is_symlink())
+    return list(unique)

@@ -1,0 +1,81 @@
+"""Where and what: the Codex home in use, the snapshot store, Codex processes running."""
+
+from __future__ import annotations
+
+import os
+
+from codexsnap.codex_files import HOME_MARKERS
+from codexsnap.doctor.check import Check, Cure
+from codexsnap.doctor.context import DoctorContext
+from codexsnap.errors import CodexsnapError
+from codexsnap.redact import redact_text
+
+
+def check_home(ctx: DoctorContext) -> Check:
+    """The home in use and how it was found; a folder without any Codex file is suspicious."""
+    home = ctx.home
+    found = [m for m in HOME_MARKERS if os.path.lexists(home.path / m)]
+    where = f"{home.path} (from {home.source})"
+    if not found:
+        return Check(
+            "codex-home",
+            "warning",
+            f"{where} holds none of {', '.join(HOME_MARKERS)}: is it the Codex home?",
+            Cure.say("point --codex-home (or CODEX_HOME) at the folder that holds config.toml"),
+        )
+    return Check("codex-home", "ok", f"{where}: holds {', '.join(found)}")
+
+
+def check_store(ctx: DoctorContext) -> Check:
+    """The snapshot store opens and has a snapshot of this home; never creates it."""
+    from codexsnap.store import SnapshotStore
+
+    store_root = ctx.store_root
+    try:
+        if not SnapshotStore.exists(store_root):
+            if store_root.exists() and (not store_root.is_dir() or any(store_root.iterdir())):
+                return Check(
+                    "store",
+                    "problem",
+                    f"{store_root} exists but is not a codexsnap store",
+                    Cure.say("choose an empty or new folder with --store or CODEXSNAP_STORE"),
+                )
+            return Check(
+                "store",
+                "warning",
+                f"no store yet at {store_root}: there is no snapshot to roll back to",
+                Cure.run("snapshot"),
+            )
+        with SnapshotStore.open(store_root, create=False) as store:
+            latest = store.latest(ctx.path)
+    except CodexsnapError as error:
+        hint = Cure.say(error.hint) if error.hint else None
+        return Check("store", "problem", error.message, hint)
+    except OSError as error:
+        return Check("store", "problem", f"{store_root} cannot be read: {error.strerror}", None)
+    if latest is None:
+        return Check(
+            "store",
+            "warning",
+            f"{store_root} holds no snapshot of this home",
+            Cure.run("snapshot"),
+        )
+    return Check(
+        "store",
+        "ok",
+        f"{store_root}: latest snapshot {latest.short_id} of "
+        f"{latest.created_at:%Y-%m-%d %H:%M} ({redact_text(latest.summary)})",
+    )
+
+
+def check_processes(ctx: DoctorContext) -> Check:
+    """Codex running: edits to its state would be undone when it quits (#23112, #23952)."""
+    if not ctx.processes:
+        return Check("codex-running", "ok", "no Codex desktop app or app server is running")
+    listed = ", ".join(f"{p.kind} {p.name} (pid {p.pid})" for p in ctx.processes)
+    return Check(
+        "codex-running",
+        "warning",
+        f"running: {listed}; fixes refuse while it runs, it would undo them",
+        Cure.say("quit Codex"),
+    )
