@@ -343,6 +343,18 @@ def test_a_store_folder_that_is_no_store_is_a_problem_left_alone(
     assert sorted(p.name for p in store_root.iterdir()) == ["notes.txt"]
 
 
+def test_a_store_folder_holding_only_its_scope_is_an_empty_store(
+    codex_home: Path, store_root: Path
+) -> None:
+    # As for snapshot, which takes its first snapshot there (a scope is written before it).
+    store_root.mkdir()
+    (store_root / "scope.toml").write_text('exclude = ["cache/"]\n')
+    check = by_name(run_doctor(codex_home, store_root))["store"]
+    assert check.status == "warning" and check.evidence.startswith("no store yet")
+    assert check.cure == "codexsnap snapshot"
+    assert sorted(p.name for p in store_root.iterdir()) == ["scope.toml"]
+
+
 def test_unreadable_log_files_are_never_fatal(codex_home: Path, store_root: Path) -> None:
     path = desktop_log([refresh(REVOKED_CLIENT_ID), revoked()])
     path.chmod(0)

@@ -28,24 +28,20 @@ def check_home(ctx: DoctorContext) -> Check:
 
 def check_store(ctx: DoctorContext) -> Check:
     """The snapshot store opens and has a snapshot of this home; never creates it."""
-    from codexsnap.store import SnapshotStore
+    from codexsnap.store import SnapshotStore, store_state
 
     store_root = ctx.store_root
     try:
-        if not SnapshotStore.exists(store_root):
-            if store_root.exists() and (not store_root.is_dir() or any(store_root.iterdir())):
-                return Check(
-                    "store",
-                    "problem",
-                    f"{store_root} exists but is not a codexsnap store",
-                    Cure.say("choose an empty or new folder with --store or CODEXSNAP_STORE"),
-                )
+        # The store's own answer, as for snapshot: a folder holding only a scope.toml (or what
+        # a killed creation left) is where the first snapshot will create the store.
+        if store_state(store_root) in ("absent", "empty"):
             return Check(
                 "store",
                 "warning",
                 f"no store yet at {store_root}: there is no snapshot to roll back to",
                 Cure.run("snapshot"),
             )
+        # Anything else in its place: open refuses it, saying why and what to do.
         with SnapshotStore.open(store_root, create=False) as store:
             latest = store.latest(ctx.path)
     except CodexsnapError as error:
