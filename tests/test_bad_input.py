@@ -83,11 +83,11 @@ def invoke(cli: CliRunner, *args: str) -> Outcome:
 _ARMED_CLI = """
 import atexit, os, sys
 import codexsnap.atomic_io as atomic_io
-import codexsnap.operation as operation
+import codexsnap.transaction.apply as apply_
 wanted, spec = os.environ.pop("CODEXSNAP_TEST_ARM").split("|")
 tries_file = os.environ.pop("CODEXSNAP_TEST_TRIES")
 seen, tries = [0], [0]
-write, point = operation.atomic_write, atomic_io.fault_point
+write, point = apply_.atomic_write, atomic_io.fault_point
 def counting_point(name):
     if name == "replace" and os.environ.get("CODEXSNAP_TEST_FAULT"):
         tries[0] += 1
@@ -101,7 +101,7 @@ def armed_write(*args, **kwargs):
     finally:
         os.environ.pop("CODEXSNAP_TEST_FAULT", None)
 atomic_io.fault_point = counting_point
-operation.atomic_write = armed_write
+apply_.atomic_write = armed_write
 atexit.register(lambda: open(tries_file, "w").write(str(tries[0])))
 from codexsnap.cli import main
 sys.argv = ["codexsnap", *sys.argv[1:]]
@@ -964,7 +964,7 @@ def test_codex_starting_while_the_fix_is_confirmed_exits_5(
         started.append(subprocess.Popen([str(exe), "30"], start_new_session=True))
         ask(confirm, report)
 
-    monkeypatch.setattr("codexsnap.commands.fix.ask", launch_then_ask)
+    monkeypatch.setattr("codexsnap.transaction.operation.ask", launch_then_ask)
     try:
         outcome = invoke(cli, "fix", "--yes")
     finally:

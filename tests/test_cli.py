@@ -758,7 +758,7 @@ def test_running_codex_refuses_unless_forced(
     cli: CliRunner, codex_home: Path, store_root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     running = [CodexProcess(pid=4242, name="Codex", kind="desktop app")]
-    monkeypatch.setattr("codexsnap.operation.find_codex_processes", lambda: running)
+    monkeypatch.setattr("codexsnap.transaction.guards.find_codex_processes", lambda: running)
     original = file_states(codex_home)
     err = fails(cli, 5, "fix", "--yes")
     assert "Codex (pid 4242, desktop app)" in err and "--force" in err

@@ -107,7 +107,7 @@ def make_history(cli: CliRunner, home: Path, count: int) -> list[str]:
 
 
 def blob_exists(store_root: Path, text: str) -> bool:
-    from codexsnap.operation import blob_id
+    from codexsnap.transaction.plan import blob_id
     from tests.conftest import git_in_store
 
     return git_in_store(store_root, "cat-file", "-e", blob_id(text.encode())).returncode == 0

@@ -46,11 +46,12 @@ States = dict[str, tuple[bytes, int]]
 # "sigint" sends a real Ctrl-C to the process at that moment instead.
 _ARMED_CLI = """
 import os, signal, sys
-import codexsnap.operation as operation
+import codexsnap.transaction.apply as apply_
+import codexsnap.transaction.operation as operation
 when, spec = os.environ.pop("CODEXSNAP_SAFETY_ARM").split("|")
 if when.startswith("home-write:"):
     wanted, seen = int(when.split(":")[1]), [0]
-    write = operation.atomic_write
+    write = apply_.atomic_write
     def armed_write(*args, **kwargs):
         seen[0] += 1
         if seen[0] == wanted and spec == "sigint":
@@ -61,13 +62,13 @@ if when.startswith("home-write:"):
             write(*args, **kwargs)
         finally:
             os.environ.pop("CODEXSNAP_TEST_FAULT", None)
-    operation.atomic_write = armed_write
+    apply_.atomic_write = armed_write
 elif when == "after-home-writes":
-    apply = operation._apply
+    apply = operation.apply_writes
     def armed_apply(*args, **kwargs):
         apply(*args, **kwargs)
         os.environ["CODEXSNAP_TEST_FAULT"] = spec
-    operation._apply = armed_apply
+    operation.apply_writes = armed_apply
 else:
     raise SystemExit(f"unknown arming {when!r}")
 from codexsnap.cli import main

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from codexsnap.cli.console import asked, confirmer, echo_report, paint_status
-from codexsnap.cli.locate import locate, log_folders, recover_first
+from codexsnap.cli.locate import echo_recovery, locate, log_folders
 from codexsnap.cli.options import (
     CleanOption,
     DryRunOption,
@@ -69,7 +69,6 @@ def fix(
     from codexsnap.commands.fix import fix as run_fix
 
     home, location = locate(codex_home, store)
-    recover_first(home, location, force, dry_run)
     options = RecipeOptions(clean=clean, reset=reset, only_revoked=only_revoked, with_db=with_db)
     check_recipe_options(recipe, options)
     if logs and not only_revoked:
@@ -88,6 +87,7 @@ def fix(
         confirm=confirmer(yes, json_output),
         log_folders=log_folders(logs) if only_revoked else [],
     )
+    echo_recovery(result.recovery, result.recovery_pending)
     flags = location_flags(home, location)
     # Undo what the fix wrote, and only that: Codex may have written other files since.
     written = "".join(f" --path {shlex.quote(p)}" for p in result.restorable)

@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from codexsnap.commands.rollback import RollbackResult
 
 from codexsnap.cli.console import asked, confirmer, echo_report
-from codexsnap.cli.locate import locate, recover_first
+from codexsnap.cli.locate import echo_recovery, locate
 from codexsnap.cli.options import (
     DryRunOption,
     ForceOption,
@@ -66,7 +66,6 @@ def rollback(
         else:
             typer.echo(f"Wrote {plural(count, 'file')} of {snapshot_id} into {to_dir}.")
         return
-    recover_first(home, location, force, dry_run)
     result = run_rollback(
         home.path,
         location.path,
@@ -78,6 +77,7 @@ def rollback(
         paths=[home_relative(home.path, p) for p in path or []],
         key=key,
     )
+    echo_recovery(result.recovery, result.recovery_pending)
     render_rollback(result, home, location, dry_run, yes, json_output)
 
 
@@ -97,7 +97,6 @@ def undo(
     from codexsnap.commands.undo import undo as run_undo
 
     home, location = locate(codex_home, store)
-    recover_first(home, location, force, dry_run)
     result = run_undo(
         home.path,
         location.path,
@@ -106,6 +105,7 @@ def undo(
         show_secrets=show_secrets,
         confirm=confirmer(yes, json_output),
     )
+    echo_recovery(result.recovery, result.recovery_pending)
     render_rollback(result, home, location, dry_run, yes, json_output)
 
 

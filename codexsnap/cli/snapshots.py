@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from codexsnap.cli.console import echo_report, history_table, plain_history
-from codexsnap.cli.locate import locate, recover_first, warn_pending
+from codexsnap.cli.locate import echo_recovery, locate, warn_pending
 from codexsnap.cli.options import (
     AllOption,
     DryRunOption,
@@ -156,8 +156,8 @@ def snapshot(
     from codexsnap.commands.snapshot import snapshot as run_snapshot
 
     home, location = locate(codex_home, store)
-    recover_first(home, location, force=False)
     taken = run_snapshot(home.path, location.path, message)
+    echo_recovery(taken.recovery)
     if json_output:
         typer.echo(dump_json({**snapshot_json(taken.snapshot), "created": taken.created}), nl=False)
         return

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from codexsnap.home import CodexHome, StoreLocation
 
 if TYPE_CHECKING:
-    from codexsnap.operation import Recovery
+    from codexsnap.transaction.recovery import Recovery
 
 
 def plural(count: int, noun: str) -> str:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
-from codexsnap.errors import NotConfirmedError, SnapshotNotFoundError
-from codexsnap.report import DiffReport
+from codexsnap.errors import SnapshotNotFoundError
 from codexsnap.store import SnapshotStore
+from codexsnap.transaction.operation import Confirm, ask
 
-# Called with the report of what is about to change; True means go ahead.
-Confirm = Callable[[DiffReport], bool]
+__all__ = ["Confirm", "ask", "open_existing_store"]
 
 
 def open_existing_store(store_root: Path) -> SnapshotStore:
@@ -21,11 +19,3 @@ def open_existing_store(store_root: Path) -> SnapshotStore:
             hint="Run 'codexsnap snapshot' or 'codexsnap fix' first.",
         )
     return SnapshotStore.open(store_root, create=False)
-
-
-def ask(confirm: Confirm, report: DiffReport) -> None:
-    """Raise unless the user agreed to the change."""
-    if not confirm(report):
-        raise NotConfirmedError(
-            "nothing was changed", hint="Run again and answer 'y', or add --yes."
-        )

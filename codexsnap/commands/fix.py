@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
-from codexsnap.commands import Confirm, ask
+from codexsnap.commands import Confirm
 from codexsnap.commands.evidence import gather_evidence, read_input
 from codexsnap.errors import ConfigError
-from codexsnap.operation import PlannedWrite, blob_id, refuse_if_codex_running, run_operation
-from codexsnap.recipes import RecipeOptions, get_recipe
-from codexsnap.report import DiffReport, FileDiff, diff_file
+from codexsnap.recipes import Recipe, RecipeOptions, get_recipe
+from codexsnap.report import DiffReport
 from codexsnap.scope import load_scope
-from codexsnap.store import Snapshot, SnapshotStore
+from codexsnap.store import Snapshot
+from codexsnap.transaction.operation import transact
+from codexsnap.transaction.plan import Plan, PlannedWrite, Shown, blob_id, planned_report
+from codexsnap.transaction.recovery import Recovery
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,8 @@ class FixResult:
     drift: Snapshot | None = None
     next_steps: tuple[str, ...] = ()
     restorable: tuple[str, ...] = ()  # the written files a rollback can put back
+    recovery: Recovery | None = None  # a killed run undone before planning
+    recovery_pending: bool = False  # a dry run found a killed run and left it
 
     @property
     def changed(self) -> bool:
@@ -50,13 +54,55 @@ def fix(
 ) -> FixResult:
     """Plan the recipe, show it, then apply it between a "before" and an "after" snapshot."""
     recipe = get_recipe(recipe_name)
+    done = transact(
+        home,
+        store_root,
+        lambda: plan_fix(recipe, options, home, store_root, log_folders, show_secrets),
+        dry_run=dry_run,
+        force=force,
+        confirm=confirm,
+    )
+    plan, begun = done.plan, done.begun
+    if done.done is None:
+        return FixResult(
+            recipe.name,
+            home,
+            dry_run,
+            plan.report,
+            next_steps=recipe.next_steps,
+            recovery=begun.recovery,
+            recovery_pending=begun.pending,
+        )
+    restorable = tuple(w.relpath for w in plan.writes if plan.scope.includes(w.relpath))
+    return FixResult(
+        recipe.name,
+        home,
+        False,
+        plan.report,
+        done.done.before,
+        done.done.after,
+        done.done.drift,
+        recipe.next_steps,
+        restorable,
+        begun.recovery,
+    )
+
+
+def plan_fix(
+    recipe: Recipe,
+    options: RecipeOptions,
+    home: Path,
+    store_root: Path,
+    log_folders: Sequence[Path],
+    show_secrets: bool,
+) -> Plan:
+    """The recipe's writes on the home as it is now, and their report."""
     evidence = gather_evidence(recipe, options, home, store_root, log_folders)
     inputs = {name: read_input(home, name, recipe.head_only) for name in recipe.inputs(evidence)}
     changes = recipe.plan({name: found.data for name, found in inputs.items()}, options, evidence)
     scope = load_scope(store_root)
     writes: list[PlannedWrite] = []
-    diffs: list[FileDiff] = []
-    compared: dict[tuple[str, str | None, str | None], FileDiff] = {}
+    shown: list[Shown] = []
     for name, new in changes.items():
         found = inputs.get(name) or read_input(home, name, ())
         old = found.data
@@ -79,34 +125,6 @@ def fix(
                 check_expected=runtime is None and found.kind == "file" and not linked,
             )
         )
-        # The .bak usually gets the primary's exact edit: compare those bytes only once.
-        pair = (
-            found.kind,
-            None if old is None else blob_id(old),
-            None if new is None else blob_id(new),
-        )
-        if pair not in compared:
-            compared[pair] = diff_file(name, old, new, found.kind, show_secrets)
-        diffs.append(replace(compared[pair], path=name))
-    report = DiffReport(tuple(diffs))
-    result = FixResult(recipe.name, home, dry_run, report, next_steps=recipe.next_steps)
-    if not writes or dry_run:
-        return result
-    refuse_if_codex_running(force)
-    ask(confirm, report)
-    with SnapshotStore.open(store_root, create=True) as store:
-        done = run_operation(
-            store, home, scope, writes, f"fix {recipe.name}", {"Recipe": recipe.name}, force
-        )
-    restorable = tuple(w.relpath for w in writes if scope.includes(w.relpath))
-    return FixResult(
-        recipe.name,
-        home,
-        False,
-        report,
-        done.before,
-        done.after,
-        done.drift,
-        recipe.next_steps,
-        restorable,
-    )
+        shown.append(Shown(name, old, new, found.kind))
+    report = planned_report(shown, show_secrets)
+    return Plan(tuple(writes), report, scope, f"fix {recipe.name}", {"Recipe": recipe.name})

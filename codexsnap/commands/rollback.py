@@ -6,15 +6,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from codexsnap.commands import Confirm, ask, open_existing_store
-from codexsnap.commands.partial import key_restore, within
-from codexsnap.compare import compare, live_state, snapshot_state
+from codexsnap.commands import Confirm, open_existing_store
 from codexsnap.errors import UsageError
-from codexsnap.operation import PlannedWrite, refuse_if_codex_running, run_operation
-from codexsnap.report import DiffReport, diff_file
+from codexsnap.report import DiffReport
 from codexsnap.scope import load_scope
-from codexsnap.store import Snapshot, SnapshotStore
-from codexsnap.store.manifest import FileRecord
+from codexsnap.store import Snapshot
+from codexsnap.transaction.operation import Transaction, transact
+from codexsnap.transaction.plan import Plan, plan_restore, plan_rollback
+from codexsnap.transaction.recovery import Recovery
+
+__all__ = ["RollbackResult", "export_snapshot", "plan_restore", "rollback"]
 
 
 @dataclass(frozen=True)
@@ -27,32 +28,13 @@ class RollbackResult:
     snapshot_before: Snapshot | None = None
     snapshot_after: Snapshot | None = None
     drift: Snapshot | None = None
+    recovery: Recovery | None = None  # a killed run undone before planning
+    recovery_pending: bool = False  # a dry run found a killed run and left it
 
     @property
     def changed(self) -> bool:
         """True when files in the home were written."""
         return self.snapshot_after is not None
-
-
-def plan_restore(
-    store: SnapshotStore, target: dict[str, FileRecord], current: dict[str, FileRecord]
-) -> list[PlannedWrite]:
-    """The writes that turn ``current`` into ``target``: only files that differ."""
-    writes: list[PlannedWrite] = []
-    for path in sorted(target.keys() | current.keys()):
-        want, have = target.get(path), current.get(path)
-        if want is not None and have is not None and want.same_content(have):
-            continue
-        writes.append(
-            PlannedWrite(
-                path,
-                store.read_blob(want.blob) if want else None,
-                want.mode if want else None,
-                (want or have).kind,  # type: ignore[union-attr]
-                have.blob if have else None,
-            )
-        )
-    return writes
 
 
 def rollback(
@@ -77,60 +59,53 @@ def rollback(
             "--key needs exactly one --path (the JSON file)",
             hint="For example: --key local-projects --path .codex-global-state.json",
         )
+    done = transact(
+        home,
+        store_root,
+        lambda: plan_snapshot_restore(home, store_root, snapshot_id, paths, key, show_secrets),
+        dry_run=dry_run,
+        force=force,
+        confirm=confirm,
+    )
+    return rollback_result(done, dry_run)
+
+
+def plan_snapshot_restore(
+    home: Path,
+    store_root: Path,
+    snapshot_id: str,
+    paths: Sequence[str],
+    key: str | None,
+    show_secrets: bool,
+) -> Plan:
+    """The plan that restores ``snapshot_id`` (some ``paths`` of it, or one ``key``)."""
     with open_existing_store(store_root) as store:
         target = store.resolve(home, snapshot_id)
         scope = load_scope(store_root)
-        target_state = snapshot_state(store, target)
-        # Paths now excluded by the scope are left alone: their current version would not
-        # be in the "before" snapshot, so restoring them could not be undone.
-        wanted = {p: r for p, r in target_state.records.items() if scope.includes(p)}
-        # Hash without storing: the store is written only under the lock, in run_operation.
-        current = store.scan_home(home, scope, write=False)
-        # A file the target's own scope left out is not "missing" from it: keep it.
-        target_scope = store.scope_of(target) or scope
-        current = {p: r for p, r in current.items() if p in wanted or target_scope.includes(p)}
-        if key is not None:
-            writes = key_restore(store, home, wanted, current, paths[0], key)
-        else:
-            writes = plan_restore(store, wanted, current)
-            if paths:
-                writes = [w for w in writes if within(w.relpath, list(paths))]
-        full = compare(
-            live_state(home, scope, current),
-            target_state,
-            show_secrets,
-            paths={w.relpath for w in writes},
+        return plan_rollback(store, home, scope, target, paths, key, show_secrets)
+
+
+def rollback_result(done: Transaction, dry_run: bool) -> RollbackResult:
+    """The result of a rollback (or an undo) from its transaction."""
+    plan, begun = done.plan, done.begun
+    assert plan.target is not None  # every restore plan names its snapshot
+    if done.done is None:
+        return RollbackResult(
+            plan.target,
+            dry_run,
+            plan.report,
+            recovery=begun.recovery,
+            recovery_pending=begun.pending,
         )
-        # Sessions, logs and auth.json are not restored: leave them out of this report.
-        report = DiffReport(full.files)
-        if key is not None:
-            # Only the key is written: the report shows those bytes, not the whole file.
-            report = DiffReport(
-                tuple(
-                    diff_file(
-                        w.relpath, (home / w.relpath).read_bytes(), w.new, "file", show_secrets
-                    )
-                    for w in writes
-                )
-            )
-        if dry_run or not writes:
-            return RollbackResult(target, dry_run, report)
-        refuse_if_codex_running(force)
-        ask(confirm, report)
-        done = run_operation(
-            store,
-            home,
-            scope,
-            writes,
-            f"rollback to {target.short_id}",
-            {
-                "Target": target.id,
-                **({"Paths": " ".join(paths)} if paths else {}),
-                **({"Key": key} if key else {}),
-            },
-            force,
-        )
-        return RollbackResult(target, False, report, done.before, done.after, done.drift)
+    return RollbackResult(
+        plan.target,
+        False,
+        plan.report,
+        done.done.before,
+        done.done.after,
+        done.done.drift,
+        begun.recovery,
+    )
 
 
 def export_snapshot(home: Path, store_root: Path, snapshot_id: str, folder: Path) -> int:

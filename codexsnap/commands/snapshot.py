@@ -7,6 +7,8 @@ from pathlib import Path
 
 from codexsnap.scope import load_scope
 from codexsnap.store import Snapshot, SnapshotStore
+from codexsnap.transaction.operation import begin
+from codexsnap.transaction.recovery import Recovery
 
 
 @dataclass(frozen=True)
@@ -15,10 +17,13 @@ class SnapshotTaken:
 
     snapshot: Snapshot
     created: bool
+    recovery: Recovery | None = None  # a killed run undone before the snapshot
 
 
 def snapshot(home: Path, store_root: Path, message: str) -> SnapshotTaken:
     """Snapshot the home; with nothing changed, make none unless a note asks to mark it."""
+    # A snapshot of a half-written home would record a state that never was.
+    begun = begin(home, store_root, force=False)
     with SnapshotStore.open(store_root, create=True) as store, store.locked():
         done = store.take_snapshot(
             home,
@@ -28,4 +33,4 @@ def snapshot(home: Path, store_root: Path, message: str) -> SnapshotTaken:
             message,
             allow_unchanged=bool(message.strip()),
         )
-        return SnapshotTaken(done.snapshot, done.created)
+        return SnapshotTaken(done.snapshot, done.created, begun.recovery)

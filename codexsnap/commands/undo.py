@@ -6,8 +6,10 @@ import json
 from pathlib import Path
 
 from codexsnap.commands import Confirm, open_existing_store
-from codexsnap.commands.rollback import RollbackResult, rollback
+from codexsnap.commands.rollback import RollbackResult, plan_snapshot_restore, rollback_result
 from codexsnap.errors import SnapshotNotFoundError
+from codexsnap.transaction.operation import transact
+from codexsnap.transaction.plan import Plan
 
 
 def last_operation(home: Path, store_root: Path) -> tuple[str, list[str]]:
@@ -37,14 +39,11 @@ def undo(
 ) -> RollbackResult:
     """Put back the files the last operation wrote, as they were before it; what Codex
     changed elsewhere since stays. Running it again undoes the undo."""
-    before, wrote = last_operation(home, store_root)
-    return rollback(
-        home,
-        store_root,
-        before,
-        dry_run=dry_run,
-        force=force,
-        show_secrets=show_secrets,
-        confirm=confirm,
-        paths=wrote,
-    )
+
+    def plan() -> Plan:
+        # After any recovery: the last operation is read from the history it completed.
+        before, wrote = last_operation(home, store_root)
+        return plan_snapshot_restore(home, store_root, before, wrote, None, show_secrets)
+
+    done = transact(home, store_root, plan, dry_run=dry_run, force=force, confirm=confirm)
+    return rollback_result(done, dry_run)

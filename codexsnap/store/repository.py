@@ -159,12 +159,6 @@ class SnapshotStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def journal_path(self, home: Path) -> Path:
-        """Where an operation on ``home`` keeps its write-ahead journal."""
-        from codexsnap.journal import journal_path
-
-        return journal_path(self.root, home_id(home))
-
     def _ref(self, home: Path) -> str:
         return f"refs/codexsnap/homes/{home_id(home)}"
 

@@ -1,0 +1,150 @@
+"""Writing a plan into the home: path checks, write order, atomic writes, put back, verify."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from codexsnap.atomic_io import atomic_symlink, atomic_write, remove_file
+from codexsnap.errors import HomeWriteError, StoreError, TamperedSnapshotError
+from codexsnap.faults import fault_point
+from codexsnap.progress import report as report_progress
+from codexsnap.sqlite_copy import journal_of, sidecars
+from codexsnap.store import SnapshotStore
+from codexsnap.store.manifest import FileRecord
+from codexsnap.transaction.journal import JournalFile
+from codexsnap.transaction.plan import PlannedWrite, blob_id
+
+
+def check_inside_home(
+    home: Path, relpath: str, removed_first: frozenset[str] = frozenset()
+) -> Path:
+    """The path to write, refusing any parent folder that is a link (it could lead outside).
+
+    ``removed_first``: paths the plan removes before writing, so a link there is no threat.
+    """
+    target = home / relpath
+    current = home
+    for part in Path(relpath).parts[:-1]:
+        current = current / part
+        if current.relative_to(home).as_posix() in removed_first:
+            break
+        try:
+            if stat.S_ISLNK(os.lstat(current).st_mode):
+                raise TamperedSnapshotError(
+                    f"refusing to write {relpath}: {current} is a symbolic link",
+                    hint="Move that link away, or restore that file by hand.",
+                )
+        except FileNotFoundError:
+            break
+    return target
+
+
+def in_write_order(writes: list[PlannedWrite]) -> list[PlannedWrite]:
+    """Removals first, deepest first; then writes, shallowest first.
+
+    A folder that becomes a file (or a link) must be emptied before the file can take its
+    place; a file that becomes a folder must go before the folder's files are written.
+    """
+    removals = [w for w in writes if w.new is None]
+    others = [w for w in writes if w.new is not None]
+    removals.sort(key=lambda w: (-w.relpath.count("/"), w.relpath))
+    others.sort(key=lambda w: (w.relpath.count("/"), w.relpath))
+    return removals + others
+
+
+def apply_writes(
+    store: SnapshotStore,
+    home: Path,
+    writes: list[PlannedWrite],
+    before: dict[str, FileRecord],
+    journal: JournalFile,
+) -> None:
+    """Write every file; on any failure, Ctrl-C included, put back what was written."""
+    removed_first = frozenset(w.relpath for w in writes if w.new is None)
+    for write in writes:  # refuse an unsafe path before touching anything
+        check_inside_home(home, write.relpath, removed_first)
+    done: list[PlannedWrite] = []
+    try:
+        for write in in_write_order(writes):
+            done.append(write)
+            write_one(home, write)
+            fault_point("between-writes")
+            report_progress(len(done), len(writes), "Restoring")
+    except BaseException as exc:
+        if _put_back(store, home, done, before):
+            journal.clear()
+        if isinstance(exc, OSError):
+            raise HomeWriteError(
+                f"could not write {getattr(exc, 'filename', None) or done[-1].relpath}: "
+                f"{exc.strerror or exc}; the files were put back as they were",
+                hint="Free disk space or fix the permissions, then run the command again.",
+            ) from None
+        raise
+
+
+def write_one(home: Path, write: PlannedWrite) -> None:
+    """Replace or remove one file atomically."""
+    target = check_inside_home(home, write.relpath)
+    if write.kind == "sqlite" or (write.new is None and write.kind == "sqlite"):
+        # Stale -wal frames would be replayed onto the restored database and corrupt it.
+        for sidecar in (*sidecars(target), journal_of(target)):
+            remove_file(sidecar)
+    if write.new is None:
+        remove_file(target)
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.is_dir() and not target.is_symlink():
+        # A folder becomes a file: its files in scope were removed first; a folder that still
+        # holds something (caches, sessions) is not ours to delete, and rmdir says so.
+        target.rmdir()
+    if write.kind == "symlink":
+        atomic_symlink(target, os.fsdecode(write.new))
+    else:
+        # No setuid/setgid/sticky bits from a snapshot: nothing in a Codex home needs them.
+        atomic_write(target, write.new, None if write.mode is None else write.mode & 0o777)
+
+
+def _put_back(
+    store: SnapshotStore, home: Path, done: list[PlannedWrite], before: dict[str, FileRecord]
+) -> bool:
+    """Restore what was written; False when some file could not be (the journal stays)."""
+    complete = True
+    originals: list[PlannedWrite] = []
+    for write in done:
+        record = before.get(write.relpath)
+        try:
+            data = store.read_blob(record.blob) if record else None
+        except Exception:
+            complete = False
+            continue
+        kind = record.kind if record else write.kind
+        originals.append(PlannedWrite(write.relpath, data, record.mode if record else None, kind))
+    for original in in_write_order(originals):
+        try:
+            write_one(home, original)
+        except Exception:
+            # Could not even put it back (disk full...): the "before" snapshot holds it,
+            # and the journal left in the store lets the next run finish the job.
+            complete = False
+    return complete
+
+
+def verify(writes: list[PlannedWrite], after: dict[str, FileRecord]) -> None:
+    """Refuse to call it done when the "after" snapshot does not hold what was written."""
+    for write in writes:
+        if not write.check_expected:
+            continue
+        record = after.get(write.relpath)
+        if write.new is None:
+            ok = record is None
+        else:
+            ok = record is not None and (
+                write.kind == "sqlite" or record.blob == blob_id(write.new)
+            )
+        if not ok:
+            raise StoreError(
+                f"{write.relpath} does not hold what was written (something else changed it)",
+                hint="Run 'codexsnap history' and 'codexsnap show' to see what happened.",
+            )

@@ -1,0 +1,117 @@
+"""The write-ahead journal of a multi-file change: what it holds, where it lives, its lifetime.
+
+Written (atomically) after the "before" snapshot and before the first write into the home;
+removed once the "after" snapshot is committed, once the files were put back, or once a
+later run recovered from it. A journal that is still there means a run was killed
+half-way: the next run undoes what it had written (see recovery.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from codexsnap.atomic_io import atomic_write, fsync_folder
+from codexsnap.errors import StoreError
+from codexsnap.store import Snapshot, home_id
+from codexsnap.store.manifest import FileRecord
+from codexsnap.transaction.plan import PlannedWrite, blob_id
+
+JOURNAL_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """One planned write: the blob the path held before and the one it will hold."""
+
+    path: str
+    old_blob: str | None
+    new_blob: str | None
+    kind: str
+
+
+@dataclass(frozen=True)
+class Journal:
+    """An operation in progress on one home."""
+
+    operation: str
+    home: str
+    before: str
+    pid: int
+    entries: tuple[JournalEntry, ...]
+
+
+def journal_for(
+    name: str,
+    home: Path,
+    before: Snapshot,
+    writes: Iterable[PlannedWrite],
+    records: dict[str, FileRecord],
+) -> Journal:
+    """The journal of ``writes``, made from the "before" snapshot's records of those paths."""
+    entries = tuple(
+        JournalEntry(
+            write.relpath,
+            records[write.relpath].blob if write.relpath in records else None,
+            None if write.new is None else blob_id(write.new),
+            write.kind,
+        )
+        for write in writes
+    )
+    return Journal(name, str(home), before.id, os.getpid(), entries)
+
+
+@dataclass(frozen=True)
+class JournalFile:
+    """The journal of one home in one store: the only code that knows where it lives."""
+
+    path: Path
+
+    @classmethod
+    def of(cls, store_root: Path, home: Path) -> JournalFile:
+        """Where the journal of ``home`` lives inside the store at ``store_root``."""
+        return cls(store_root / "journal" / f"{home_id(home)}.json")
+
+    def exists(self) -> bool:
+        """True when an interrupted operation left its journal."""
+        return self.path.exists()
+
+    def save(self, journal: Journal) -> None:
+        """Write the journal durably before the first write into the home."""
+        data = {"format": JOURNAL_FORMAT, **asdict(journal)}
+        try:
+            self.path.parent.mkdir(mode=0o700, exist_ok=True)
+            atomic_write(self.path, json.dumps(data, indent=1).encode(), mode=0o600)
+        except OSError as exc:
+            raise StoreError(
+                f"cannot write to the store ({exc.strerror or exc}); "
+                "nothing in the home was changed",
+                hint="Free disk space in the store's folder, then run the command again.",
+            ) from None
+
+    def load(self) -> Journal | None:
+        """The journal left by an interrupted run, if any."""
+        try:
+            data = json.loads(self.path.read_text())
+            if data.get("format") != JOURNAL_FORMAT:
+                raise ValueError(f"unknown journal format {data.get('format')!r}")
+            entries = tuple(JournalEntry(**entry) for entry in data["entries"])
+            return Journal(data["operation"], data["home"], data["before"], data["pid"], entries)
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise StoreError(
+                f"the journal {self.path} of an interrupted operation is unreadable: {exc}",
+                hint="Run 'codexsnap check'; remove that file only after checking the home "
+                "by hand.",
+            ) from None
+
+    def clear(self) -> None:
+        """Forget the journal once the home holds a complete state again."""
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path)
+        fsync_folder(self.path.parent)

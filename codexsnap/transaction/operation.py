@@ -1,0 +1,160 @@
+"""The one entry of every command that writes into the home, and the safety pattern under it.
+
+``transact``: recover a killed run -> plan -> confirm -> ``run_operation``, which does
+lock -> refuse while Codex runs -> commit drift -> snapshot "before" -> check nothing moved
+-> journal -> atomic writes -> snapshot "after" -> verify. Any failure while writing, Ctrl-C
+included, puts the touched files back from the "before" snapshot and re-raises.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from codexsnap.errors import NotConfirmedError
+from codexsnap.faults import fault_point
+from codexsnap.report import DiffReport
+from codexsnap.scope import Scope
+from codexsnap.store import Snapshot, SnapshotStore
+from codexsnap.transaction.apply import apply_writes, verify
+from codexsnap.transaction.guards import (
+    check_unchanged,
+    refuse_busy_databases,
+    refuse_if_codex_running,
+)
+from codexsnap.transaction.journal import JournalFile, journal_for
+from codexsnap.transaction.plan import Plan, PlannedWrite
+from codexsnap.transaction.recovery import Recovery, pending, recover, recover_interrupted
+
+# Called with the report of what is about to change; True means go ahead.
+Confirm = Callable[[DiffReport], bool]
+# Reads the home (after any recovery) and returns what to write; writes nothing itself.
+Planner = Callable[[], Plan]
+
+
+@dataclass(frozen=True)
+class OperationResult:
+    """The snapshots an operation made."""
+
+    drift: Snapshot | None
+    before: Snapshot
+    after: Snapshot
+
+
+@dataclass(frozen=True)
+class Begun:
+    """What a writing command found before planning: a killed run undone, or left waiting."""
+
+    recovery: Recovery | None = None
+    pending: bool = False  # a dry run found an interrupted run and, writing nothing, left it
+
+
+@dataclass(frozen=True)
+class Transaction:
+    """A plan, what was recovered before it was made, and the snapshots if it was applied."""
+
+    plan: Plan
+    begun: Begun
+    done: OperationResult | None = None
+
+
+def ask(confirm: Confirm, report: DiffReport) -> None:
+    """Raise unless the user agreed to the change."""
+    if not confirm(report):
+        raise NotConfirmedError(
+            "nothing was changed", hint="Run again and answer 'y', or add --yes."
+        )
+
+
+def begin(home: Path, store_root: Path, *, force: bool, dry_run: bool = False) -> Begun:
+    """Undo what a killed run half-wrote before anything new is planned on the home."""
+    if dry_run:  # a dry run writes nothing, not even a recovery
+        return Begun(pending=pending(home, store_root))
+    return Begun(recovery=recover(home, store_root, force=force))
+
+
+def transact(
+    home: Path,
+    store_root: Path,
+    planner: Planner,
+    *,
+    dry_run: bool,
+    force: bool,
+    confirm: Confirm,
+) -> Transaction:
+    """Recover, plan, show, then apply the plan between a "before" and an "after" snapshot.
+
+    The planner runs only once a killed run is undone: a plan read from a half-written home
+    would be wrong.
+    """
+    begun = begin(home, store_root, force=force, dry_run=dry_run)
+    plan = planner()
+    if dry_run or not plan.writes:
+        return Transaction(plan, begun)
+    refuse_if_codex_running(force)
+    ask(confirm, plan.report)
+    with SnapshotStore.open(store_root, create=True) as store:
+        done = run_operation(
+            store, home, plan.scope, list(plan.writes), plan.name, plan.trailers, force
+        )
+    return Transaction(plan, begun, done)
+
+
+def run_operation(
+    store: SnapshotStore,
+    home: Path,
+    scope: Scope,
+    writes: list[PlannedWrite],
+    name: str,
+    trailers: dict[str, str],
+    force: bool,
+) -> OperationResult:
+    """Apply ``writes`` to the home with snapshots before and after; undoable by rollback."""
+    with store.locked():
+        refuse_if_codex_running(force)
+        refuse_busy_databases(home, writes)  # before any snapshot: a refusal leaves no trace
+        # Another killed run may have left a journal since `begin`: the check below then
+        # refuses the plan made on the half-changed home.
+        recover_interrupted(store, home, scope)
+        drift = None
+        if store.latest(home) is not None:
+            found = store.take_snapshot(
+                home, scope, "drift: changes made outside codexsnap", {"Operation": "drift"}
+            )
+            drift = found.snapshot if found.created else None
+        before = store.take_snapshot(
+            home,
+            scope,
+            f"before {name}",
+            {**trailers, "Operation": f"before-{_verb(name)}"},
+            allow_unchanged=True,
+        ).snapshot
+        before_records = store.records(before)
+        check_unchanged(writes, before_records)
+        refuse_if_codex_running(force)  # it may have started while we took the snapshot
+        journal = JournalFile.of(store.root, home)
+        journal.save(journal_for(name, home, before, writes, before_records))
+        fault_point("after-journal")
+        apply_writes(store, home, writes, before_records, journal)
+        fault_point("before-after-snapshot")
+        after = store.take_snapshot(
+            home,
+            scope,
+            f"after {name}",
+            {
+                **trailers,
+                "Operation": f"after-{_verb(name)}",
+                "Before": before.id,
+                "Wrote": json.dumps(sorted(w.relpath for w in writes)),
+            },
+            allow_unchanged=True,
+        ).snapshot
+        journal.clear()
+        verify(writes, store.records(after))
+        return OperationResult(drift, before, after)
+
+
+def _verb(name: str) -> str:
+    return name.split()[0]

@@ -1,0 +1,242 @@
+"""What a write will do, planned before anything is written, and the report that shows it.
+
+Every writing command plans here or hands its own planner to ``transact``: a plan is the
+writes, the report the user confirms, and the names the snapshots around it get.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from codexsnap.compare import read_live
+from codexsnap.errors import StateFileInvalidError, UsageError
+from codexsnap.json_edit import (
+    add_top_level_member,
+    remove_top_level_keys,
+    replace_top_level_value,
+    top_level_value,
+)
+from codexsnap.report import DiffReport, FileDiff, diff_file
+from codexsnap.scope import Scope
+from codexsnap.state_file import GLOBAL_STATE, GLOBAL_STATE_BAK, edit_state
+from codexsnap.store import Snapshot, SnapshotStore
+from codexsnap.store.manifest import FileRecord
+
+_ABSENT = object()
+
+
+@dataclass(frozen=True)
+class PlannedWrite:
+    """One file to replace or remove, and what it held when the plan was made."""
+
+    relpath: str
+    new: bytes | None  # None removes the file
+    mode: int | None = None
+    kind: str = "file"  # "file", "symlink" or "sqlite"
+    expected_blob: str | None = None  # git blob id at planning time; None: absent
+    # False for files whose stored form is not their bytes (SQLite copies) or that snapshots
+    # leave out (runtime files a recipe removes): the planning-time check cannot apply.
+    check_expected: bool = True
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One planned change as the report shows it: the bytes on both sides of a write."""
+
+    path: str  # as the user names it (a link inside the home, not its target)
+    old: bytes | None
+    new: bytes | None
+    kind: str = "file"
+    mode_change: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The writes of one operation, the report the user confirms, and how to record it."""
+
+    writes: tuple[PlannedWrite, ...]
+    report: DiffReport
+    scope: Scope
+    name: str  # "fix remote-control", "rollback to 1a2b3c4d": the snapshots' messages
+    trailers: dict[str, str] = field(default_factory=dict)
+    target: Snapshot | None = None  # the snapshot restored (rollback, undo)
+
+
+def blob_id(data: bytes) -> str:
+    """The id git gives these bytes, computed without a git process."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+
+
+def planned_report(shown: Iterable[Shown], show_secrets: bool) -> DiffReport:
+    """The report of planned writes, the same for fix, rollback, undo and partial rollback."""
+    compared: dict[tuple[object, ...], FileDiff] = {}
+    diffs: list[FileDiff] = []
+    for item in shown:
+        # The .bak usually gets the primary's exact edit: compare those bytes only once. A
+        # JSON file's report does not depend on its name; any other file's may (its format
+        # is guessed from it, identity files are masked), so only its own path shares it.
+        named = "json" if item.path.endswith((".json", ".json.bak")) else item.path
+        pair = (
+            named,
+            item.kind,
+            item.mode_change,
+            None if item.old is None else blob_id(item.old),
+            None if item.new is None else blob_id(item.new),
+        )
+        if pair not in compared:
+            compared[pair] = diff_file(
+                item.path, item.old, item.new, item.kind, show_secrets, item.mode_change
+            )
+        diffs.append(replace(compared[pair], path=item.path))
+    return DiffReport(tuple(diffs))
+
+
+def within(relpath: str, prefixes: list[str]) -> bool:
+    """True when ``relpath`` is one of ``prefixes`` or lies in one of those folders."""
+    return any(p == "" or relpath == p or relpath.startswith(p + "/") for p in prefixes)
+
+
+def plan_rollback(
+    store: SnapshotStore,
+    home: Path,
+    scope: Scope,
+    target: Snapshot,
+    paths: Sequence[str],
+    key: str | None,
+    show_secrets: bool,
+) -> Plan:
+    """The writes (and their report) that restore ``target``, some ``paths`` or one ``key``."""
+    # Paths now excluded by the scope are left alone: their current version would not
+    # be in the "before" snapshot, so restoring them could not be undone.
+    wanted = {p: r for p, r in store.records(target).items() if scope.includes(p)}
+    # Hash without storing: the store is written only under the lock, in run_operation.
+    current = store.scan_home(home, scope, write=False)
+    # A file the target's own scope left out is not "missing" from it: keep it.
+    target_scope = store.scope_of(target) or scope
+    current = {p: r for p, r in current.items() if p in wanted or target_scope.includes(p)}
+    if key is not None:
+        writes = key_restore(store, home, wanted, current, paths[0], key)
+        # Only the key is written: the report shows those bytes, not the whole file.
+        shown = [Shown(w.relpath, (home / w.relpath).read_bytes(), w.new) for w in writes]
+    else:
+        writes = plan_restore(store, wanted, current)
+        if paths:
+            writes = [w for w in writes if within(w.relpath, list(paths))]
+        shown = [_shown_restore(home, w, current.get(w.relpath), wanted) for w in writes]
+    return Plan(
+        tuple(writes),
+        planned_report(shown, show_secrets),
+        scope,
+        f"rollback to {target.short_id}",
+        {
+            "Target": target.id,
+            **({"Paths": " ".join(paths)} if paths else {}),
+            **({"Key": key} if key else {}),
+        },
+        target,
+    )
+
+
+def _shown_restore(
+    home: Path, write: PlannedWrite, have: FileRecord | None, wanted: dict[str, FileRecord]
+) -> Shown:
+    want = wanted.get(write.relpath)
+    mode_change = (have.mode, want.mode) if have and want and have.mode != want.mode else None
+    # A database is shown as a consistent copy, as a snapshot holds it.
+    old = read_live(home, have) if have else None
+    return Shown(write.relpath, old, write.new, write.kind, mode_change)
+
+
+def plan_restore(
+    store: SnapshotStore, target: dict[str, FileRecord], current: dict[str, FileRecord]
+) -> list[PlannedWrite]:
+    """The writes that turn ``current`` into ``target``: only files that differ."""
+    writes: list[PlannedWrite] = []
+    for path in sorted(target.keys() | current.keys()):
+        want, have = target.get(path), current.get(path)
+        if want is not None and have is not None and want.same_content(have):
+            continue
+        writes.append(
+            PlannedWrite(
+                path,
+                store.read_blob(want.blob) if want else None,
+                want.mode if want else None,
+                (want or have).kind,  # type: ignore[union-attr]
+                have.blob if have else None,
+            )
+        )
+    return writes
+
+
+def _nested(value: Any, keys: list[str]) -> Any:
+    for key in keys:
+        if not isinstance(value, dict) or key not in value:
+            return _ABSENT
+        value = value[key]
+    return value
+
+
+def key_restore(
+    store: SnapshotStore,
+    home: Path,
+    target: dict[str, FileRecord],
+    current: dict[str, FileRecord],
+    relpath: str,
+    key_path: str,
+) -> list[PlannedWrite]:
+    """The writes that give ``relpath`` the snapshot's value at ``key_path`` (a/b for nested)."""
+    want, have = target.get(relpath), current.get(relpath)
+    if want is None or have is None:
+        missing = "the snapshot" if want is None else "the home"
+        raise StateFileInvalidError(
+            f"{relpath} is not in {missing}: --key needs the file on both sides",
+            hint="Restore the whole file with --path instead.",
+        )
+    keys = [k for k in key_path.split("/") if k]
+    if not keys:
+        raise UsageError("--key is empty", hint="For example: --key local-projects")
+    old_text = store.read_blob(want.blob).decode("utf-8", "replace")
+    live = (home / relpath).read_bytes()
+
+    def change(text: str) -> str:
+        top = keys[0]
+        wanted_top = top_level_value(old_text, top) if top in _top_keys(old_text) else _ABSENT
+        present = top in _top_keys(text)
+        if len(keys) == 1:
+            new_top = wanted_top
+        else:
+            new_top = copy.deepcopy(top_level_value(text, top)) if present else {}
+            wanted = _nested(wanted_top, keys[1:]) if wanted_top is not _ABSENT else _ABSENT
+            parent = _nested(new_top, keys[1:-1]) if len(keys) > 2 else new_top
+            if not isinstance(parent, dict):
+                raise ValueError(f"{'/'.join(keys[:-1])} is not an object in the home's file")
+            if wanted is _ABSENT:
+                parent.pop(keys[-1], None)
+            else:
+                parent[keys[-1]] = copy.deepcopy(wanted)
+        if new_top is _ABSENT:
+            return remove_top_level_keys(text, {top})
+        if present:
+            return replace_top_level_value(text, top, new_top)
+        return add_top_level_member(text, top, new_top)
+
+    new = edit_state(relpath, live, change)
+    if new == live:
+        return []
+    writes = [PlannedWrite(relpath, new, expected_blob=blob_id(live))]
+    bak = current.get(GLOBAL_STATE_BAK)
+    if relpath == GLOBAL_STATE and bak is not None:
+        # The app keeps .bak as a byte-identical mirror of the primary (#43393).
+        writes.append(PlannedWrite(GLOBAL_STATE_BAK, new, expected_blob=bak.blob))
+    return writes
+
+
+def _top_keys(text: str) -> set[str]:
+    data = json.loads(text)
+    return set(data) if isinstance(data, dict) else set()

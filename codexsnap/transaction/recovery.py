@@ -1,0 +1,118 @@
+"""Undoing what a killed run half-wrote, from the journal it left in the store."""
+
+from __future__ import annotations
+
+import glob
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from codexsnap.atomic_io import TEMP_SUFFIX, remove_file
+from codexsnap.errors import LockHeldError
+from codexsnap.scope import Scope, load_scope
+from codexsnap.store import Snapshot, SnapshotStore
+from codexsnap.transaction.apply import in_write_order, write_one
+from codexsnap.transaction.guards import refuse_if_codex_running
+from codexsnap.transaction.journal import JournalFile
+from codexsnap.transaction.plan import PlannedWrite, blob_id
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """What the next run did about an interrupted one."""
+
+    operation: str
+    restored: tuple[str, ...]
+    left_alone: tuple[str, ...]  # changed by someone else since: not touched
+    snapshot: Snapshot | None
+
+
+def pending(home: Path, store_root: Path) -> bool:
+    """True when an interrupted operation on this home awaits recovery."""
+    if not SnapshotStore.exists(store_root):
+        return False
+    return JournalFile.of(store_root, home).exists()
+
+
+def recover(home: Path, store_root: Path, *, force: bool, wait: bool = False) -> Recovery | None:
+    """Undo an interrupted operation, if there is one and no other run holds the store."""
+    if not pending(home, store_root):
+        return None
+    with SnapshotStore.open(store_root, create=False) as store:
+        try:
+            with store.locked():
+                refuse_if_codex_running(force)
+                return recover_interrupted(store, home, load_scope(store_root))
+        except LockHeldError:
+            if wait:
+                raise
+            return None  # that run is alive and will finish or undo its own work
+
+
+def _live_blob(path: Path, kind: str) -> str | None:
+    try:
+        if kind == "symlink" or path.is_symlink():
+            return blob_id(os.fsencode(os.readlink(path)))
+        if not path.is_file():
+            return None if not os.path.lexists(path) else "special"
+        return blob_id(path.read_bytes())
+    except FileNotFoundError:
+        return None
+
+
+def recover_interrupted(store: SnapshotStore, home: Path, scope: Scope) -> Recovery | None:
+    """Undo the writes of a run that was killed half-way (call with the store locked).
+
+    A path is put back only when it holds exactly what the killed run wrote; anything
+    else (Codex or the user changed it since) is left alone and reported.
+    """
+    journal_file = JournalFile.of(store.root, home)
+    journal = journal_file.load()
+    if journal is None:
+        return None
+    before = store.resolve(home, journal.before)
+    records = store.records(before)
+    # What the killed run left is kept too, so the recovery itself can be undone.
+    store.take_snapshot(
+        home, scope, "drift: the home as an interrupted run left it", {"Operation": "drift"}
+    )
+    restored: list[str] = []
+    left: list[str] = []
+    puts: list[PlannedWrite] = []
+    for entry in journal.entries:
+        live = _live_blob(home / entry.path, entry.kind)
+        if live == entry.old_blob:
+            continue
+        # A database's stored form is a consistent copy, never its raw bytes, and the run
+        # may have removed its -wal already: put the "before" copy back in every case.
+        if live != entry.new_blob and entry.kind != "sqlite":
+            left.append(entry.path)
+            continue
+        record = records.get(entry.path)
+        puts.append(
+            PlannedWrite(
+                entry.path,
+                store.read_blob(record.blob) if record else None,
+                record.mode if record else None,
+                record.kind if record else entry.kind,
+            )
+        )
+    for put in in_write_order(puts):
+        write_one(home, put)
+        restored.append(put.relpath)
+    for entry in journal.entries:  # the killed run's unfinished temp files
+        folder = (home / entry.path).parent
+        name = Path(entry.path).name
+        for leftover in folder.glob(f".{glob.escape(name)}.*{TEMP_SUFFIX}"):
+            remove_file(leftover)
+    # Always recorded, even when nothing had been written yet: it closes the "before"
+    # snapshot of the interrupted run, so `check` sees a complete pair.
+    snapshot = store.take_snapshot(
+        home,
+        scope,
+        f"recovery: undid the interrupted {journal.operation}",
+        {"Operation": "recovery", "Before": before.id},
+        allow_unchanged=True,
+    ).snapshot
+    journal_file.clear()
+    return Recovery(journal.operation, tuple(restored), tuple(left), snapshot)
