@@ -164,3 +164,34 @@ def test_bad_global_state_is_refused_and_nothing_changes(
         run_fix(codex_home, store_root)
     assert file_states(codex_home) == original
     assert not store_root.exists()
+
+
+def test_fix_called_directly_recovers_a_killed_run_before_planning(
+    codex_home: Path, store_root: Path
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    original = file_states(codex_home)
+    env = {**os.environ, "CODEXSNAP_TEST_FAULT": "kill:between-writes"}
+    killed = subprocess.run(
+        [sys.executable, "-m", "codexsnap", "fix", "--yes"], env=env, capture_output=True
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    half = file_states(codex_home)
+    assert half != original  # one of the two files was written
+
+    waiting = run_fix(codex_home, store_root, dry_run=True)
+    assert waiting.recovery is None and waiting.recovery_pending
+    assert file_states(codex_home) == half  # a dry run writes nothing, not even a recovery
+
+    result = run_fix(codex_home, store_root)
+    assert result.recovery is not None and not result.recovery_pending
+    assert result.recovery.operation == "fix remote-control"
+    assert result.recovery.restored and not result.recovery.left_alone
+    assert result.changed
+    assert not any((store_root / "journal").glob("*.json"))
+    ops = [s.operation for s in history(codex_home, store_root, None)]
+    assert ops[:4] == ["after-fix", "before-fix", "recovery", "drift"]
