@@ -23,7 +23,7 @@ from codexsnap.commands.snapshot import snapshot
 from codexsnap.demo_data import SERVER_ID
 from codexsnap.errors import ConfigError, SnapshotNotFoundError, StoreError
 from codexsnap.recipes import RecipeOptions
-from codexsnap.store import SnapshotStore, home_id
+from codexsnap.store import SnapshotStore, home_id, store_state
 from tests.conftest import file_states, git_in_store, run
 from tests.homebuilder import THREADS, CodexHomeBuilder, insert_thread, thread_id
 from tests.storetools import (
@@ -781,3 +781,37 @@ def test_history_is_newest_first_with_limit_dates_and_trailers(
     assert int(changed[0]) == 2  # the fix edits both global-state files
     log = git_in_store(store_root, "log", "--format=%an <%ae>", ref)
     assert set(log.stdout.split("\n")[:-1]) == {"codexsnap <codexsnap@localhost>"}
+
+
+def test_store_state_is_the_one_answer_to_is_this_a_store(
+    codex_home: Path, store_root: Path, tmp_path: Path
+) -> None:
+    assert store_state(store_root) == "absent"
+    store_root.mkdir()
+    assert store_state(store_root) == "empty"
+    # A scope written before the first snapshot, a lock, a killed creation: still a place
+    # for a store, not someone else's folder.
+    (store_root / "scope.toml").write_text("")
+    (store_root / "codexsnap.lock").write_text("")
+    (store_root / "repo.git").mkdir()
+    assert store_state(store_root) == "empty"
+    take(codex_home, store_root)
+    assert store_state(store_root) == "store"
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "notes.txt").write_text("mine\n")
+    assert store_state(other) == "foreign"
+    (tmp_path / "a-file").write_text("")
+    assert store_state(tmp_path / "a-file") == "foreign"
+
+
+def test_a_snapshot_read_by_id_equals_the_one_history_lists(
+    codex_home: Path, store_root: Path
+) -> None:
+    note = "why\nCodexsnap-Operation: not a trailer"
+    taken = take(codex_home, store_root, note).snapshot
+    with SnapshotStore.open(store_root, create=False) as store:
+        resolved = store.resolve(codex_home, taken.id[:8])
+        listed = store.history(codex_home)[0]
+    assert resolved == listed == taken
+    assert resolved.created_at.isoformat() == listed.created_at.isoformat()

@@ -13,15 +13,10 @@
 
 from __future__ import annotations
 
+from codexsnap.store.commit import AUTH_NAME, OUTSIDE_NAME, SCOPE_NAME, SnapshotResult
 from codexsnap.store.history import Snapshot
 from codexsnap.store.location import STORE_FORMAT, StoreState, store_state
-from codexsnap.store.repository import (
-    AUTH_NAME,
-    OUTSIDE_NAME,
-    SCOPE_NAME,
-    SnapshotResult,
-    SnapshotStore,
-)
+from codexsnap.store.repository import SnapshotStore
 from codexsnap.store.scan import home_id
 
 __all__ = [

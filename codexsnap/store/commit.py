@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from codexsnap import __version__
 from codexsnap.errors import StoreError, TamperedSnapshotError
 from codexsnap.faults import fault_point
+from codexsnap.outside import auth_fingerprint, scan_outside
+from codexsnap.scope import Scope
 from codexsnap.store.git import GitRepository
 from codexsnap.store.history import Snapshot, commit_message, snapshot_from_commit
 from codexsnap.store.manifest import (
@@ -18,6 +22,30 @@ from codexsnap.store.manifest import (
     dump_manifest,
     load_manifest,
 )
+
+OUTSIDE_NAME = "outside.json"
+AUTH_NAME = "auth-fingerprint.json"
+SCOPE_NAME = "scope.json"
+
+
+@dataclass(frozen=True)
+class SnapshotResult:
+    """The snapshot an operation ended on and whether a commit was made for it."""
+
+    snapshot: Snapshot
+    created: bool
+
+
+def extras_of(home: Path, scope: Scope) -> dict[str, bytes]:
+    """The notes kept beside a snapshot's files: what lies outside, the scope, the login."""
+    extras = {
+        OUTSIDE_NAME: json.dumps(scan_outside(home, scope)).encode(),
+        SCOPE_NAME: json.dumps(scope.to_config(), sort_keys=True).encode(),
+    }
+    fingerprint = auth_fingerprint(home)
+    if fingerprint is not None:
+        extras[AUTH_NAME] = json.dumps(fingerprint, sort_keys=True).encode()
+    return extras
 
 
 def commit_records(
@@ -31,12 +59,12 @@ def commit_records(
     message: str,
     allow_unchanged: bool,
     extras: dict[str, bytes],
-) -> tuple[Snapshot, bool]:
-    """Commit ``records`` on ``ref`` after ``head``: (snapshot, whether a commit was made)."""
+) -> SnapshotResult:
+    """Commit ``records`` on ``ref`` after ``head`` (skipped when nothing changed)."""
     parent = snapshot_from_commit(git.commit(head)) if head else None
     parent_manifest = manifest_bytes(git, head) if head else None
     if parent is not None and not allow_unchanged and parent_manifest == dump_manifest(records):
-        return parent, False  # the manifest says it all
+        return SnapshotResult(parent, created=False)  # the manifest says it all
     try:
         parent_records = load_manifest(parent_manifest) if parent_manifest else {}
     except TamperedSnapshotError:
@@ -44,7 +72,7 @@ def commit_records(
         parent_records = {}
     changed = count_changes(parent_records, records)
     if parent is not None and changed == 0 and not allow_unchanged:
-        return parent, False
+        return SnapshotResult(parent, created=False)
     tree = write_tree(git, records, extras)
     all_trailers = {
         **trailers,
@@ -58,7 +86,7 @@ def commit_records(
     fault_point("before-update-ref")
     # Compare-and-swap on the ref: a concurrent writer can never silently lose a snapshot.
     git.run("update-ref", "-m", summary, ref, commit, head or "0" * 40)
-    return snapshot_from_commit(git.commit(commit)), True
+    return SnapshotResult(snapshot_from_commit(git.commit(commit)), created=True)
 
 
 def write_tree(git: GitRepository, records: dict[str, FileRecord], extras: dict[str, bytes]) -> str:

@@ -11,7 +11,7 @@ used to read them, but it cannot be isolated without editing ``os.environ``: imp
 runs ``git version`` (honouring an inherited ``GIT_PYTHON_GIT_EXECUTABLE`` and
 ``GIT_TRACE``), its ``Repo`` reads ``GIT_OBJECT_DIRECTORY`` and ``GIT_COMMON_DIR`` from
 ``os.environ``, and it starts every process from ``os.environ`` plus additions. Commits and
-trees are simple enough to parse here (``Commit.parse``, ``parse_tree``).
+trees are simple enough to parse ourselves (store/objects.py).
 """
 
 from __future__ import annotations
@@ -20,12 +20,11 @@ import os
 import re
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import IO
 
 from codexsnap.errors import StateFileInvalidError, StoreError
+from codexsnap.store.objects import TREE_MODE, Commit, parse_tree
 
 MIN_GIT = (2, 32)  # GIT_CONFIG_GLOBAL, which keeps the user's ~/.gitconfig out
 _IDENTITY = ("codexsnap", "codexsnap@localhost")
@@ -162,14 +161,14 @@ class GitRepository:
         entry = self._entries(self.commit(commit_id).tree).get(folder)
         if entry is None:
             return
-        if entry[0] != _TREE_MODE:
+        if entry[0] != TREE_MODE:
             raise ValueError(f"{folder} is not a folder in {commit_id}")
         yield from self._walk(entry[1], folder)
 
     def _walk(self, tree: str, prefix: str) -> Iterator[tuple[str, str, int]]:
         for name, (mode, sha) in self._entries(tree).items():
             path = f"{prefix}/{name}"
-            if mode == _TREE_MODE:
+            if mode == TREE_MODE:
                 yield from self._walk(sha, path)
             else:
                 yield path, sha, mode
@@ -255,59 +254,6 @@ class GitRepository:
         if self._objects is not None:
             self._objects.close()
             self._objects = None
-
-
-_TREE_MODE = 0o40000
-
-
-@dataclass(frozen=True)
-class Commit:
-    """What a snapshot needs of a commit object."""
-
-    hexsha: str
-    tree: str
-    parents: list[str]
-    committed_datetime: datetime
-    message: str
-
-    @classmethod
-    def parse(cls, hexsha: str, data: bytes) -> Commit:
-        """Parse a raw commit object; ValueError when it is malformed."""
-        head, _, message = data.partition(b"\n\n")
-        tree = ""
-        parents: list[str] = []
-        committed: datetime | None = None
-        for line in head.split(b"\n"):
-            key, _, value = line.partition(b" ")
-            if key == b"tree":
-                tree = value.decode("ascii")
-            elif key == b"parent":
-                parents.append(value.decode("ascii"))
-            elif key == b"committer":
-                # "Name <email> 1700000000 +0100": the date is the last two fields.
-                stamp, zone = value.rsplit(b" ", 2)[1:]
-                sign = -1 if zone.startswith(b"-") else 1
-                minutes = int(zone[-4:-2]) * 60 + int(zone[-2:])
-                offset = timezone(timedelta(minutes=sign * minutes))
-                committed = datetime.fromtimestamp(int(stamp), offset)
-        if not tree or committed is None:
-            raise ValueError(f"commit {hexsha} is malformed")
-        return cls(hexsha, tree, parents, committed, message.decode("utf-8", "replace"))
-
-
-def parse_tree(data: bytes) -> dict[str, tuple[int, str]]:
-    """A raw tree object's entries: name -> (mode, object id)."""
-    entries: dict[str, tuple[int, str]] = {}
-    at = 0
-    while at < len(data):
-        space = data.index(b" ", at)
-        nul = data.index(b"\0", space)
-        if nul + 21 > len(data):
-            raise ValueError("truncated tree object")
-        name = data[space + 1 : nul].decode("utf-8", "surrogateescape")
-        entries[name] = (int(data[at:space], 8), data[nul + 1 : nul + 21].hex())
-        at = nul + 21
-    return entries
 
 
 class _BatchReader:

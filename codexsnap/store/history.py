@@ -8,7 +8,8 @@ from datetime import datetime
 from pathlib import Path
 
 from codexsnap.errors import AmbiguousSnapshotIdError, SnapshotNotFoundError, TamperedSnapshotError
-from codexsnap.store.git import Commit, GitRepository
+from codexsnap.store.git import GitRepository
+from codexsnap.store.objects import Commit
 
 _HEX_ID = re.compile(r"^[0-9a-f]{4,40}$")
 _TRAILER = re.compile(r"^Codexsnap-([A-Za-z-]+): (.*)$")

@@ -6,6 +6,7 @@ doctor all ask it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -68,6 +69,23 @@ def clear_half_created(root: Path) -> None:
         shutil.rmtree(root / name, ignore_errors=True)
     for leftover in root.glob("*.codexsnap-tmp"):
         leftover.unlink()
+
+
+def clear_leftovers(root: Path, git_dir: Path) -> None:
+    """Clear what a killed run left: git's lock files, the scratch folder (store locked)."""
+    # We hold the store lock, so any git lock file is a dead run's: git would refuse
+    # every ref update until someone removed it by hand.
+    locks = [*(git_dir / "refs").rglob("*.lock")]
+    locks += [
+        git_dir / n
+        for n in ("index.lock", "HEAD.lock", "config.lock", "packed-refs.lock", "shallow.lock")
+    ]
+    for lock in locks:
+        with contextlib.suppress(OSError):
+            lock.unlink()
+    scratch = root / "tmp"
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(mode=0o700, exist_ok=True)
 
 
 def create_store(git: GitRepository) -> None:

@@ -9,9 +9,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-import shutil
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -22,16 +20,17 @@ from codexsnap.errors import (
     TamperedSnapshotError,
 )
 from codexsnap.file_lock import store_lock
-from codexsnap.outside import auth_fingerprint, scan_outside
 from codexsnap.scope import Scope
 from codexsnap.store import commit, rewrite
 from codexsnap.store import history as history_
+from codexsnap.store.commit import SCOPE_NAME, SnapshotResult
 from codexsnap.store.git import GitRepository
 from codexsnap.store.history import Snapshot
 from codexsnap.store.location import (
     MARKER,
     check_format,
     clear_half_created,
+    clear_leftovers,
     create_store,
     store_exists,
 )
@@ -44,19 +43,6 @@ from codexsnap.store.manifest import (
 )
 from codexsnap.store.scan import cache_file, home_id, scan_home
 from codexsnap.store.tables import ALIASES, QUARANTINE, load_marks, save_marks
-
-OUTSIDE_NAME = "outside.json"
-AUTH_NAME = "auth-fingerprint.json"
-SCOPE_NAME = "scope.json"
-
-
-@dataclass(frozen=True)
-class SnapshotResult:
-    """The snapshot an operation ended on and whether a commit was made for it."""
-
-    snapshot: Snapshot
-    created: bool
-
 
 _Method = TypeVar("_Method", bound=Callable[..., Any])
 
@@ -131,23 +117,8 @@ class SnapshotStore:
     def locked(self) -> Iterator[None]:
         """Hold the store for a mutating operation and clear what a killed run left."""
         with store_lock(self.root / "codexsnap.lock"):
-            self._clear_leftovers()
+            clear_leftovers(self.root, self.git_dir)
             yield
-
-    def _clear_leftovers(self) -> None:
-        # We hold the store lock, so any git lock file is a dead run's: git would refuse
-        # every ref update until someone removed it by hand.
-        locks = [*(self.git_dir / "refs").rglob("*.lock")]
-        locks += [
-            self.git_dir / n
-            for n in ("index.lock", "HEAD.lock", "config.lock", "packed-refs.lock", "shallow.lock")
-        ]
-        for lock in locks:
-            with contextlib.suppress(OSError):
-                lock.unlink()
-        scratch = self.root / "tmp"
-        shutil.rmtree(scratch, ignore_errors=True)
-        scratch.mkdir(mode=0o700, exist_ok=True)
 
     def close(self) -> None:
         """Stop the persistent git process that reads objects."""
@@ -313,7 +284,7 @@ class SnapshotStore:
         ``extras`` are notes kept beside the files (``outside.json``, ``auth-fingerprint.json``):
         they never make a snapshot on their own.
         """
-        snapshot, created = commit.commit_records(
+        return commit.commit_records(
             self.git,
             home,
             self._ref(home),
@@ -325,7 +296,6 @@ class SnapshotStore:
             allow_unchanged,
             extras or {},
         )
-        return SnapshotResult(snapshot, created)
 
     def take_snapshot(
         self,
@@ -343,13 +313,7 @@ class SnapshotStore:
             # reached the disk, a pruned blob): forget it and read every file again.
             cache_file(self.root, home).unlink(missing_ok=True)
             records = self.scan_home(home, scope)
-        extras = {
-            OUTSIDE_NAME: json.dumps(scan_outside(home, scope)).encode(),
-            SCOPE_NAME: json.dumps(scope.to_config(), sort_keys=True).encode(),
-        }
-        fingerprint = auth_fingerprint(home)
-        if fingerprint is not None:
-            extras[AUTH_NAME] = json.dumps(fingerprint, sort_keys=True).encode()
+        extras = commit.extras_of(home, scope)
         return self.commit_records(
             home, records, summary, trailers, message, allow_unchanged, extras
         )
