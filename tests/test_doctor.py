@@ -391,3 +391,42 @@ def test_doctor_names_codex_files_through_the_facts_module_not_the_recipes() -> 
     package = Path(codexsnap.doctor.__file__).parent
     for module in sorted(package.glob("*.py")):
         assert "codexsnap.recipes" not in module.read_text(encoding="utf-8"), module.name
+
+
+def test_checks_come_in_the_order_a_person_reads_them(codex_home: Path, store_root: Path) -> None:
+    names = [check.name for check in run_doctor(codex_home, store_root).checks]
+    databases = [n for n in names if n.startswith("sqlite:")]
+    assert names == [
+        "codex-home",
+        "store",
+        "codex-running",
+        "global-state",
+        "global-state-bak",
+        "global-state-leftovers",
+        "remote-control-revoked",
+        "remote-control-mfa",
+        "remote-control-account",
+        "app-server-socket",
+        "daemon-pid-files",
+        *databases,
+        "session-index",
+        "log-size",
+    ]
+    assert databases and databases[0] == "sqlite:state_5.sqlite"
+
+
+def test_every_fix_a_cure_names_is_a_recipe_with_those_options() -> None:
+    import re
+
+    import codexsnap.doctor
+    from codexsnap.recipes import all_recipes
+
+    recipes = all_recipes()
+    package = Path(codexsnap.doctor.__file__).parent
+    source = "".join(m.read_text(encoding="utf-8") for m in sorted(package.glob("*.py")))
+    named = re.findall(r'Cure\.fix\(\s*"([^"]+)"((?:,\s*"--[^"]+")*)', source)
+    assert len(named) >= 5
+    for recipe, options in named:
+        assert recipe in recipes, recipe
+        for option in re.findall(r'"--([^"]+)"', options):
+            assert option.replace("-", "_") in recipes[recipe].options, (recipe, option)
