@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import glob
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from codexsnap.atomic_io import TEMP_SUFFIX, remove_file
+from codexsnap.atomic_io import leftover_temps, remove_file
 from codexsnap.errors import LockHeldError
 from codexsnap.scope import Scope, load_scope
 from codexsnap.store import Snapshot, SnapshotStore
@@ -101,9 +100,7 @@ def recover_interrupted(store: SnapshotStore, home: Path, scope: Scope) -> Recov
         write_one(home, put)
         restored.append(put.relpath)
     for entry in journal.entries:  # the killed run's unfinished temp files
-        folder = (home / entry.path).parent
-        name = Path(entry.path).name
-        for leftover in folder.glob(f".{glob.escape(name)}.*{TEMP_SUFFIX}"):
+        for leftover in leftover_temps(home / entry.path):
             remove_file(leftover)
     # Always recorded, even when nothing had been written yet: it closes the "before"
     # snapshot of the interrupted run, so `check` sees a complete pair.
