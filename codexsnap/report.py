@@ -26,15 +26,6 @@ class Change:
     old: Any = None
     new: Any = None
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON shape documented in docs/reference.md#json-output."""
-        out: dict[str, Any] = {"kind": self.kind, "path": list(self.path)}
-        if self.kind != "added":
-            out["old"] = self.old
-        if self.kind != "removed":
-            out["new"] = self.new
-        return out
-
 
 @dataclass(frozen=True)
 class FileDiff:
@@ -45,16 +36,6 @@ class FileDiff:
     format: str  # "json", "toml", "jsonl", "sqlite", "text", "binary", "symlink", "special"
     changes: tuple[Change, ...] = ()
     notes: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON shape documented in docs/reference.md#json-output."""
-        return {
-            "path": self.path,
-            "status": self.status,
-            "format": self.format,
-            "changes": [c.to_dict() for c in self.changes],
-            "notes": list(self.notes),
-        }
 
 
 @dataclass(frozen=True)
@@ -67,17 +48,6 @@ class OutsideChange:
     changed: int
     size_before: int
     size_after: int
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON shape documented in docs/reference.md#json-output."""
-        return {
-            "group": self.group,
-            "added": self.added,
-            "removed": self.removed,
-            "changed": self.changed,
-            "size_before": self.size_before,
-            "size_after": self.size_after,
-        }
 
 
 @dataclass(frozen=True)
@@ -96,10 +66,6 @@ class DiffReport:
     def empty(self) -> bool:
         """True when no file of the snapshot scope differs."""
         return not self.files
-
-    def to_list(self) -> list[dict[str, Any]]:
-        """The ``changes`` list of ``--json`` output."""
-        return [f.to_dict() for f in self.files]
 
 
 def diff_outside(old: dict[str, list[int]], new: dict[str, list[int]]) -> tuple[OutsideChange, ...]:

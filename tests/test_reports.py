@@ -10,6 +10,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from codexsnap.cli.json_output import change_json, file_json
 from codexsnap.report import diff_file
 from codexsnap.sqlite_diff import diff_databases
 from tests.conftest import git_in_store, run
@@ -44,10 +45,10 @@ def test_json_report_names_key_paths_and_masks_enrollment_ids() -> None:
     kinds = {(c.kind, c.path) for c in found.changes}
     assert kinds == {("changed", ("a", "b")), ("removed", ("clientId",)), ("added", ("c",))}
     removed = next(c for c in found.changes if c.kind == "removed")
-    assert REVOKED_CLIENT_ID not in json.dumps(removed.to_dict())
+    assert REVOKED_CLIENT_ID not in json.dumps(change_json(removed))
     assert str(removed.old).startswith("cli_")
     shown = diff_file("x.json", old, new, show_secrets=True)
-    assert REVOKED_CLIENT_ID in json.dumps([c.to_dict() for c in shown.changes])
+    assert REVOKED_CLIENT_ID in json.dumps([change_json(c) for c in shown.changes])
 
 
 def test_toml_report_is_semantic_and_notes_formatting_only_changes() -> None:
@@ -56,7 +57,7 @@ def test_toml_report_is_semantic_and_notes_formatting_only_changes() -> None:
     found = diff_file("config.toml", old, new)
     paths = [c.path for c in found.changes]
     assert ("model",) in paths and ("mcp_servers", "gh", "env", "TOKEN") in paths
-    assert MCP_TOKEN not in json.dumps(found.to_dict())
+    assert MCP_TOKEN not in json.dumps(file_json(found))
     cosmetic = diff_file("config.toml", old, old.replace(b"# comment", b"# another comment"))
     assert not cosmetic.changes
     assert any("formatting or comments" in n for n in cosmetic.notes)
@@ -98,7 +99,7 @@ def test_sqlite_report_shows_schema_and_rows_by_primary_key(tmp_path: Path) -> N
     found = diff_file("state_5.sqlite", old, new, kind="sqlite")
     assert ("changed", ("t", "a", "name")) in {(c.kind, c.path) for c in found.changes}
     assert any("table t: 1 added, 1 removed, 1 changed" in n for n in found.notes)
-    assert ACCESS_TOKEN not in json.dumps(found.to_dict())
+    assert ACCESS_TOKEN not in json.dumps(file_json(found))
 
 
 def test_text_and_binary_reports(tmp_path: Path) -> None:

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import typer
 
+from codexsnap.cli.json_output import dump_json
+from codexsnap.cli.report_text import report_text, snapshot_line
+from codexsnap.cli.text import PENDING_WARNING, Text, recovery_text
 from codexsnap.commands import Confirm
 from codexsnap.errors import NotConfirmedError
 from codexsnap.home import color_allowed, is_interactive
-from codexsnap.render import report_text, snapshot_line
 from codexsnap.report import DiffReport
 from codexsnap.store import Snapshot
+
+if TYPE_CHECKING:
+    from codexsnap.transaction.recovery import Recovery
 
 _LINE_COLORS = {"  + ": "green", "  - ": "red", "  ~ ": "yellow"}
 _STATUS_COLORS = {"ok": "green", "warning": "yellow", "problem": "red"}
@@ -108,3 +114,36 @@ def echo_report(report: DiffReport) -> None:
     colored = color_allowed()
     for line in report_text(report):
         typer.echo(paint_report_line(line) if colored else line)
+
+
+def echo_text(lines: Text) -> None:
+    """What text.py made, on stdout: its reports coloured on a terminal."""
+    for line in lines:
+        if isinstance(line, DiffReport):
+            echo_report(line)
+        else:
+            typer.echo(line)
+
+
+def echo_json(value: Any) -> None:
+    typer.echo(dump_json(value), nl=False)
+
+
+def echo_recovery(done: Recovery | None, pending: bool = False) -> None:
+    """On stderr: what was recovered before planning, or that a dry run left a recovery."""
+    if done is not None:
+        typer.echo(recovery_text(done), err=True)
+    if pending:
+        typer.echo(PENDING_WARNING, err=True)
+
+
+def status_painter() -> Callable[[str], str]:
+    """The doctor's status column: coloured on a terminal, else padded plain text."""
+    return paint_status if color_allowed() else lambda status: f"{status:<7}"
+
+
+def echo_history(snapshots: Sequence[Snapshot]) -> None:
+    if color_allowed():
+        history_table(snapshots)
+    else:
+        plain_history(snapshots)

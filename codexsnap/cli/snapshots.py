@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from codexsnap.cli.console import echo_report, history_table, plain_history
-from codexsnap.cli.locate import echo_recovery, locate, warn_pending
+from codexsnap.cli import json_output, text
+from codexsnap.cli.console import echo_history, echo_json, echo_recovery, echo_text
+from codexsnap.cli.locate import locate, warn_pending
 from codexsnap.cli.options import (
     AllOption,
     DryRunOption,
@@ -26,23 +27,13 @@ from codexsnap.cli.options import (
     StatOption,
     StoreOption,
 )
-from codexsnap.cli.text import plural
 from codexsnap.errors import EXIT_DIFFERENT
-from codexsnap.home import color_allowed
-from codexsnap.render import (
-    dump_json,
-    report_json,
-    report_text,
-    snapshot_json,
-    snapshot_line,
-    stat_lines,
-)
 
 
 def history(
     limit: LimitOption = None,
     include_pruned: AllOption = False,
-    json_output: JsonOption = False,
+    as_json: JsonOption = False,
     codex_home: HomeOption = None,
     store: StoreOption = None,
 ) -> None:
@@ -55,21 +46,16 @@ def history(
     home, location = locate(codex_home, store)
     warn_pending(home, location)
     snapshots = run_history(home.path, location.path, limit, include_pruned)
-    if json_output:
-        typer.echo(dump_json([snapshot_json(s) for s in snapshots]), nl=False)
-        return
+    if as_json:
+        return echo_json(json_output.history_json(snapshots))
     if not snapshots:
-        typer.echo(f"No snapshots yet for {home.path} (store: {location.path}).")
-        return
-    if color_allowed():
-        history_table(snapshots)
-    else:
-        plain_history(snapshots)
+        return typer.echo(f"No snapshots yet for {home.path} (store: {location.path}).")
+    echo_history(snapshots)
 
 
 def show(
     snapshot_id: SnapshotIdArgument,
-    json_output: JsonOption = False,
+    as_json: JsonOption = False,
     show_secrets: SecretsOption = False,
     codex_home: HomeOption = None,
     store: StoreOption = None,
@@ -83,29 +69,16 @@ def show(
     home, location = locate(codex_home, store)
     warn_pending(home, location)
     result = run_show(home.path, location.path, snapshot_id, show_secrets=show_secrets)
-    if json_output:
-        typer.echo(
-            dump_json(
-                {
-                    **snapshot_json(result.snapshot),
-                    "files_total": result.files_total,
-                    **report_json(result.report),
-                }
-            ),
-            nl=False,
-        )
-        return
-    typer.echo(snapshot_line(result.snapshot))
-    if result.report.empty:
-        typer.echo("No file changed.")
-    echo_report(result.report)
+    if as_json:
+        return echo_json(json_output.show_json(result))
+    echo_text(text.show_text(result))
 
 
 def diff(
     old_id: OldIdArgument = None,
     new_id: NewIdArgument = None,
     stat: StatOption = False,
-    json_output: JsonOption = False,
+    as_json: JsonOption = False,
     show_secrets: SecretsOption = False,
     codex_home: HomeOption = None,
     store: StoreOption = None,
@@ -119,33 +92,17 @@ def diff(
     home, location = locate(codex_home, store)
     warn_pending(home, location)
     result = run_diff(home.path, location.path, old_id, new_id, show_secrets=show_secrets)
-    if json_output:
-        typer.echo(
-            dump_json(
-                {
-                    "old": result.old.id,
-                    "new": result.new.id if result.new else None,
-                    "different": not result.report.empty,
-                    **report_json(result.report),
-                }
-            ),
-            nl=False,
-        )
+    if as_json:
+        echo_json(json_output.diff_json(result))
     else:
-        against = result.new.short_id if result.new else "the live home"
-        typer.echo(f"{result.old.short_id} -> {against}:")
-        if result.report.empty:
-            typer.echo("No difference in the snapshot scope.")
-        lines = stat_lines(result.report) if stat else report_text(result.report)
-        for line in lines:
-            typer.echo(line)
+        echo_text(text.diff_text(result, stat))
     if not result.report.empty:
         raise typer.Exit(EXIT_DIFFERENT)
 
 
 def snapshot(
     message: SnapshotMessageOption = "",
-    json_output: JsonOption = False,
+    as_json: JsonOption = False,
     codex_home: HomeOption = None,
     store: StoreOption = None,
 ) -> None:
@@ -158,23 +115,9 @@ def snapshot(
     home, location = locate(codex_home, store)
     taken = run_snapshot(home.path, location.path, message)
     echo_recovery(taken.recovery)
-    if json_output:
-        typer.echo(dump_json({**snapshot_json(taken.snapshot), "created": taken.created}), nl=False)
-        return
-    if taken.created:
-        count = taken.snapshot.files_changed
-        typer.echo(
-            f"Snapshot {taken.snapshot.short_id}: {count} file{'s' if count != 1 else ''} "
-            + (
-                "(the first snapshot of this home)."
-                if taken.snapshot.parent is None
-                else "changed since the last one."
-            )
-        )
-    else:
-        typer.echo(
-            f"Nothing changed since snapshot {taken.snapshot.short_id}; no new snapshot made."
-        )
+    if as_json:
+        return echo_json(json_output.snapshot_taken_json(taken))
+    typer.echo(text.snapshot_text(taken))
 
 
 def prune(
@@ -183,7 +126,7 @@ def prune(
     gc: GcOption = False,
     restore: RestoreOption = False,
     dry_run: DryRunOption = False,
-    json_output: JsonOption = False,
+    as_json: JsonOption = False,
     codex_home: HomeOption = None,
     store: StoreOption = None,
 ) -> None:
@@ -205,37 +148,9 @@ def prune(
         gc=gc,
         restore=restore,
     )
-    if json_output:
-        typer.echo(
-            dump_json(
-                {
-                    "dry_run": result.dry_run,
-                    "pruned": [snapshot_json(s) for s in result.marked],
-                    "kept": result.kept,
-                    "collected": result.collected,
-                    "restored": result.restored,
-                }
-            ),
-            nl=False,
-        )
-        return
-    if restore:
-        typer.echo(
-            f"{'Would bring' if dry_run else 'Brought'} back "
-            f"{plural(result.restored, 'pruned snapshot')}."
-        )
-        return
-    for snap in result.marked:
-        typer.echo(snapshot_line(snap))
-    verb = "Would prune" if dry_run else "Pruned"
-    if result.marked or not gc:
-        typer.echo(f"{verb} {plural(len(result.marked), 'snapshot')}; {result.kept} kept.")
-    if result.collected:
-        typer.echo(f"Deleted {plural(result.collected, 'pruned snapshot')} from disk for good.")
-    elif gc:
-        typer.echo("No pruned snapshot to delete.")
-    elif result.marked and not dry_run:
-        typer.echo("They stay recoverable until 'codexsnap prune --gc'.")
+    if as_json:
+        return echo_json(json_output.prune_json(result))
+    echo_text(text.prune_text(result, gc, restore))
 
 
 def pin(

@@ -6,7 +6,6 @@ import sqlite3
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from codexsnap.commands import open_existing_store
 from codexsnap.errors import TamperedSnapshotError
@@ -21,10 +20,6 @@ class Finding:
     severity: str  # "damage" or "warning"
     snapshot: str | None
     message: str
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON shape documented in docs/reference.md#json-output."""
-        return {"severity": self.severity, "snapshot": self.snapshot, "message": self.message}
 
 
 @dataclass(frozen=True)

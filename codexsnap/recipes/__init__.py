@@ -93,3 +93,14 @@ def get_recipe(name: str) -> Recipe:
             f"no recipe called {name!r}", hint=f"Known recipes: {', '.join(recipes)}."
         )
     return recipes[name]
+
+
+def check_options(recipe_name: str, options: RecipeOptions) -> None:
+    """Refuse a switch the recipe does not take: silently ignoring it would mislead."""
+    recipe = get_recipe(recipe_name)
+    for name, on in vars(options).items():
+        if on and name not in recipe.options:
+            raise UnknownRecipeError(
+                f"--{name.replace('_', '-')} does not apply to the {recipe.name} recipe",
+                hint="Run 'codexsnap recipes' to see each recipe's options.",
+            )

@@ -1,4 +1,4 @@
-"""Plain-text and JSON renderings of command results (no printing here: strings out)."""
+"""Reports and snapshots as lines of plain text (strings out: console.py prints them)."""
 
 from __future__ import annotations
 
@@ -125,15 +125,6 @@ def stat_lines(report: DiffReport) -> list[str]:
     return lines
 
 
-def report_json(report: DiffReport) -> dict[str, Any]:
-    """The report part of ``show``/``diff`` JSON output."""
-    return {
-        "changes": report.to_list(),
-        "outside": [c.to_dict() for c in report.outside],
-        "auth": list(report.auth),
-    }
-
-
 def snapshot_line(snapshot: Snapshot) -> str:
     """One history line: short id, local time, what made it, files changed."""
     when = snapshot.created_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
@@ -149,29 +140,6 @@ def snapshot_line(snapshot: Snapshot) -> str:
     return f"{snapshot.short_id}  {when}  {snapshot.summary:<32}  {files}{marks}{note}"
 
 
-def snapshot_json(snapshot: Snapshot) -> dict[str, Any]:
-    """JSON shape of a snapshot, documented in docs/reference.md#json-output."""
-    return {
-        "id": snapshot.id,
-        "short_id": snapshot.short_id,
-        "created_at": snapshot.created_at.isoformat(),
-        "operation": snapshot.operation,
-        "summary": snapshot.summary,
-        "message": snapshot.message,
-        "files_changed": snapshot.files_changed,
-        "recipe": snapshot.trailers.get("Recipe"),
-        "parent": snapshot.parent,
-        "pinned": snapshot.pinned,
-        "note": snapshot.note,
-        "pruned": snapshot.pruned,
-    }
-
-
 def printable(text: str) -> str:
     """Text any terminal can take: a lone surrogate (an undecodable name) becomes an escape."""
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
-
-
-def dump_json(value: Any) -> str:
-    """JSON for scripts: stable key order, UTF-8, one trailing newline."""
-    return printable(json.dumps(value, indent=2, ensure_ascii=False, default=str)) + "\n"
