@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from codexsnap.cli.json_output import check_json
 from codexsnap.commands.doctor import DoctorResult, doctor
 from codexsnap.commands.snapshot import snapshot
 from codexsnap.doctor import Check, Cure, render_cure
@@ -106,12 +107,14 @@ def test_a_broken_home_gets_each_problem_with_its_cure(codex_home: Path, store_r
         assert checks[name].status == "ok", checks[name]
     assert checks["sqlite:state_5.sqlite"].status == "ok"
     assert checks["sqlite:sqlite/codex-dev.db"].status == "ok"
-    assert all(set(c.to_dict()) == {"name", "status", "evidence", "cure"} for c in result.checks)
+    assert all(
+        set(check_json(c, c.cure)) == {"name", "status", "evidence", "cure"} for c in result.checks
+    )
 
 
 def test_no_id_or_token_is_shown_in_full(codex_home: Path, store_root: Path) -> None:
     desktop_log([refresh(REVOKED_CLIENT_ID), revoked(), refresh(OTHER_CLIENT, 30), revoked(31)])
-    text = json.dumps([c.to_dict() for c in run_doctor(codex_home, store_root).checks])
+    text = json.dumps([check_json(c, c.cure) for c in run_doctor(codex_home, store_root).checks])
     for secret in (REVOKED_CLIENT_ID, OTHER_CLIENT, "user_AbC1dEf2GhI3jKl4", "acct_0123456789"):
         assert secret not in text
     assert "ghp_" not in text and "eyJ" not in text

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from codexsnap.commands.rollback import RollbackResult
     from codexsnap.commands.show import ShowResult
     from codexsnap.commands.snapshot import SnapshotTaken
+    from codexsnap.doctor import Check
     from codexsnap.home import CodexHome
     from codexsnap.recipes import Recipe
     from codexsnap.report import Change, DiffReport, FileDiff, OutsideChange
@@ -154,10 +155,14 @@ def doctor_json(
         "problems": result.problems,
         "warnings": result.warnings,
         "checks": [
-            {"name": check.name, "status": check.status, "evidence": check.evidence, "cure": cure}
-            for check, cure in zip(result.checks, cures, strict=True)
+            check_json(check, cure) for check, cure in zip(result.checks, cures, strict=True)
         ],
     }
+
+
+def check_json(check: Check, cure: str | None) -> dict[str, Any]:
+    """One doctor check; ``cure`` as rendered with the run's flags."""
+    return {"name": check.name, "status": check.status, "evidence": check.evidence, "cure": cure}
 
 
 def recipes_json(recipes: Iterable[Recipe]) -> list[dict[str, Any]]:
@@ -176,7 +181,7 @@ def finding_json(finding: Finding) -> dict[str, Any]:
     return {"severity": finding.severity, "snapshot": finding.snapshot, "message": finding.message}
 
 
-def check_json(result: CheckResult) -> dict[str, Any]:
+def store_check_json(result: CheckResult) -> dict[str, Any]:
     return {
         "damaged": result.damaged,
         "snapshots_checked": result.snapshots_checked,

@@ -34,7 +34,7 @@ from codexsnap.cli.options import (
     YesOption,
 )
 from codexsnap.errors import EXIT_DIFFERENT, UnknownRecipeError
-from codexsnap.recipes import RecipeOptions, all_recipes, check_options
+from codexsnap.recipes import RecipeOptions, all_recipes
 
 
 def fix(
@@ -60,7 +60,6 @@ def fix(
 
     home, location = locate(codex_home, store)
     options = RecipeOptions(clean=clean, reset=reset, only_revoked=only_revoked, with_db=with_db)
-    check_options(recipe, options)
     if logs and not only_revoked:
         raise UnknownRecipeError(
             "--logs is read only with --only-revoked", hint="Add --only-revoked, or drop --logs."

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from codexsnap.cli import json_output, text
@@ -21,7 +23,7 @@ from codexsnap.cli.options import (
     YesOption,
 )
 from codexsnap.errors import EXIT_DIFFERENT, HomeNotFoundError, UsageError
-from codexsnap.home import CodexHome, find_codex_home, find_store_location
+from codexsnap.home import CodexHome, StoreLocation, find_codex_home, find_store_location
 
 
 def rollback(
@@ -43,21 +45,11 @@ def rollback(
     codexsnap rollback 1a2b --key local-projects --path .codex-global-state.json
     """
     from codexsnap.commands.partial import home_relative
-    from codexsnap.commands.rollback import export_snapshot
     from codexsnap.commands.rollback import rollback as run_rollback
 
     home, location = locate(codex_home, store)
     if to_dir is not None:
-        if dry_run or path or key:
-            raise UsageError(
-                "--to-dir writes the whole snapshot elsewhere; it takes no --dry-run, "
-                "--path or --key",
-                hint="Drop those options, or drop --to-dir to restore into the home.",
-            )
-        count = export_snapshot(home.path, location.path, snapshot_id, to_dir)
-        if as_json:
-            return echo_json(json_output.export_json(to_dir, count))
-        return echo_text([text.export_text(count, snapshot_id, to_dir)])
+        return _export(home, location, snapshot_id, to_dir, as_json, dry_run or bool(path or key))
     result = run_rollback(
         home.path,
         location.path,
@@ -74,6 +66,28 @@ def rollback(
     if as_json:
         return echo_json(json_output.rollback_json(result, text.rollback_undo(result, flags)))
     echo_text(text.rollback_text(result, flags, asked(yes, as_json)))
+
+
+def _export(
+    home: CodexHome,
+    location: StoreLocation,
+    snapshot_id: str,
+    to_dir: Path,
+    as_json: bool,
+    restricted: bool,
+) -> None:
+    """``rollback --to-dir``: the snapshot's files into a new folder, the home untouched."""
+    from codexsnap.commands.rollback import export_snapshot
+
+    if restricted:
+        raise UsageError(
+            "--to-dir writes the whole snapshot elsewhere; it takes no --dry-run, --path or --key",
+            hint="Drop those options, or drop --to-dir to restore into the home.",
+        )
+    count = export_snapshot(home.path, location.path, snapshot_id, to_dir)
+    if as_json:
+        return echo_json(json_output.export_json(to_dir, count))
+    echo_text([text.export_text(count, snapshot_id, to_dir)])
 
 
 def undo(
@@ -144,7 +158,7 @@ def check(
     location = find_store_location(store, home)
     result = run_check(location.path)
     if as_json:
-        echo_json(json_output.check_json(result))
+        echo_json(json_output.store_check_json(result))
     else:
         echo_text(text.check_text(result, location.path))
     if result.damaged:

@@ -9,7 +9,7 @@ from pathlib import Path
 from codexsnap.commands import Confirm
 from codexsnap.commands.evidence import gather_evidence, read_input
 from codexsnap.errors import ConfigError
-from codexsnap.recipes import Recipe, RecipeOptions, get_recipe
+from codexsnap.recipes import Recipe, RecipeOptions, check_options, get_recipe
 from codexsnap.report import DiffReport
 from codexsnap.scope import load_scope
 from codexsnap.store import Snapshot
@@ -54,6 +54,7 @@ def fix(
 ) -> FixResult:
     """Plan the recipe, show it, then apply it between a "before" and an "after" snapshot."""
     recipe = get_recipe(recipe_name)
+    check_options(recipe, options)
     done = transact(
         home,
         store_root,

@@ -79,15 +79,6 @@ class Check:
         """The cure as text, without the run's location flags (the CLI adds them)."""
         return None if self.remedy is None else render_cure(self.remedy)
 
-    def to_dict(self) -> dict[str, str | None]:
-        """The check as JSON-ready data."""
-        return {
-            "name": self.name,
-            "status": self.status,
-            "evidence": self.evidence,
-            "cure": self.cure,
-        }
-
 
 # ----- small helpers the checks share ---------------------------------------------------
 

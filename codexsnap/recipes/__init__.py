@@ -95,9 +95,8 @@ def get_recipe(name: str) -> Recipe:
     return recipes[name]
 
 
-def check_options(recipe_name: str, options: RecipeOptions) -> None:
+def check_options(recipe: Recipe, options: RecipeOptions) -> None:
     """Refuse a switch the recipe does not take: silently ignoring it would mislead."""
-    recipe = get_recipe(recipe_name)
     for name, on in vars(options).items():
         if on and name not in recipe.options:
             raise UnknownRecipeError(
