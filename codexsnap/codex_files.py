@@ -7,7 +7,6 @@ the disk: callers hand in paths, bytes or parsed data.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -59,25 +58,39 @@ CONFIG = "config.toml"
 AUTH = "auth.json"
 INSTALLATION_ID = "installation_id"
 STATE_DB = "state_5.sqlite"
-# The databases Codex keeps; doctor also checks any other *.sqlite it finds.
-KNOWN_DATABASES = (
-    STATE_DB,
-    "logs_2.sqlite",
-    "goals_1.sqlite",
-    "memories_1.sqlite",
-    "sqlite/codex.db",
-)
+LOGS_DB = "logs_2.sqlite"
 # The app server's log databases (logs_2.sqlite): they hold only logs.
 LOG_DATABASE_PREFIX = "logs_"
 TUI_LOG = "log/codex-tui.log"
+# Codex's own copies of a database it found malformed, and of the CLI's "Repair Codex local
+# data now?": <db>.codex-recovery-<unix-ts>.<n>.bak (the same for -wal and -shm), and
+# codex-repair likewise (codex-rs/state/src/runtime/recovery.rs, PR #26859).
+_CODEX_COPY = re.compile(r"\.codex-(recovery|repair)-(\d+)\.(\d+)\.bak$")
+
+
+def codex_copy_of(name: str, database: str) -> int | None:
+    """The unix time of Codex's own copy ``name`` of ``database`` (not of its sidecars)."""
+    if not name.startswith(database + ".codex-"):
+        return None
+    found = _CODEX_COPY.search(name)
+    return int(found[2]) if found and found.start() == len(database) else None
+
+
 # Any of these shows that a folder is a Codex home.
 HOME_MARKERS = (CONFIG, GLOBAL_STATE, "sessions", AUTH, STATE_DB)
+
+# Windows has no Settings → Connections → Control other devices (#28919, #31039): it is never
+# a remote-control controller, so a revoked controller client cannot be its trouble.
+NO_CONTROLLER_PLATFORMS = ("win32", "cygwin")
 
 # ----- the app server's runtime files (recreated on start, never snapshotted) -----------
 
 SOCKET = "app-server-control/app-server-control.sock"
-START_LOCK = "app-server-startup.lock"
+# The start lock stays after every clean exit: its presence is no fault.
+START_LOCK = "app-server-control/app-server-startup.lock"
 PID_FILES = ("app-server-daemon/app-server.pid", "app-server-daemon/app-server-updater.pid")
+# Each pid file's lock, beside it; it goes with its pid file.
+PID_LOCKS = tuple(f"{name}.lock" for name in PID_FILES)
 
 
 def pid_in(raw: bytes | None) -> int | None:
@@ -88,49 +101,36 @@ def pid_in(raw: bytes | None) -> int | None:
         return None
 
 
-# ----- sessions: rollouts and the sidebar's index ---------------------------------------
+# ----- sessions: rollouts, and the app server's own log lines ---------------------------
 
 SESSION_FOLDERS = ("sessions", "archived_sessions")
-SESSION_INDEX = "session_index.jsonl"
-# A rollout's first line (its session_meta) is read up to this; transcripts can be gigabytes.
+ARCHIVED_SESSIONS = "archived_sessions"
+# A recipe reading rollouts reads their first line up to this; transcripts can be gigabytes.
 ROLLOUT_HEAD_BYTES = 1 << 20
-_ROLLOUT = re.compile(r"^(archived_)?sessions/.*rollout-[^/]*\.jsonl$")
-_STAMP = re.compile(r"rollout-(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})")
+# A rollout is rollout-<YYYY-MM-DDThh-mm-ss>-<uuid>.jsonl; its thread id is that uuid
+# (codex-rs/cli/src/doctor/thread_inventory.rs).
+_ROLLOUT_NAME = re.compile(
+    r"^rollout-\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-"
+    r"([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\.jsonl$"
+)
 
 
-def is_rollout(relpath: str) -> bool:
-    """True for an uncompressed rollout file (compressed ones cannot be read here)."""
-    return _ROLLOUT.match(relpath) is not None
+def is_rollout_name(name: str) -> bool:
+    """True for a file name Codex gives transcripts (well formed or not)."""
+    return name.startswith("rollout-") and name.endswith(".jsonl")
 
 
-def rollout_timestamp(relpath: str) -> str | None:
-    """The UTC time a rollout's file name carries, as ISO 8601, or None."""
-    stamp = _STAMP.search(relpath)
-    return f"{stamp[1]}T{stamp[2]}:{stamp[3]}:{stamp[4]}Z" if stamp else None
+def rollout_thread_id(name: str) -> str | None:
+    """The thread id a rollout's file name carries, lower case, or None when malformed."""
+    found = _ROLLOUT_NAME.match(name)
+    return found[1].lower() if found else None
 
 
-def session_meta(head: bytes) -> dict[str, Any] | None:
-    """The ``session_meta`` payload of a rollout's first line, when it has an ``id``."""
-    try:
-        meta = json.loads(head.decode("utf-8").splitlines()[0])
-    except (ValueError, IndexError, UnicodeDecodeError, RecursionError):
-        return None
-    if not isinstance(meta, dict) or meta.get("type") != "session_meta":
-        return None
-    payload = meta.get("payload")
-    if not isinstance(payload, dict) or not isinstance(payload.get("id"), str):
-        return None
-    return payload
-
-
-def indexed_ids(raw: bytes) -> set[str]:
-    """The thread ids ``session_index.jsonl`` lists (a damaged line is skipped, never rewritten)."""
-    ids: set[str] = set()
-    for line in raw.decode("utf-8", "replace").splitlines():
-        try:
-            entry = json.loads(line)
-        except (ValueError, RecursionError):
-            continue
-        if isinstance(entry, dict) and isinstance(entry.get("id"), str):
-            ids.add(entry["id"])
-    return ids
+# What the app server logs into the ``logs`` table of logs_2.sqlite about remote control:
+# kind -> the text of its message (matched case-insensitively, anywhere in the body).
+APP_SERVER_SIGNS = {
+    "mfa-required": "Multi-factor authentication required",  # #22696, #27167
+    "enrollment-incomplete": "remote control pairing is unavailable until enrollment completes",
+    "already-online": "Remote app server already online",  # HTTP 409: #39959, #28862
+    "no-enrollment": "no persisted remote control enrollment found",
+}

@@ -194,37 +194,16 @@ def _threads(layout: SqliteLayout) -> str:
 
 
 def count_threads(database: Path) -> int | None:
-    """Rows of ``threads``, read without creating a file beside the database."""
-    import shutil
+    """Rows of ``threads``, read without creating or changing a file beside the database."""
     import sqlite3
-    import tempfile
 
-    from codexsnap.sqlite_copy import sidecars
+    from codexsnap.sqlite_read import read_rows
 
-    wal, shm = sidecars(database)
-
-    def count(uri: str) -> int | None:
-        try:
-            db = sqlite3.connect(uri, uri=True, timeout=1.0)
-            try:
-                return int(db.execute("SELECT count(*) FROM threads").fetchone()[0])
-            finally:
-                db.close()
-        except sqlite3.Error:
-            return None
-
-    if wal.exists() and shm.exists():
-        return count(f"{database.resolve().as_uri()}?mode=ro")  # as any reader of a live WAL
-    if not wal.exists():
-        return count(f"{database.resolve().as_uri()}?mode=ro&immutable=1")  # no -wal: all rows here
-    with tempfile.TemporaryDirectory(prefix="codexsnap-") as scratch:  # -wal without -shm
-        copy = Path(scratch) / "db.sqlite"
-        try:
-            shutil.copyfile(database, copy)
-            shutil.copyfile(wal, Path(scratch) / "db.sqlite-wal")
-        except OSError:
-            return None
-        return count(copy.as_uri())
+    try:
+        rows, _ = read_rows(database, "SELECT count(*) FROM threads", timeout=1.0)
+    except (sqlite3.Error, OSError):
+        return None
+    return int(rows[0][0])
 
 
 def find_store_location(option: Path | None, home: CodexHome | None) -> StoreLocation:

@@ -8,7 +8,7 @@ import shutil
 import sqlite3
 import stat
 import subprocess
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -27,20 +27,6 @@ GLOBAL = ".codex-global-state.json"
 BAK = ".codex-global-state.json.bak"
 ENROLL = "electron-remote-control-client-enrollments"
 OTHER_CLIENT = "cli_7a6b5c4d3e2f1a0b9c8d7e6f"
-
-
-@pytest.fixture
-def builder(tmp_path: Path) -> Iterator[CodexHomeBuilder]:
-    """The realistic home with the first fixture's shapes where they still matter: doctor
-    checks only the top-level databases, counts every thread missing from session_index.jsonl
-    and looks for the start lock at the top (issue 11 items 2-4): until it reads the resolved
-    SQLite home and the thread inventory, this module keeps those shapes.
-    """
-    home_builder = CodexHomeBuilder(
-        tmp_path / "codex-home", layout="cli", index_every_thread=True, top_level_start_lock=True
-    )
-    yield home_builder
-    home_builder.close()
 
 
 def desktop_log(lines: Sequence[str], name: str = "codex-desktop-1.log") -> Path:
@@ -103,9 +89,9 @@ def test_a_broken_home_gets_each_problem_with_its_cure(codex_home: Path, store_r
     assert checks["global-state-leftovers"].status == "warning"
     assert checks["global-state-leftovers"].cure == "codexsnap fix restore-global-state"
     assert checks["store"].status == "warning" and checks["store"].cure == "codexsnap snapshot"
-    for name in ("global-state", "global-state-bak", "codex-running", "session-index"):
+    for name in ("global-state", "global-state-bak", "codex-running", "threads", "sqlite-home"):
         assert checks[name].status == "ok", checks[name]
-    assert checks["sqlite:state_5.sqlite"].status == "ok"
+    assert checks["sqlite:sqlite/state_5.sqlite"].status == "ok"
     assert checks["sqlite:sqlite/codex-dev.db"].status == "ok"
     assert all(
         set(check_json(c, c.cure)) == {"name", "status", "evidence", "cure"} for c in result.checks
@@ -232,7 +218,7 @@ def test_a_running_desktop_app_is_named_and_cures_wait_for_it(
     assert running.cure == "quit Codex"
     assert checks["app-server-socket"].status == "warning"  # not stale for sure: the app runs
     assert checks["remote-control-revoked"].cure == "quit Codex, then codexsnap fix remote-control"
-    assert checks["sqlite:state_5.sqlite"].status == "ok"  # read in place, through its locks
+    assert checks["sqlite:sqlite/state_5.sqlite"].status == "ok"  # read in place, through locks
     assert not (codex_home / "sqlite" / "codex.db-wal").exists()
 
 
@@ -286,9 +272,9 @@ def test_a_damaged_database_is_a_problem_checked_on_a_copy(
 def test_a_wal_far_larger_than_its_database_is_a_warning(
     codex_home: Path, store_root: Path
 ) -> None:
-    wal = codex_home / "state_5.sqlite-wal"
+    wal = codex_home / "sqlite" / "state_5.sqlite-wal"
     os.truncate(wal, 300 << 20)  # sparse: SQLite ignores the bytes past its last frame
-    check = by_name(run_doctor(codex_home, store_root))["sqlite:state_5.sqlite"]
+    check = by_name(run_doctor(codex_home, store_root))["sqlite:sqlite/state_5.sqlite"]
     assert check.status == "warning" and "-wal is 300.0 MB" in check.evidence
     assert check.cure is not None and check.cure.startswith("quit Codex")
 
@@ -300,34 +286,16 @@ def test_a_database_that_is_no_database(tmp_path: Path) -> None:
     assert check.status == "problem"
 
 
-def test_threads_missing_from_the_session_index_are_counted(
-    codex_home: Path, store_root: Path
-) -> None:
-    for number in (1, 2):
-        thread = f"019b-new-{number}"
-        rollout = (
-            codex_home
-            / "sessions/2026/11/21"
-            / f"rollout-2026-11-21T09-00-0{number}-{thread}.jsonl"
-        )
-        rollout.parent.mkdir(parents=True, exist_ok=True)
-        meta = {"type": "session_meta", "payload": {"id": thread, "cwd": "/Users/ana/src/web"}}
-        rollout.write_text(json.dumps(meta) + "\n" + '{"type":"message"}\n')
-    check = by_name(run_doctor(codex_home, store_root))["session-index"]
-    assert check.status == "warning" and check.evidence.startswith("2 of 5 threads")
-    assert check.cure == "codexsnap fix session-index"
-
-
 def test_oversized_logs_are_reported(codex_home: Path, store_root: Path) -> None:
     os.truncate(codex_home / "log" / "codex-tui.log", 3 << 30)  # sparse, nothing written
-    os.truncate(codex_home / "logs_2.sqlite", 2 << 30)
+    os.truncate(codex_home / "sqlite" / "logs_2.sqlite", 2 << 30)
     checks = by_name(run_doctor(codex_home, store_root))
     sizes = checks["log-size"]
     assert sizes.status == "warning"
     assert "log/codex-tui.log is 3.0 GB" in sizes.evidence
-    assert "logs_2.sqlite is 2.0 GB" in sizes.evidence
+    assert "sqlite/logs_2.sqlite is 2.0 GB" in sizes.evidence
     assert sizes.cure is not None and sizes.cure.startswith("quit Codex, then empty it")
-    assert "quick_check skipped" in checks["sqlite:logs_2.sqlite"].evidence
+    assert "quick_check skipped" in checks["sqlite:sqlite/logs_2.sqlite"].evidence
 
 
 def test_a_pid_file_of_a_live_process_is_fine(codex_home: Path, store_root: Path) -> None:

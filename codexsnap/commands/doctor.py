@@ -35,8 +35,16 @@ class DoctorResult:
         return sum(1 for c in self.checks if c.status == "warning")
 
 
-def doctor(home: CodexHome, store_root: Path, extra_log_folders: Sequence[Path]) -> DoctorResult:
-    """Run every check, read-only: the desktop app's log folders plus ``extra_log_folders``."""
+def doctor(
+    home: CodexHome,
+    store_root: Path,
+    extra_log_folders: Sequence[Path],
+    sqlite_option: Path | None = None,
+) -> DoctorResult:
+    """Run every check, read-only: the desktop app's log folders plus ``extra_log_folders``.
+
+    ``sqlite_option`` is ``--codex-sqlite-home``: where the databases are, when given.
+    """
     folders = tuple(dict.fromkeys([*default_log_folders(), *extra_log_folders]))
-    checks = run_checks(home, store_root, folders)
+    checks = run_checks(home, store_root, folders, sqlite_option)
     return DoctorResult(home, store_root, folders, tuple(checks))

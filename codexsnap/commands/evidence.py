@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from codexsnap.codex_files import GLOBAL_STATE, PID_FILES, ROLLOUT_HEAD_BYTES, has_projects, pid_in
+from codexsnap.codex_files import (
+    GLOBAL_STATE,
+    PID_FILES,
+    PID_LOCKS,
+    ROLLOUT_HEAD_BYTES,
+    SOCKET,
+    STATE_DB,
+    has_projects,
+    pid_in,
+)
 from codexsnap.errors import CodexsnapError, StateFileInvalidError
 from codexsnap.recipes import Evidence, Recipe, RecipeOptions
 from codexsnap.sqlite_copy import backup_database, is_sqlite_file
@@ -97,14 +107,40 @@ def gather_evidence(
         revoked, searched = scan.revoked_client_ids, tuple(str(f) for f in log_folders)
     app_servers: tuple[int, ...] = ()
     live: frozenset[int] = frozenset()
+    socket_state = "absent"
     if "processes" in recipe.needs:
         from codexsnap.processes import alive, find_codex_processes
+        from codexsnap.sockets import probe_socket
 
         app_servers = tuple(p.pid for p in find_codex_processes() if p.kind == "app server")
-        pids = [pid_in(read_input(home, name, ()).data) for name in PID_FILES]
+        pids = [pid_in(read_input(home, name, ()).data) for name in (*PID_FILES, *PID_LOCKS)]
         live = alive([p for p in pids if p is not None])
+        socket_state = probe_socket(home / SOCKET)[0]
     candidate = _restore_candidate(home, store_root) if "snapshots" in recipe.needs else None
-    return Evidence(listing, revoked, searched, app_servers, live, candidate)
+    state_database, outside = _live_state_database(home)
+    return Evidence(
+        listing,
+        revoked,
+        searched,
+        app_servers,
+        live,
+        candidate,
+        socket_state,
+        state_database,
+        outside,
+        sys.platform,
+    )
+
+
+def _live_state_database(home: Path) -> tuple[str, str | None]:
+    """The live state database relative to the home, or the top one and where it really is."""
+    from codexsnap.home import CodexHome, find_sqlite_home
+
+    live = find_sqlite_home(CodexHome(home, "--codex-home")).database(STATE_DB)
+    try:
+        return live.relative_to(home.resolve()).as_posix(), None
+    except ValueError:
+        return STATE_DB, str(live)
 
 
 def _restore_candidate(home: Path, store_root: Path) -> tuple[str, bytes] | None:

@@ -11,8 +11,11 @@ free text through ``redact_text``.
 - ``global_state``: the primary file, its ``.bak`` mirror, temp leftovers of a save
 - ``remote_control``: revoked clients, server-side refusals (from the desktop logs)
 - ``runtime_files``: the app server's socket, start lock and pid files
-- ``databases``: SQLite integrity and ``-wal`` size, one check per database
-- ``sessions``: the sidebar's session index against the rollouts
+- ``databases``: the SQLite home and its layouts; integrity, ``-wal`` size and Codex's own
+  recovery copies, one check per database of every layout
+- ``threads``: rollout files against the state database's ``threads`` rows
+- ``remote_host``: this computer as a host, from the app server's own log table
+- ``app_server_log``: reading that table (logs_2.sqlite) read-only
 - ``log_files``: logs growing without bound
 """
 

@@ -93,6 +93,14 @@ def read_regular(path: Path) -> bytes | None:
         return None
 
 
+def shown_path(home: Path, path: Path) -> str:
+    """A path as doctor names it: relative to the home inside it, else in full."""
+    try:
+        return path.relative_to(home).as_posix()
+    except ValueError:
+        return str(path)  # a SQLite home outside the Codex home (WSL, CODEX_SQLITE_HOME)
+
+
 def stat_size(path: Path) -> int:
     """The size of ``path``, 0 when it cannot be read."""
     try:

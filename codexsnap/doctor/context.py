@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from codexsnap.codex_files import GLOBAL_STATE, GLOBAL_STATE_BAK, KNOWN_DATABASES
+from codexsnap.codex_files import GLOBAL_STATE, GLOBAL_STATE_BAK, LOGS_DB
+from codexsnap.doctor.app_server_log import AppServerLog, read_app_server_log
 from codexsnap.doctor.check import read_regular
 from codexsnap.errors import CodexsnapError
-from codexsnap.home import CodexHome
+from codexsnap.home import CodexHome, SqliteHome, find_sqlite_home
 from codexsnap.logs import LogScan, scan_logs
 from codexsnap.processes import CodexProcess, alive, find_codex_processes
 from codexsnap.state_file import read_state_file
@@ -45,6 +47,9 @@ class DoctorContext:
     missing_log_folders: tuple[Path, ...]  # asked for, but not found
     databases: tuple[Path, ...]
     now: float
+    sqlite: SqliteHome
+    app_server_log: AppServerLog
+    platform: str = sys.platform  # a parameter so that tests can be another system
     # Which of these pids are alive: a parameter so that tests can decide.
     alive: Callable[[list[int]], frozenset[int]] = field(default=alive)
 
@@ -54,16 +59,35 @@ class DoctorContext:
         return self.home.path
 
 
-def gather_context(home: CodexHome, store_root: Path, log_folders: Sequence[Path]) -> DoctorContext:
+def gather_context(
+    home: CodexHome,
+    store_root: Path,
+    log_folders: Sequence[Path],
+    sqlite_option: Path | None = None,
+    platform: str = sys.platform,
+) -> DoctorContext:
     """Read, once, what the checks need; nothing in the home or store changes."""
     processes = tuple(find_codex_processes())
     primary = load_global_state(home.path, GLOBAL_STATE)
     bak = load_global_state(home.path, GLOBAL_STATE_BAK)
     scan = scan_logs(log_folders)
     missing = tuple(f for f in dict.fromkeys(log_folders) if f not in scan.folders)
-    databases = tuple(find_databases(home.path))
+    sqlite = find_sqlite_home(home, sqlite_option)
+    databases = tuple(find_databases(home.path, sqlite))
+    log = read_app_server_log(sqlite.database(LOGS_DB))
     return DoctorContext(
-        home, store_root, processes, primary, bak, scan, missing, databases, time.time()
+        home,
+        store_root,
+        processes,
+        primary,
+        bak,
+        scan,
+        missing,
+        databases,
+        time.time(),
+        sqlite,
+        log,
+        platform=platform,
     )
 
 
@@ -80,9 +104,18 @@ def load_global_state(home: Path, name: str) -> GlobalState:
     return GlobalState(name, found.raw, found.data, None)
 
 
-def find_databases(home: Path) -> list[Path]:
-    """The SQLite databases of the home: the known ones and any other ``*.sqlite``."""
-    found = [home / name for name in KNOWN_DATABASES]
-    found += sorted(home.glob("*.sqlite")) + sorted((home / "sqlite").glob("*.db"))
-    unique = dict.fromkeys(p for p in found if p.is_file() and not p.is_symlink())
+def find_databases(home: Path, sqlite: SqliteHome) -> list[Path]:
+    """Every database of every layout (the live one first), then any other in the home.
+
+    A corrupt database in a layout Codex does not use now is still one it may use again (the
+    CLI and the app each keep their own), so every layout is checked.
+    """
+    folders = [layout.path for layout in sqlite.layouts] + [home, home / "sqlite"]
+    found: list[Path] = []
+    for folder in dict.fromkeys(folders):
+        found += sorted(folder.glob("*.sqlite")) + sorted(folder.glob("*.db"))
+    # Codex's recovery work files (<db>.codex-recovery-normalized.sqlite, ...) are not its own.
+    unique = dict.fromkeys(
+        p for p in found if p.is_file() and not p.is_symlink() and ".codex-" not in p.name
+    )
     return list(unique)

@@ -1,14 +1,16 @@
-"""Codex's SQLite databases: integrity (``quick_check``) and a ``-wal`` never checkpointed."""
+"""Codex's SQLite databases, in every layout: integrity (``quick_check``), a ``-wal`` never
+checkpointed, Codex's own recovery copies to restore from, and the split between layouts."""
 
 from __future__ import annotations
 
 import shutil
 import sqlite3
 import tempfile
+import time
 from pathlib import Path
 
-from codexsnap.codex_files import LOG_DATABASE_PREFIX
-from codexsnap.doctor.check import Check, Cure, human_size, stat_size
+from codexsnap.codex_files import LOG_DATABASE_PREFIX, codex_copy_of
+from codexsnap.doctor.check import Check, Cure, human_size, shown_path, stat_size
 from codexsnap.doctor.context import DoctorContext
 from codexsnap.redact import redact_text
 from codexsnap.sqlite_copy import sidecars
@@ -28,20 +30,69 @@ class DatabaseCheck:
         return inspect_database(ctx.path, self.path, bool(ctx.processes))
 
 
+def check_sqlite_home(ctx: DoctorContext) -> Check:
+    """Where Codex keeps its databases, and a split between two layouts (#29953, #28087)."""
+    sqlite = ctx.sqlite
+    where = f"{sqlite.path} (from {sqlite.source})"
+    if sqlite.live is None:
+        return Check("sqlite-home", "ok", f"{where}: no database yet")
+    live = f"in use: {sqlite.live.path} ({sqlite.reason})"
+    if sqlite.warning is not None:
+        return Check(
+            "sqlite-home",
+            "warning",
+            sqlite.warning,
+            Cure.say(
+                f"use one layout: run the codex CLI with CODEX_SQLITE_HOME={sqlite.live.path} "
+                "(or set sqlite_home in config.toml), so both see the same threads"
+            ),
+        )
+    return Check("sqlite-home", "ok", f"{where}; {live}")
+
+
+def recovery_copies(path: Path) -> list[tuple[Path, int]]:
+    """Codex's own copies of ``path`` (recovery, repair), newest first, with their times."""
+    try:
+        names = [entry.name for entry in path.parent.iterdir()]
+    except OSError:
+        return []
+    found = [(path.parent / n, stamp) for n in names if (stamp := codex_copy_of(n, path.name))]
+    return sorted(found, key=lambda item: (item[1], item[0].name), reverse=True)
+
+
+def _with_copies(path: Path, cure: Cure) -> tuple[str, Cure]:
+    """Evidence naming Codex's own copies of a damaged database, and the cure that uses them."""
+    copies = recovery_copies(path)
+    if not copies:
+        return "", cure
+    newest, stamp = copies[0]
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(stamp))
+    more = f" (+{len(copies) - 1} older)" if len(copies) > 1 else ""
+    listed = f"; Codex's own copy: {newest.name} of {when}, {human_size(stat_size(newest))}{more}"
+    advice = (
+        f"{cure.advice.rstrip(':')}, or put back Codex's own copy: move {path.name} and its "
+        f"-wal/-shm aside, copy {newest.name} to {path.name} (and its -wal copy, if any); to "
+        "see snapshots:"
+    )
+    return listed, Cure(command=cure.command, advice=advice, quit_first=cure.quit_first)
+
+
 def inspect_database(home: Path, path: Path, live: bool = False) -> Check:
     """Integrity (``quick_check``) and a ``-wal`` far larger than its database."""
-    relpath = path.relative_to(home).as_posix()
+    relpath = shown_path(home, path)
     name = f"sqlite:{relpath}"
     wal = sidecars(path)[0]
     db_size = stat_size(path)
     wal_size = stat_size(wal)
     sizes = human_size(db_size) + (f", -wal {human_size(wal_size)}" if wal_size else "")
-    if relpath.startswith(LOG_DATABASE_PREFIX):
+    copies = ""
+    if path.name.startswith(LOG_DATABASE_PREFIX):
         repair = Cure.say(
             f"move {relpath} and its -wal/-shm out of the home (it holds only logs)"
         ).after_quit()
     else:
         repair = Cure.run("history", "roll back to a snapshot from before:").after_quit()
+        copies, repair = _with_copies(path, repair)
     if db_size + wal_size > QUICK_CHECK_LIMIT:
         verdict = Check(
             name,
@@ -54,15 +105,18 @@ def inspect_database(home: Path, path: Path, live: bool = False) -> Check:
         except sqlite3.OperationalError as error:
             if "locked" in str(error) or "busy" in str(error):
                 return Check(name, "warning", f"{sizes}; busy, not checked: {error}", None)
-            return Check(name, "problem", f"{sizes}; cannot be read: {error}", repair)
+            return Check(name, "problem", f"{sizes}; cannot be read: {error}{copies}", repair)
         except sqlite3.DatabaseError as error:
-            return Check(name, "problem", f"{sizes}; {error}", repair)
+            return Check(name, "problem", f"{sizes}; {error}{copies}", repair)
         except OSError as error:
             return Check(name, "warning", f"cannot be read: {error.strerror}", None)
         if complaints:
             more = f" (+{len(complaints) - 1} more)" if len(complaints) > 1 else ""
             return Check(
-                name, "problem", f"quick_check: {redact_text(complaints[0])}{more}", repair
+                name,
+                "problem",
+                f"quick_check: {redact_text(complaints[0])}{more}{copies}",
+                repair,
             )
         verdict = Check(name, "ok", f"quick_check ok ({sizes})")
     if wal_size > BIG_WAL and wal_size > WAL_RATIO * db_size:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shlex
 
 from codexsnap.codex_files import LOG_DATABASE_PREFIX, TUI_LOG
-from codexsnap.doctor.check import Check, Cure, human_size, stat_size
+from codexsnap.doctor.check import Check, Cure, human_size, shown_path, stat_size
 from codexsnap.doctor.context import DoctorContext
 from codexsnap.sqlite_copy import sidecars
 
@@ -17,9 +17,12 @@ def check_log_sizes(ctx: DoctorContext) -> Check:
     home = ctx.path
     tui = home / TUI_LOG
     parts = [(TUI_LOG, stat_size(tui), f"empty it: : > {shlex.quote(str(tui))}")]
-    for db in sorted(home.glob(f"{LOG_DATABASE_PREFIX}*.sqlite")):
-        total = sum(stat_size(p) for p in (db, *sidecars(db)))
-        parts.append((db.name, total, f"move {db.name} and its -wal/-shm out of the home"))
+    # Every layout's log database: the CLI's and the app's each grow (#29798).
+    for db in ctx.databases:
+        if db.name.startswith(LOG_DATABASE_PREFIX) and db.suffix == ".sqlite":
+            total = sum(stat_size(p) for p in (db, *sidecars(db)))
+            shown = shown_path(home, db)
+            parts.append((shown, total, f"move {shown} and its -wal/-shm aside"))
     present = [(n, s, c) for n, s, c in parts if s]
     big = [(n, s, c) for n, s, c in present if s > BIG_LOG]
     if not big:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from codexsnap.doctor.check import Check
 from codexsnap.doctor.context import DoctorContext, gather_context
-from codexsnap.doctor.databases import DatabaseCheck
+from codexsnap.doctor.databases import DatabaseCheck, check_sqlite_home
 from codexsnap.doctor.global_state import (
     check_global_state,
     check_global_state_backup,
@@ -19,9 +20,10 @@ from codexsnap.doctor.remote_control import (
     check_mfa_required,
     check_revoked_client,
 )
+from codexsnap.doctor.remote_host import check_already_online, check_host_enrollment
 from codexsnap.doctor.runtime_files import check_app_server_socket, check_daemon_pid_files
-from codexsnap.doctor.sessions import check_session_index
 from codexsnap.doctor.setup import check_home, check_processes, check_store
+from codexsnap.doctor.threads import check_threads
 from codexsnap.home import CodexHome
 
 CheckFunction = Callable[[DoctorContext], Check]
@@ -37,11 +39,14 @@ BEFORE_DATABASES: tuple[CheckFunction, ...] = (
     check_revoked_client,
     check_mfa_required,
     check_account_mismatch,
+    check_host_enrollment,
+    check_already_online,
     check_app_server_socket,
     check_daemon_pid_files,
+    check_sqlite_home,
 )
 AFTER_DATABASES: tuple[CheckFunction, ...] = (
-    check_session_index,
+    check_threads,
     check_log_sizes,
 )
 
@@ -51,7 +56,13 @@ def checks_for(ctx: DoctorContext) -> list[CheckFunction]:
     return [*BEFORE_DATABASES, *(DatabaseCheck(db) for db in ctx.databases), *AFTER_DATABASES]
 
 
-def run_checks(home: CodexHome, store_root: Path, log_folders: Sequence[Path]) -> list[Check]:
+def run_checks(
+    home: CodexHome,
+    store_root: Path,
+    log_folders: Sequence[Path],
+    sqlite_option: Path | None = None,
+    platform: str = sys.platform,
+) -> list[Check]:
     """Every check, in the order a person reads them; nothing in the home or store changes."""
-    ctx = gather_context(home, store_root, log_folders)
+    ctx = gather_context(home, store_root, log_folders, sqlite_option, platform)
     return [check(ctx) for check in checks_for(ctx)]

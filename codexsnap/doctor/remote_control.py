@@ -1,11 +1,13 @@
-"""Remote control, read from the desktop logs against the global state's enrollments."""
+"""Remote control: the desktop logs against the global state's enrollments (controller side),
+and the refusals the server gave (both logs)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
 
-from codexsnap.codex_files import enrollments
+from codexsnap.codex_files import NO_CONTROLLER_PLATFORMS, enrollments
+from codexsnap.doctor.app_server_log import AppServerSign
 from codexsnap.doctor.check import Check, Cure, Status, human_size
 from codexsnap.doctor.context import DoctorContext
 from codexsnap.logs import LogScan, RevocationEvidence
@@ -33,6 +35,20 @@ def check_revoked_client(ctx: DoctorContext) -> Check:
         )
     matches = {key: cid for key, cid in held.items() if cid is not None and cid in revoked_ids}
     running = bool(ctx.processes)
+    nameless_held = held and any(e.client_id is None for e in scan.revoked)
+    if (matches or nameless_held) and ctx.platform in NO_CONTROLLER_PLATFORMS:
+        return Check(
+            name,
+            "warning",
+            f"logs show a revoked client ({_at(scan.revoked[0])}), but Windows has no "
+            "Settings → Connections → Control other devices, so this computer is no "
+            "controller: the remote-control recipe does not apply here (#28919, #31039)"
+            + _caveats(scan, missing_folders),
+            Cure.say(
+                "pair again from the device that controls this one; follow "
+                "https://github.com/openai/codex/issues/31039"
+            ),
+        )
     if matches:
         key, client = next(iter(matches.items()))
         others = len(held) - len(matches)
@@ -73,9 +89,14 @@ def check_revoked_client(ctx: DoctorContext) -> Check:
 
 
 def check_mfa_required(ctx: DoctorContext) -> Check:
-    """The server refused remote control until the account has multi-factor authentication."""
+    """The server refused remote control until the account has multi-factor authentication.
+
+    The desktop logs show it on the controller, the app server's ``logs`` table on the host:
+    "remote control server enrollment failed ... HTTP 403 ... Multi-factor authentication
+    required" (#22696, #27167).
+    """
     return _server_side(
-        ctx.scan,
+        ctx,
         "mfa-required",
         "remote-control-mfa",
         "the server refused remote control: multi-factor authentication required",
@@ -87,7 +108,7 @@ def check_mfa_required(ctx: DoctorContext) -> Check:
 def check_account_mismatch(ctx: DoctorContext) -> Check:
     """The enrollment answer named another account than the signed-in one."""
     return _server_side(
-        ctx.scan,
+        ctx,
         "account-mismatch",
         "remote-control-account",
         "the enrollment answer did not match the signed-in account",
@@ -96,18 +117,32 @@ def check_account_mismatch(ctx: DoctorContext) -> Check:
     )
 
 
-def _server_side(scan: LogScan, kind: str, name: str, what: str, advice: str) -> Check:
+def _server_side(ctx: DoctorContext, kind: str, name: str, what: str, advice: str) -> Check:
     """A refusal from the server (MFA, account mismatch): reported with the issue to follow."""
+    scan = ctx.scan
     found = [f for f in scan.findings if f.kind == kind]
-    if not found:
-        return Check(name, "ok", f"not seen in {_searched(scan, ())}")
-    latest = found[0]
-    return Check(
-        name,
-        "warning",
-        f"{what}: {len(found)} log line(s), latest {latest.timestamp or 'undated'} "
-        f"({latest.path}:{latest.line_number})",
-        Cure.say(advice),
+    host = ctx.app_server_log.seen(kind)
+    if not found and host is None:
+        searched = _searched(scan, ())
+        if ctx.app_server_log.read:
+            searched += f", nor in the app server's {ctx.app_server_log.database.name}"
+        return Check(name, "ok", f"not seen in {searched}")
+    seen = []
+    if found:
+        latest = found[0]
+        seen.append(
+            f"{len(found)} log line(s), latest {latest.timestamp or 'undated'} "
+            f"({latest.path}:{latest.line_number})"
+        )
+    if host is not None:
+        seen.append(_in_table(ctx, host))
+    return Check(name, "warning", f"{what}: " + "; ".join(seen), Cure.say(advice))
+
+
+def _in_table(ctx: DoctorContext, sign: AppServerSign) -> str:
+    return (
+        f"{sign.count} line(s) in the app server's {ctx.app_server_log.database.name}, "
+        f"latest {sign.when}"
     )
 
 

@@ -5,49 +5,57 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
-from codexsnap.codex_files import PID_FILES, SOCKET, START_LOCK, pid_in
+from codexsnap.codex_files import PID_FILES, PID_LOCKS, SOCKET, START_LOCK, pid_in
 from codexsnap.doctor.check import Check, Cure, read_regular
 from codexsnap.doctor.context import DoctorContext
 from codexsnap.processes import CodexProcess
+from codexsnap.sockets import probe_socket
 
 _STALE = Cure.fix("app-server-stale")
 
 
 def check_app_server_socket(ctx: DoctorContext) -> Check:
-    """A socket and start lock left by a dead app server (#20143)."""
+    """A socket no server answers on any more (#20143); the start lock alone is no fault.
+
+    As upstream ``codex doctor`` does, the socket is stale only when a connect to it fails
+    (codex-rs/cli/src/doctor/background.rs). The start lock stays after every clean exit.
+    """
     name = "app-server-socket"
-    present = [n for n in (SOCKET, START_LOCK) if os.path.lexists(ctx.path / n)]
-    if not present:
-        return Check(name, "ok", "no app-server socket or startup lock")
-    servers = [p for p in ctx.processes if p.kind == "app server"]
-    if servers:
-        return Check(name, "ok", f"{', '.join(present)} in use by app server {_pids(servers)}")
-    apps = [p for p in ctx.processes if p.kind == "desktop app"]
+    lock = " (its start lock stays after every exit: no fault)" if _exists(ctx, START_LOCK) else ""
+    state, why = probe_socket(ctx.path / SOCKET)
+    if state == "absent":
+        return Check(name, "ok", f"no app-server socket{lock}")
+    if state == "listening":
+        return Check(name, "ok", f"{SOCKET}: an app server answers on it{lock}")
+    if state == "unknown":
+        return Check(name, "warning", f"{SOCKET} could not be tested: {why}")
+    apps = [p for p in ctx.processes if p.kind in ("desktop app", "app server")]
     if apps:
         return Check(
             name,
             "warning",
-            f"{', '.join(present)} present and no app server runs, but the desktop app does "
-            f"({_pids(apps)}): it may be starting one",
+            f"{SOCKET}: nothing answers on it, but Codex runs ({_pids(apps)}): it may be "
+            "starting a server",
             _STALE.after_quit(),
         )
     return Check(
         name,
         "problem",
-        f"{', '.join(present)} left by an app server that no longer runs",
+        f"{SOCKET}: nothing answers on it; left by an app server that no longer runs",
         _STALE,
     )
 
 
 def check_daemon_pid_files(ctx: DoctorContext) -> Check:
-    """Daemon pid files naming a dead process (#47206, #35295)."""
+    """Daemon pid files (and their ``.pid.lock``) naming a dead process (#47206, #35295)."""
     name = "daemon-pid-files"
     read: list[tuple[str, int | None]] = []
-    for relpath in PID_FILES:
-        path = ctx.path / relpath
-        if not os.path.lexists(path):
-            continue
-        read.append((relpath, pid_in(read_regular(path))))
+    for relpath, lock in zip(PID_FILES, PID_LOCKS, strict=True):
+        if _exists(ctx, relpath):
+            read.append((relpath, pid_in(read_regular(ctx.path / relpath))))
+        # A lock names a pid when it holds one; an empty one goes with its pid file.
+        if _exists(ctx, lock) and (pid := pid_in(read_regular(ctx.path / lock))) is not None:
+            read.append((lock, pid))
     if not read:
         return Check(name, "ok", "no daemon pid file")
     living = ctx.alive([pid for _, pid in read if pid is not None])
@@ -60,5 +68,9 @@ def check_daemon_pid_files(ctx: DoctorContext) -> Check:
     return Check(name, "problem", shown, _STALE)
 
 
+def _exists(ctx: DoctorContext, relpath: str) -> bool:
+    return os.path.lexists(ctx.path / relpath)
+
+
 def _pids(processes: Iterable[CodexProcess]) -> str:
-    return ", ".join(f"pid {p.pid}" for p in processes)
+    return ", ".join(f"{p.kind} pid {p.pid}" for p in processes)

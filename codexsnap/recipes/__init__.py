@@ -37,6 +37,10 @@ class Evidence:
     app_server_pids: tuple[int, ...] = ()
     live_pids: frozenset[int] = frozenset()
     restore_candidate: tuple[str, bytes] | None = None  # (snapshot id, global state bytes)
+    socket_state: str = "absent"  # the app server's socket: absent, listening, stale, unknown
+    state_database: str = "state_5.sqlite"  # the live state database, relative to the home
+    state_database_outside: str | None = None  # set when the live one is outside the home
+    platform: str = ""  # sys.platform of this computer
 
 
 @dataclass(frozen=True)
@@ -71,7 +75,6 @@ def all_recipes() -> dict[str, Recipe]:
         pairing_reset,
         remote_control,
         restore_global_state,
-        session_index,
     )
 
     modules = (
@@ -79,18 +82,29 @@ def all_recipes() -> dict[str, Recipe]:
         pairing_reset,
         new_installation_id,
         app_server_stale,
-        session_index,
         restore_global_state,
     )
     return {m.RECIPE.name: m.RECIPE for m in modules}
+
+
+# Recipes that were removed, and why: someone who learnt the old name is told.
+RETIRED = {
+    "session-index": "session_index.jsonl only names renamed threads, so a thread missing from "
+    "it is normal and invented names make no thread visible (openai/codex "
+    "codex-rs/rollout/src/session_index.rs); 'codexsnap doctor' compares the rollouts with the "
+    "state database's threads instead (its 'threads' check) and names the cure",
+}
 
 
 def get_recipe(name: str) -> Recipe:
     """The recipe called ``name``, or a clear error listing the known ones."""
     recipes = all_recipes()
     if name not in recipes:
+        retired = RETIRED.get(name)
+        known = f"Known recipes: {', '.join(recipes)}."
         raise UnknownRecipeError(
-            f"no recipe called {name!r}", hint=f"Known recipes: {', '.join(recipes)}."
+            f"no recipe called {name!r}" + (f": it was removed; {retired}" if retired else ""),
+            hint=known,
         )
     return recipes[name]
 

@@ -1,12 +1,15 @@
-"""app-server-stale: remove the socket, start lock and pid files a dead app server left.
+"""app-server-stale: remove the socket and pid files a dead app server left.
 
 Symptoms: "app server did not become ready on .../app-server-control.sock" (openai/codex
 #20143) and "failed to read start time for pid-managed app server <pid>" (#47206, #35295).
+A socket is stale only when a connect to it fails, as upstream ``codex doctor`` judges it
+(codex-rs/cli/src/doctor/background.rs); the start lock stays after every clean exit, so it
+goes only with a stale socket.
 """
 
 from __future__ import annotations
 
-from codexsnap.codex_files import PID_FILES, SOCKET, START_LOCK, pid_in
+from codexsnap.codex_files import PID_FILES, PID_LOCKS, SOCKET, START_LOCK, pid_in
 from codexsnap.recipes import Changes, Contents, Evidence, Recipe, RecipeOptions, refuse
 
 
@@ -18,24 +21,38 @@ def plan(contents: Contents, options: RecipeOptions, evidence: Evidence) -> Chan
             f"an app server is running (pid {pids}): its socket and lock are not stale",
             hint="Quit Codex and any 'codex app-server', then run this again.",
         )
+    if evidence.socket_state == "listening":
+        raise refuse(
+            f"an app server answers on {SOCKET}: it is not stale",
+            hint="Quit Codex and any 'codex app-server', then run this again if it still fails.",
+        )
     changes: Changes = {}
-    for name in (SOCKET, START_LOCK):
-        if contents.get(name) is not None:
-            changes[name] = None
-    for name in PID_FILES:
+    if evidence.socket_state == "stale":
+        for name in (SOCKET, START_LOCK):
+            if contents.get(name) is not None:
+                changes[name] = None
+    for name, lock in zip(PID_FILES, PID_LOCKS, strict=True):
         raw = contents.get(name)
-        if raw is None:
-            continue
-        pid = pid_in(raw)
-        if pid is None or pid not in evidence.live_pids:
+        if raw is not None and _dead(pid_in(raw), evidence):
             changes[name] = None
+        held = contents.get(lock)
+        if held is None:
+            continue
+        # A lock that names a pid is judged by it; an empty one goes with its pid file.
+        pid = pid_in(held)
+        if (pid is not None and _dead(pid, evidence)) or (pid is None and name in changes):
+            changes[lock] = None
     return changes
+
+
+def _dead(pid: int | None, evidence: Evidence) -> bool:
+    return pid is None or pid not in evidence.live_pids
 
 
 RECIPE = Recipe(
     name="app-server-stale",
-    summary="remove the stale app-server socket, start lock and pid files of a dead server",
-    inputs=lambda evidence: (SOCKET, START_LOCK, *PID_FILES),
+    summary="remove the app-server socket no server answers on, and pid files of dead servers",
+    inputs=lambda evidence: (SOCKET, START_LOCK, *PID_FILES, *PID_LOCKS),
     plan=plan,
     next_steps=("Start Codex again.",),
     cites=("#20143", "#47206", "#35295"),

@@ -1,7 +1,9 @@
 """pairing-reset: forget the host-side remote-control identity so pairing starts afresh.
 
-Symptom: pairing stuck on "Approve on mobile device" or "Waiting for computer", or a stale
-host (openai/codex #23112, #23952, #22714).
+Symptom: pairing stuck on "Approve on your device" (openai/codex #22714) or "Waiting for
+computer response" (#27167), or a stale host (#23112, #23952). ``--with-db`` also empties
+``remote_control_enrollments`` in the live state database: ``sqlite/state_5.sqlite`` for the
+desktop app, the top-level one for a CLI-only home.
 """
 
 from __future__ import annotations
@@ -10,10 +12,10 @@ import sqlite3
 import tempfile
 from pathlib import Path
 
-from codexsnap.codex_files import GLOBAL_STATE, GLOBAL_STATE_BAK, HOST_IDENTITY_KEYS, STATE_DB
+from codexsnap.codex_files import GLOBAL_STATE, GLOBAL_STATE_BAK, HOST_IDENTITY_KEYS
 from codexsnap.errors import StateFileInvalidError
 from codexsnap.json_edit import remove_top_level_keys
-from codexsnap.recipes import Changes, Contents, Evidence, Recipe, RecipeOptions
+from codexsnap.recipes import Changes, Contents, Evidence, Recipe, RecipeOptions, refuse
 from codexsnap.recipes.remote_control import mirror_edit
 from codexsnap.state_file import edit_state
 
@@ -26,18 +28,25 @@ def plan(contents: Contents, options: RecipeOptions, evidence: Evidence) -> Chan
     def edit(name: str, raw: bytes) -> bytes:
         return edit_state(name, raw, lambda text: remove_top_level_keys(text, set(HOST_KEYS)))
 
+    if options.with_db and evidence.state_database_outside is not None:
+        raise refuse(
+            f"the live state database is {evidence.state_database_outside}, outside the Codex "
+            "home: a fix there could not be undone from a snapshot",
+            hint="Run it without --with-db (the enrollment rows only matter to the host).",
+        )
     changes = mirror_edit({k: contents.get(k) for k in (GLOBAL_STATE, GLOBAL_STATE_BAK)}, edit)
-    database = contents.get(STATE_DB)
+    name = evidence.state_database
+    database = contents.get(name)
     if options.with_db and database is not None:
         try:
             cleared = clear_enrollment_rows(database)
         except sqlite3.DatabaseError as exc:
             raise StateFileInvalidError(
-                f"{STATE_DB} cannot be read as a SQLite database ({exc})",
-                hint="Restore it first with 'codexsnap rollback <id> --path state_5.sqlite'.",
+                f"{name} cannot be read as a SQLite database ({exc})",
+                hint=f"Restore it first with 'codexsnap rollback <id> --path {name}'.",
             ) from None
         if cleared != database:
-            changes[STATE_DB] = cleared
+            changes[name] = cleared
     return changes
 
 
@@ -70,12 +79,13 @@ def clear_enrollment_rows(database: bytes) -> bytes:
 RECIPE = Recipe(
     name="pairing-reset",
     summary="forget this computer's remote-control host identity and paired devices",
-    inputs=lambda evidence: (GLOBAL_STATE, GLOBAL_STATE_BAK, STATE_DB),
+    inputs=lambda evidence: (GLOBAL_STATE, GLOBAL_STATE_BAK, evidence.state_database),
     plan=plan,
     next_steps=(
         "Start Codex again.",
-        "Pair your remote devices with this computer again.",
+        "Turn on Settings → Connections → Control this Mac/PC, then pair your remote devices "
+        "with this computer again (#28119).",
     ),
-    cites=("#23112", "#23952", "#22714"),
+    cites=("#23112", "#23952", "#22714", "#27167"),
     options=frozenset({"with_db"}),
 )

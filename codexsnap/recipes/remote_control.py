@@ -1,9 +1,11 @@
 """remote-control: forget a revoked remote-control client so the app enrolls a new one.
 
-Symptom: "Failed to update connection" on a remote device; the desktop log says
-"Remote-control client has been revoked" with hasExistingEnrollment=true. The app keeps
-reusing the revoked client id stored in its global state (openai/codex #28379, #26193,
-#25532, #23865). Reinstalling does not help: the state lives in the Codex home.
+Symptom: "Failed to update connection" on the controlling computer (Settings → Connections →
+Control other devices); the desktop log says "Remote-control client has been revoked" with
+hasExistingEnrollment=true. The app keeps reusing the revoked client id stored in its global
+state (openai/codex #28379, #26193, #25532, #23865). Reinstalling does not help: the state
+lives in the Codex home. Windows has no "Control other devices" (#28919, #31039): it is never
+a controller, so the recipe does not apply there (except ``--reset``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from codexsnap.codex_files import (
     ENROLLMENT_KEY,
     GLOBAL_STATE,
     GLOBAL_STATE_BAK,
+    NO_CONTROLLER_PLATFORMS,
     REMOTE_SELECTION_KEYS,
 )
 from codexsnap.errors import StateFileInvalidError
@@ -31,6 +34,13 @@ CLEAN_KEYS = REMOTE_SELECTION_KEYS
 
 def plan(contents: Contents, options: RecipeOptions, evidence: Evidence) -> Changes:
     """Remove the enrollments from the global state; the ``.bak`` mirrors the result."""
+    if evidence.platform in NO_CONTROLLER_PLATFORMS and not options.reset:
+        raise refuse(
+            "Windows has no Settings → Connections → Control other devices, so this computer "
+            "holds no controller client to forget (openai/codex #28919, #31039)",
+            hint="Pair again from the device that controls this one; 'codexsnap doctor' says "
+            "what the logs show.",
+        )
     if options.reset:
         # Both files leave the home; their bytes live on in the "before" snapshot.
         return {name: None for name, raw in contents.items() if raw is not None}
@@ -105,9 +115,10 @@ RECIPE = Recipe(
     plan=plan,
     next_steps=(
         "Start Codex again.",
-        "On the remote device, pair with this computer again (Settings > Remote control).",
+        "On this computer, connect the other device again in Settings → Connections → "
+        "Control other devices (#28119).",
     ),
-    cites=("#28379", "#26193", "#25532", "#23865"),
+    cites=("#28379", "#26193", "#25532", "#23865", "#28119"),
     options=frozenset({"clean", "reset", "only_revoked"}),
     # Logs are read only with --only-revoked (the command layer checks that option).
 )
