@@ -69,10 +69,6 @@ class CodexHomeBuilder:
     with_runtime: bool = True
     layout: str = "desktop"  # where the databases are: "desktop" (sqlite/), "cli" (top), "both"
     desktop_files: bool = True  # the app's global state and daemon settings
-    # The shapes of the first fixture, kept for the tests of recipes and doctor checks that
-    # still expect them: a session index listing every thread, a start lock at the top.
-    index_every_thread: bool = False
-    top_level_start_lock: bool = False
     open_connections: list[sqlite3.Connection] = field(default_factory=list)
 
     @classmethod
@@ -104,7 +100,7 @@ class CodexHomeBuilder:
         self._write("config.toml", _CONFIG_TOML.encode())
         self._write("auth.json", _auth(), mode=0o600)
         self._write("installation_id", b"0f1e2d3c-4b5a-4978-8a9b-0c1d2e3f4a5b\n")
-        renamed = THREADS if self.index_every_thread else [t for t in THREADS if t.name]
+        renamed = [t for t in THREADS if t.name]  # the index names renamed threads only
         self._write("session_index.jsonl", b"".join(_index_line(t) for t in renamed))
         self._write(
             "history.jsonl",
@@ -175,8 +171,6 @@ class CodexHomeBuilder:
 
     def _runtime(self) -> None:
         self._write(START_LOCK, b"")
-        if self.top_level_start_lock:
-            self._write("app-server-startup.lock", b"")
         self._write("app-server-daemon/app-server.pid", b"999999\n")
         self._write("app-server-daemon/app-server.pid.lock", b"")
         self._write(f"thread-writer-locks/{THREADS[0].id}.lock", b"")

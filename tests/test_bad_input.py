@@ -41,16 +41,8 @@ REPO = Path(__file__).resolve().parents[1]
 GLOBAL = ".codex-global-state.json"
 BAK = ".codex-global-state.json.bak"
 ENROLL = "electron-remote-control-client-enrollments"
-STATE_DB = "state_5.sqlite"
+STATE_DB = "sqlite/state_5.sqlite"  # the desktop app's live database
 HELD = thread_id(4242)  # the thread a concurrent writer adds
-
-
-@pytest.fixture
-def codex_home(builder: CodexHomeBuilder) -> Path:
-    """This module's home keeps its databases at the top level: pairing-reset --with-db and the
-    busy-database refusal do not resolve the SQLite home yet (issue 11)."""
-    builder.layout = "cli"
-    return builder.build().resolve()
 
 
 States = dict[str, tuple[bytes, int]]

@@ -180,7 +180,7 @@ def build_edited(lab: Lab) -> Template:
     The app's database connection stays open while the template is copied: its new rows
     live only in -wal, as they do when Codex was force-quit.
     """
-    builder = CodexHomeBuilder(lab.home, layout="cli")  # pairing-reset reads the top level
+    builder = CodexHomeBuilder(lab.home)  # the desktop layout: the live database in sqlite/
     builder.build()
     lab.user_home.mkdir(parents=True, exist_ok=True)
     try:
@@ -197,7 +197,8 @@ def build_edited(lab: Lab) -> Template:
 
 def build_fresh(lab: Lab) -> Template:
     """A realistic home that codexsnap has never seen: no store yet."""
-    builder = CodexHomeBuilder(lab.home, layout="cli")  # pairing-reset reads the top level
+    # On purpose the CLI layout (databases at the top), so both layouts go through the kills.
+    builder = CodexHomeBuilder(lab.home, layout="cli")
     builder.build()
     lab.user_home.mkdir(parents=True, exist_ok=True)
     try:
@@ -209,7 +210,7 @@ def build_fresh(lab: Lab) -> Template:
 
 def build_rollback(lab: Lab) -> Template:
     """A home fixed once, then changed in many ways; the rollback goes back to the base."""
-    builder = CodexHomeBuilder(lab.home, layout="cli")  # pairing-reset reads the top level
+    builder = CodexHomeBuilder(lab.home)  # the desktop layout: the live database in sqlite/
     home = builder.build()
     lab.user_home.mkdir(parents=True, exist_ok=True)
     try:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,20 +22,6 @@ from tests.homebuilder import THREADS, CodexHomeBuilder
 
 GLOBAL = ".codex-global-state.json"
 BAK = ".codex-global-state.json.bak"
-
-
-@pytest.fixture
-def builder(tmp_path: Path) -> Iterator[CodexHomeBuilder]:
-    """The realistic home with the first fixture's shapes where they still matter: pairing-
-    reset --with-db reads the top-level state_5.sqlite, session-index expects every thread in
-    session_index.jsonl and app-server-stale removes a top-level start lock (issue 11 items
-    2-4): until those recipes are fixed, this module keeps those shapes.
-    """
-    home_builder = CodexHomeBuilder(
-        tmp_path / "codex-home", layout="cli", index_every_thread=True, top_level_start_lock=True
-    )
-    yield home_builder
-    home_builder.close()
 
 
 def yes(_: DiffReport) -> bool:
@@ -95,23 +80,24 @@ def test_pairing_reset_removes_host_keys_and_with_db_clears_rows(
         assert key not in state
     assert state["local-projects"]  # the user's projects stay
     assert (home / BAK).read_bytes() == (home / GLOBAL).read_bytes()
-    assert enrollment_rows(home / "state_5.sqlite") == 0
-    db = sqlite3.connect(home / "state_5.sqlite")
+    live = home / builder.state_db  # the desktop app's: sqlite/state_5.sqlite
+    assert enrollment_rows(live) == 0
+    db = sqlite3.connect(live)
     assert db.execute("SELECT count(*) FROM threads").fetchone()[0] == len(THREADS)
     assert db.execute("SELECT count(*) FROM _sqlx_migrations").fetchone()[0] == len(MIGRATIONS)
     db.close()
     undo(home, store_root, result)
-    assert enrollment_rows(home / "state_5.sqlite") == 1
+    assert enrollment_rows(live) == 1
     restored = file_states(home)
-    assert {k: v for k, v in restored.items() if k != "state_5.sqlite"} == {
-        k: v for k, v in original.items() if k != "state_5.sqlite"
+    assert {k: v for k, v in restored.items() if k != builder.state_db} == {
+        k: v for k, v in original.items() if k != builder.state_db
     }
 
 
 def test_pairing_reset_without_db_leaves_the_database(codex_home: Path, store_root: Path) -> None:
-    before = (codex_home / "state_5.sqlite").read_bytes()
+    before = (codex_home / "sqlite" / "state_5.sqlite").read_bytes()
     apply(codex_home, store_root, "pairing-reset")
-    assert (codex_home / "state_5.sqlite").read_bytes() == before
+    assert (codex_home / "sqlite" / "state_5.sqlite").read_bytes() == before
 
 
 def test_new_installation_id_moves_it_aside(codex_home: Path, store_root: Path) -> None:
@@ -138,8 +124,9 @@ def test_app_server_stale_removes_leftovers_of_a_dead_server(
     assert sock.is_socket()
     apply(codex_home, store_root, "app-server-stale")
     assert not sock.exists()
-    assert not (codex_home / "app-server-startup.lock").exists()
+    assert not (codex_home / "app-server-control" / "app-server-startup.lock").exists()
     assert not (codex_home / "app-server-daemon" / "app-server.pid").exists()
+    assert not (codex_home / "app-server-daemon" / "app-server.pid.lock").exists()
     assert (codex_home / "app-server-daemon" / "settings.json").exists()
 
 
@@ -167,34 +154,10 @@ def test_app_server_stale_refuses_while_an_app_server_runs(
     try:
         with pytest.raises(RecipeRefusedError, match=str(server.pid)):
             apply(codex_home, store_root, "app-server-stale")
-        assert (codex_home / "app-server-startup.lock").exists()
+        assert (codex_home / "app-server-control" / "app-server-startup.lock").exists()
     finally:
         server.kill()
         server.wait()
-
-
-def write_rollout(home: Path, thread_id: str, day: str = "2026/11/21") -> None:
-    folder = home / "sessions" / day
-    folder.mkdir(parents=True, exist_ok=True)
-    meta = {"type": "session_meta", "payload": {"id": thread_id, "cwd": "/Users/ana/src/api"}}
-    (folder / f"rollout-2026-11-21T09-30-00-{thread_id}.jsonl").write_text(
-        json.dumps(meta) + "\n" + '{"type":"message"}\n' * 3
-    )
-
-
-def test_session_index_appends_missing_threads_only(codex_home: Path, store_root: Path) -> None:
-    index = codex_home / "session_index.jsonl"
-    before = index.read_bytes()
-    write_rollout(codex_home, "019b-new-1")
-    write_rollout(codex_home, "019b-new-2", day="2026/11/22")
-    result = apply(codex_home, store_root, "session-index")
-    after = index.read_bytes()
-    assert after.startswith(before)  # nothing reordered or deleted
-    added = [json.loads(line) for line in after[len(before) :].splitlines()]
-    assert [a["id"] for a in added] == ["019b-new-1", "019b-new-2"]
-    assert added[0]["updated_at"] == "2026-11-21T09:30:00Z"
-    assert result.changed
-    assert apply(codex_home, store_root, "session-index").report.empty  # idempotent
 
 
 def test_restore_global_state_brings_back_projects_from_a_snapshot(
@@ -233,7 +196,7 @@ def test_recipes_command_lists_the_catalogue(cli: CliRunner) -> None:
 
 
 def test_options_that_do_not_apply_are_refused(cli: CliRunner, codex_home: Path) -> None:
-    code, _, err = run(cli, "fix", "session-index", "--with-db", "--yes")
+    code, _, err = run(cli, "fix", "new-installation-id", "--with-db", "--yes")
     assert code == 2 and "--with-db" in err
 
 
@@ -351,15 +314,15 @@ def test_restoring_a_database_a_writer_holds_is_refused(
 ) -> None:
     home = builder.build()
     builder.close()
-    writer = sqlite3.connect(home / "state_5.sqlite", isolation_level=None)
+    writer = sqlite3.connect(home / builder.state_db, isolation_level=None)
     writer.execute("BEGIN IMMEDIATE")
     try:
-        before = (home / "state_5.sqlite").read_bytes()
+        before = (home / builder.state_db).read_bytes()
         from codexsnap.errors import HomeWriteError
 
         with pytest.raises(HomeWriteError, match="in use"):
             apply(home, store_root, "pairing-reset", with_db=True)
-        assert (home / "state_5.sqlite").read_bytes() == before
+        assert (home / builder.state_db).read_bytes() == before
         assert json.loads((home / GLOBAL).read_bytes())["codex-mobile-has-connected-device"]
     finally:
         writer.execute("ROLLBACK")

@@ -13,7 +13,7 @@ from codexsnap.codex_files import GLOBAL_STATE, GLOBAL_STATE_BAK, LOGS_DB
 from codexsnap.doctor.app_server_log import AppServerLog, read_app_server_log
 from codexsnap.doctor.check import read_regular
 from codexsnap.errors import CodexsnapError
-from codexsnap.home import CodexHome, SqliteHome, find_sqlite_home
+from codexsnap.home import CODEX_DATABASES, CodexHome, SqliteHome, find_sqlite_home
 from codexsnap.logs import LogScan, scan_logs
 from codexsnap.processes import CodexProcess, alive, find_codex_processes
 from codexsnap.state_file import read_state_file
@@ -112,8 +112,10 @@ def find_databases(home: Path, sqlite: SqliteHome) -> list[Path]:
     """
     folders = [layout.path for layout in sqlite.layouts] + [home, home / "sqlite"]
     found: list[Path] = []
+    known = {name: index for index, name in enumerate(CODEX_DATABASES)}
     for folder in dict.fromkeys(folders):
-        found += sorted(folder.glob("*.sqlite")) + sorted(folder.glob("*.db"))
+        files = [*folder.glob("*.sqlite"), *folder.glob("*.db")]
+        found += sorted(files, key=lambda p: (known.get(p.name, len(known)), p.name))
     # Codex's recovery work files (<db>.codex-recovery-normalized.sqlite, ...) are not its own.
     unique = dict.fromkeys(
         p for p in found if p.is_file() and not p.is_symlink() and ".codex-" not in p.name

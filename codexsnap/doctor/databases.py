@@ -33,10 +33,10 @@ class DatabaseCheck:
 def check_sqlite_home(ctx: DoctorContext) -> Check:
     """Where Codex keeps its databases, and a split between two layouts (#29953, #28087)."""
     sqlite = ctx.sqlite
-    where = f"{sqlite.path} (from {sqlite.source})"
+    where = f"Codex run here resolves {sqlite.path} (from {sqlite.source})"
     if sqlite.live is None:
         return Check("sqlite-home", "ok", f"{where}: no database yet")
-    live = f"in use: {sqlite.live.path} ({sqlite.reason})"
+    live = f"databases in use: {sqlite.live.path} ({sqlite.reason})"
     if sqlite.warning is not None:
         return Check(
             "sqlite-home",
