@@ -377,13 +377,16 @@ def test_checks_come_in_the_order_a_person_reads_them(codex_home: Path, store_ro
         "remote-control-revoked",
         "remote-control-mfa",
         "remote-control-account",
+        "remote-control-enrollment",
+        "remote-control-409",
         "app-server-socket",
         "daemon-pid-files",
+        "sqlite-home",
         *databases,
-        "session-index",
+        "threads",
         "log-size",
     ]
-    assert databases and databases[0] == "sqlite:state_5.sqlite"
+    assert databases and databases[0] == "sqlite:sqlite/state_5.sqlite"
 
 
 def test_every_fix_a_cure_names_is_a_recipe_with_those_options() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from codexsnap.doctor.check import Check, Cure
 from codexsnap.doctor.context import DoctorContext
 
@@ -53,8 +55,8 @@ def check_already_online(ctx: DoctorContext) -> Check:
         f"the server answered '409 Remote app server already online' ({seen.count} line(s) in "
         f"{log.database.name}, latest {seen.when}): another computer may use this one's "
         "installation_id (a clone or a restored copy, #22950, #28862, #39959)" + _partial(ctx),
-        Cure(
-            "new-installation-id",
+        dataclasses.replace(
+            Cure.fix("new-installation-id"),
             advice="if this home was copied from another computer (or the other was from it):",
         ).after_quit(bool(ctx.processes)),
     )
