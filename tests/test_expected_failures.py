@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -51,3 +52,35 @@ def test_a_keep_within_longer_than_the_calendar_is_a_usage_error(
     code, _, err = run(cli, "prune", "--keep-within", duration, "--dry-run")
     assert code == EXIT_USAGE, err
     assert err.startswith("Error: --keep-within") and "internal error" not in err
+
+
+def test_a_global_state_with_a_sqlite_header_is_a_damaged_json_file(
+    codex_home: Path, cli: CliRunner
+) -> None:
+    (codex_home / GLOBAL).write_bytes(b"SQLite format 3\x00" + b"\x07" * 200)
+    code, _, err = run(cli, "fix", "--dry-run")
+    assert code == 4 and "internal error" not in err, err
+    assert GLOBAL in err
+
+
+def test_a_fifo_in_place_of_the_global_state_is_named_as_such(
+    codex_home: Path, cli: CliRunner
+) -> None:
+    (codex_home / GLOBAL).unlink()
+    os.mkfifo(codex_home / GLOBAL)
+    code, _, err = run(cli, "fix", "--dry-run")
+    assert code == 4, err
+    assert "named pipe" in err and "empty" not in err
+
+
+def test_a_truncated_state_database_stops_pairing_reset_with_exit_4(
+    codex_home: Path, cli: CliRunner
+) -> None:
+    for database in [codex_home / "state_5.sqlite", codex_home / "sqlite" / "state_5.sqlite"]:
+        for sidecar in (Path(f"{database}-wal"), Path(f"{database}-shm")):
+            sidecar.unlink(missing_ok=True)
+        database.parent.mkdir(exist_ok=True)
+        database.write_bytes(b"SQLite format 3\x00" + b"\x10\x00" + b"\x00" * 80)
+    code, _, err = run(cli, "fix", "pairing-reset", "--with-db", "--dry-run")
+    assert code == 4 and "internal error" not in err, err
+    assert "damaged SQLite database" in err

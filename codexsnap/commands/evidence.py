@@ -53,14 +53,25 @@ def read_input(home: Path, name: str, head_only: tuple[str, ...]) -> InputFile:
         raise StateFileInvalidError(
             f"{path} is a folder, not a file", hint="Move it away, then run codexsnap again."
         )
+    json_state = name.endswith((".json", ".json.bak"))
     if not stat.S_ISREG(mode):
+        if json_state:
+            # A FIFO or socket where a JSON state belongs holds no state at all: saying it is
+            # "empty" would send the user looking for lost content.
+            what = "a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "not a regular file"
+            raise StateFileInvalidError(
+                f"{path} is {what}, not a JSON file",
+                hint="Move it away and restore the file with 'codexsnap rollback <id>'.",
+            )
         return InputFile(relpath, b"", "other")
     try:
         if name.startswith(head_only) and head_only:
             with target.open("rb") as handle:
                 return InputFile(relpath, handle.readline(ROLLOUT_HEAD_BYTES), "file")
-        if is_sqlite_file(target):
-            return InputFile(relpath, _consistent_copy(target), "sqlite")
+        # A JSON state whose first bytes happen to read "SQLite format 3" is a damaged JSON
+        # file, not a database: the recipe's own parser says what is wrong with it.
+        if not json_state and is_sqlite_file(target):
+            return InputFile(relpath, _consistent_copy(path, target), "sqlite")
         return InputFile(relpath, target.read_bytes(), "file")
     except PermissionError:
         raise StateFileInvalidError(
@@ -69,13 +80,31 @@ def read_input(home: Path, name: str, head_only: tuple[str, ...]) -> InputFile:
         ) from None
 
 
-def _consistent_copy(path: Path) -> bytes:
+def _consistent_copy(path: Path, target: Path) -> bytes:
+    import sqlite3
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="codexsnap-") as scratch:
         copy = Path(scratch) / "copy.sqlite"
-        backup_database(path, copy)
+        try:
+            backup_database(target, copy)
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise StateFileInvalidError(
+                    f"cannot copy the SQLite database {path}: {exc}",
+                    hint="If Codex is writing to it, quit Codex and try again.",
+                ) from None
+            raise _damaged(path, exc) from None
+        except sqlite3.DatabaseError as exc:
+            raise _damaged(path, exc) from None
         return copy.read_bytes()
+
+
+def _damaged(path: Path, exc: Exception) -> StateFileInvalidError:
+    return StateFileInvalidError(
+        f"{path} is a damaged SQLite database ({exc})",
+        hint="Run 'codexsnap doctor' to see its restore sources; nothing was changed.",
+    )
 
 
 def list_home(home: Path) -> tuple[str, ...]:
