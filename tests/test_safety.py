@@ -7,6 +7,7 @@ codexsnap's own fault points (CODEXSNAP_TEST_FAULT) in a ``python -m codexsnap``
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -22,6 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 from typer.testing import CliRunner
 
@@ -193,6 +195,15 @@ def assert_fixed(home: Path) -> None:
 def running(argv: list[str]) -> Iterator[subprocess.Popen[bytes]]:
     """A process (and its children) that is killed and reaped however the test ends."""
     proc = subprocess.Popen(argv, start_new_session=True)
+    # Popen returns once exec has begun, which is before the kernel has the new command
+    # line in place: a process list read in that window sees the name without its
+    # arguments (an app server would look like a plain CLI). Wait until it is complete.
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with contextlib.suppress(psutil.Error):
+            if psutil.Process(proc.pid).cmdline() == argv:
+                break
+        time.sleep(0.01)
     try:
         yield proc
     finally:
