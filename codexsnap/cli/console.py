@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from codexsnap.cli.json_output import dump_json
-from codexsnap.cli.report_text import report_text, snapshot_line
+from codexsnap.cli.report_text import report_text, snapshot_line, snapshot_marks
 from codexsnap.cli.text import PENDING_WARNING, Text, recovery_text
 from codexsnap.commands import Confirm
 from codexsnap.errors import NotConfirmedError
@@ -49,10 +49,10 @@ def history_table(snapshots: Iterable[Snapshot]) -> None:
         table.add_column(column, overflow="fold")
     for snap in snapshots:
         when = snap.created_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
-        marks = " ".join(
-            m for m, on in (("[pinned]", snap.pinned), ("[pruned]", snap.pruned)) if on
-        )
+        marks = " ".join(m.strip() for m in snapshot_marks(snap))
         note = " ".join(filter(None, (marks, snap.note or snap.message.split("\n")[0])))
+        if snap.damaged:
+            note = f"[unreadable] {snap.damaged}"
         table.add_row(
             snap.short_id,
             when,

@@ -52,6 +52,8 @@ def snapshot_json(snapshot: Snapshot) -> dict[str, Any]:
         "pinned": snapshot.pinned,
         "note": snapshot.note,
         "pruned": snapshot.pruned,
+        "damaged": snapshot.damaged or None,
+        "quarantined": snapshot.quarantined or None,
     }
 
 

@@ -134,10 +134,19 @@ def snapshot_line(snapshot: Snapshot) -> str:
         files = f"{count} file{'s' if count != 1 else ''} (first snapshot)"
     text = snapshot.note or (snapshot.message.splitlines()[0] if snapshot.message else "")
     note = f"  ({text})" if text else ""
-    marks = "".join(
-        mark for mark, on in ((" [pinned]", snapshot.pinned), (" [pruned]", snapshot.pruned)) if on
-    )
+    if snapshot.damaged:
+        return f"{snapshot.short_id}  {'?' * 19}  [unreadable] {snapshot.damaged}"
+    marks = "".join(mark for mark in snapshot_marks(snapshot))
     return f"{snapshot.short_id}  {when}  {snapshot.summary:<32}  {files}{marks}{note}"
+
+
+def snapshot_marks(snapshot: Snapshot) -> list[str]:
+    """The marks history shows after a snapshot, each with its leading space."""
+    marks = ((" [pinned]", snapshot.pinned), (" [pruned]", snapshot.pruned))
+    found = [mark for mark, on in marks if on]
+    if snapshot.quarantined:
+        found.append(" [quarantined]")
+    return found
 
 
 def printable(text: str) -> str:

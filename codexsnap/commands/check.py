@@ -10,6 +10,7 @@ from pathlib import Path
 from codexsnap.commands import open_existing_store
 from codexsnap.errors import TamperedSnapshotError
 from codexsnap.store import Snapshot, SnapshotStore
+from codexsnap.store.index import is_object_id
 from codexsnap.store.manifest import FileRecord
 
 
@@ -90,15 +91,19 @@ def check(store_root: Path, *, quarantine: bool = True) -> CheckResult:
         findings += [Finding("damage", None, f"git fsck: {line}") for line in store.fsck()]
         already = store.quarantined()
         seen: set[str] = set()
-        for head in store.home_heads().values():
-            history = store.history_from(head)
-            findings += _unpaired(history)
+        for home, head in sorted(store.home_heads().items()):
+            if head is not None and not is_object_id(head):
+                findings.append(Finding("damage", None, f"the ref of home {home} is damaged"))
+            history = store.snapshots_of(home, head)
+            findings += _unpaired([s for s in history if not s.damaged])
             for snapshot in history:
                 if snapshot.id in seen:
                     continue
                 seen.add(snapshot.id)
                 count += 1
                 try:
+                    if snapshot.damaged:
+                        raise TamperedSnapshotError(f"cannot be read: {snapshot.damaged}")
                     records = store.records(snapshot)
                     problems = _check_records(store, snapshot, records)
                     for record in records.values():

@@ -18,9 +18,10 @@ def history(
     pins, notes = load_marks(store_root, PINS), load_marks(store_root, NOTES)
     pruned = load_marks(store_root, PRUNED)
     with SnapshotStore.open(store_root, create=False) as store:
+        quarantined = store.quarantined()
         found: list[Snapshot] = []
         # Pruned snapshots are hidden, so read past them until the limit is reached.
-        for snapshot in store.history(home, None if pruned else limit):
+        for snapshot in store.history(home, None if pruned else limit, include_damaged=True):
             if snapshot.id in pruned and not include_pruned:
                 continue
             found.append(
@@ -29,6 +30,7 @@ def history(
                     pinned=snapshot.id in pins,
                     note=notes.get(snapshot.id, ""),
                     pruned=snapshot.id in pruned,
+                    quarantined=quarantined.get(snapshot.id, ""),
                 )
             )
             if limit is not None and len(found) >= limit:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from codexsnap.commands import Confirm, open_existing_store
 from codexsnap.commands.rollback import RollbackResult, plan_snapshot_restore, rollback_result
-from codexsnap.errors import SnapshotNotFoundError
+from codexsnap.errors import SnapshotNotFoundError, TamperedSnapshotError
 from codexsnap.transaction.operation import transact
 from codexsnap.transaction.plan import Plan
 
@@ -15,7 +15,16 @@ from codexsnap.transaction.plan import Plan
 def last_operation(home: Path, store_root: Path) -> tuple[str, list[str]]:
     """The "before" snapshot of the newest fix or rollback, and the files that it wrote."""
     with open_existing_store(store_root) as store:
-        for snapshot in store.history(home, 500):
+        for snapshot in store.history(home, 500, include_damaged=True):
+            if snapshot.damaged:
+                # It may be the after-snapshot of the last operation: undoing an older one
+                # instead would put back the wrong files.
+                raise TamperedSnapshotError(
+                    f"snapshot {snapshot.short_id} cannot be read ({snapshot.damaged}), so the "
+                    "last operation is not known",
+                    hint="Run 'codexsnap check'; 'codexsnap rollback ID' restores any readable "
+                    "snapshot ('codexsnap history' lists them).",
+                )
             if snapshot.operation.startswith("after-") and "Before" in snapshot.trailers:
                 try:
                     wrote = json.loads(snapshot.trailers.get("Wrote", "[]"))

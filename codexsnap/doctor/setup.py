@@ -43,12 +43,30 @@ def check_store(ctx: DoctorContext) -> Check:
             )
         # Anything else in its place: open refuses it, saying why and what to do.
         with SnapshotStore.open(store_root, create=False) as store:
-            latest = store.latest(ctx.path)
+            snapshots = store.history(ctx.path, include_damaged=True)
+            quarantined = store.quarantined()
     except CodexsnapError as error:
         hint = Cure.say(error.hint) if error.hint else None
         return Check("store", "problem", error.message, hint)
     except OSError as error:
         return Check("store", "problem", f"{store_root} cannot be read: {error.strerror}", None)
+    # Damage is found by reading every commit of the chain (one git log); the blobs are
+    # left to `codexsnap check`, which reads them all, and its quarantine is reported here.
+    unreadable = [s.short_id for s in snapshots if s.damaged]
+    set_aside = [s.short_id for s in snapshots if s.id in quarantined]
+    readable = [s for s in snapshots if not s.damaged]
+    if unreadable or set_aside:
+        parts = [f"{len(unreadable)} snapshot(s) cannot be read ({', '.join(unreadable[:5])})"]
+        parts += [f"{len(set_aside)} quarantined ({', '.join(set_aside[:5])})"]
+        return Check(
+            "store",
+            "problem",
+            f"{store_root} is damaged: "
+            f"{'; '.join(p for p in parts if not p.startswith('0 '))}; "
+            f"{len(readable)} readable snapshot(s) still restore",
+            Cure.run("check"),
+        )
+    latest = readable[0] if readable else None
     if latest is None:
         return Check(
             "store",

@@ -15,6 +15,7 @@ from codexsnap.outside import auth_fingerprint, scan_outside
 from codexsnap.scope import Scope
 from codexsnap.store.git import GitRepository
 from codexsnap.store.history import Snapshot, commit_message, snapshot_from_commit
+from codexsnap.store.index import snapshot_ref
 from codexsnap.store.manifest import (
     FILES_PREFIX,
     MANIFEST_NAME,
@@ -85,7 +86,10 @@ def commit_records(
     commit = git.run(*args, stdin=body.encode("utf-8")).strip()
     fault_point("before-update-ref")
     # Compare-and-swap on the ref: a concurrent writer can never silently lose a snapshot.
-    git.run("update-ref", "-m", summary, ref, commit, head or "0" * 40)
+    # The snapshot's own ref moves with it, in one transaction (store/index.py).
+    own = snapshot_ref(ref.rsplit("/", 1)[1], commit)
+    moves = f"update {ref} {commit} {head or '0' * 40}\ncreate {own} {commit}\n"
+    git.run("update-ref", "-m", summary, "--stdin", stdin=moves.encode())
     return SnapshotResult(snapshot_from_commit(git.commit(commit)), created=True)
 
 

@@ -127,7 +127,7 @@ class GitRepository:
             raise StoreError(
                 f"git {args[0]} failed in the store {self.root}: "
                 f"{detail[-1] if detail else 'exit ' + str(done.returncode)}",
-                hint="Run 'git fsck' on the store, or start a new one with --store.",
+                hint="Run 'codexsnap check': it reports the damage; the readable snapshots stay.",
             )
         return done.stdout.decode("utf-8", errors="surrogateescape")
 

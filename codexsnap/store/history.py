@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
-from codexsnap.errors import AmbiguousSnapshotIdError, SnapshotNotFoundError, TamperedSnapshotError
+from codexsnap.errors import (
+    AmbiguousSnapshotIdError,
+    SnapshotNotFoundError,
+    StoreError,
+    TamperedSnapshotError,
+)
 from codexsnap.store.git import GitRepository
 from codexsnap.store.objects import Commit
 
 _HEX_ID = re.compile(r"^[0-9a-f]{4,40}$")
 _TRAILER = re.compile(r"^Codexsnap-([A-Za-z-]+): (.*)$")
+_FULL_ID = re.compile(r"^[0-9a-f]{40}$")
+_UNKNOWN_DATE = datetime.fromtimestamp(0, UTC)
 
 
 @dataclass(frozen=True)
@@ -29,6 +36,10 @@ class Snapshot:
     pinned: bool = False
     note: str = ""
     pruned: bool = False
+    # Why the commit cannot be read ("" when it can): only the id of such a snapshot is known.
+    damaged: str = ""
+    # Why ``codexsnap check`` set it aside ("" when it did not), filled in like the marks.
+    quarantined: str = ""
 
     @property
     def short_id(self) -> str:
@@ -76,10 +87,53 @@ def log(git: GitRepository, head: str, limit: int | None) -> list[Snapshot]:
     return snapshots
 
 
+def walk(git: GitRepository, head: str | None, listed: set[str]) -> list[Snapshot]:
+    """Every snapshot of a home, newest first, read one commit at a time.
+
+    The slow path, taken when ``git log`` fails: a commit that cannot be read is listed with
+    ``damaged`` set, and the walk goes on from the snapshot refs (store/index.py) at the
+    newest readable snapshot that nothing left names as its parent.
+    """
+    read: dict[str, Snapshot] = {}
+
+    def snapshot(commit_id: str) -> Snapshot:
+        if commit_id not in read:
+            try:
+                read[commit_id] = snapshot_from_commit(git.commit(commit_id))
+            except (ValueError, StoreError) as exc:
+                read[commit_id] = Snapshot(commit_id, _UNKNOWN_DATE, "", "", damaged=str(exc))
+        return read[commit_id]
+
+    order: list[Snapshot] = []
+    seen: set[str] = set()
+    start = head if head is not None and _FULL_ID.match(head) else None
+    while True:
+        if start is None:
+            left = [snapshot(i) for i in sorted(listed - seen)]
+            if not left:
+                break
+            named = {s.parent for s in left}
+            tips = [s for s in left if s.id not in named and not s.damaged]
+            start = max(tips or left, key=lambda s: (not s.damaged, s.created_at)).id
+        current: str | None = start
+        start = None
+        while current is not None and current not in seen:
+            seen.add(current)
+            found = snapshot(current)
+            order.append(found)
+            current = found.parent
+    # A damaged snapshot has no date of its own: show it with its newer neighbour's.
+    for at, found in enumerate(order):
+        if found.damaged and at > 0:
+            order[at] = replace(found, created_at=order[at - 1].created_at)
+    return order
+
+
 def resolve(
     git: GitRepository,
     home: Path,
-    head: str | None,
+    ids: list[str],
+    damaged: dict[str, str],
     snapshot_id: str,
     aliases: dict[str, str],
     quarantined: dict[str, str],
@@ -91,7 +145,6 @@ def resolve(
             f"{snapshot_id!r} is not a snapshot id (4 to 40 hex characters)",
             hint="Run 'codexsnap history' to see the ids.",
         )
-    ids = git.run("rev-list", head).split() if head else []
     matches = [i for i in ids if i.startswith(wanted)]
     if not matches:
         # Snapshots rewritten by `prune --gc` keep answering to their old ids.
@@ -111,6 +164,12 @@ def resolve(
         raise TamperedSnapshotError(
             f"snapshot {matches[0][:10]} is quarantined: {reason}",
             hint="Choose another snapshot; see 'codexsnap check'.",
+        )
+    if matches[0] in damaged:
+        raise TamperedSnapshotError(
+            f"snapshot {matches[0][:10]} cannot be read: {damaged[matches[0]]}",
+            hint="Choose another snapshot ('codexsnap history' marks the unreadable ones); "
+            "'codexsnap check' reports the damage.",
         )
     return snapshot_from_commit(git.commit(matches[0]))
 

@@ -21,7 +21,7 @@ from codexsnap.errors import (
 )
 from codexsnap.file_lock import store_lock
 from codexsnap.scope import Scope
-from codexsnap.store import commit, rewrite
+from codexsnap.store import commit, index, rewrite
 from codexsnap.store import history as history_
 from codexsnap.store.commit import SCOPE_NAME, SnapshotResult
 from codexsnap.store.git import GitRepository
@@ -118,6 +118,8 @@ class SnapshotStore:
         """Hold the store for a mutating operation and clear what a killed run left."""
         with store_lock(self.root / "codexsnap.lock"):
             clear_leftovers(self.root, self.git_dir)
+            for home, head in self.home_heads().items():
+                index.index_chain(self.git, home, head)
             yield
 
     def close(self) -> None:
@@ -134,21 +136,31 @@ class SnapshotStore:
         return f"refs/codexsnap/homes/{home_id(home)}"
 
     def _head(self, home: Path) -> str | None:
-        ref = self.git_dir / self._ref(home)
-        if ref.exists():
-            return ref.read_text().strip()
-        out = self.git.run("for-each-ref", "--format=%(objectname)", self._ref(home))
-        return out.strip() or None
+        return index.read_head(self.git_dir, home_id(home))
 
     # ----- reading --------------------------------------------------------------------
 
     @_reads_store
-    def history(self, home: Path, limit: int | None = None) -> list[Snapshot]:
-        """Snapshots of this home, newest first."""
-        head = self._head(home)
-        if head is None:
-            return []
-        return history_.log(self.git, head, limit)
+    def history(
+        self, home: Path, limit: int | None = None, include_damaged: bool = False
+    ) -> list[Snapshot]:
+        """Snapshots of this home, newest first; unreadable ones only when asked for."""
+        found = self.snapshots_of(home_id(home), self._head(home), limit)
+        if not include_damaged:
+            found = [s for s in found if not s.damaged]
+        return found[:limit] if limit else found
+
+    def snapshots_of(self, home: str, head: str | None, limit: int | None = None) -> list[Snapshot]:
+        """One home's snapshots (by home id): one ``git log``, or past damaged commits."""
+        if index.is_object_id(head):
+            assert head is not None
+            with contextlib.suppress(StoreError):
+                return history_.log(self.git, head, limit)
+        return self.walk(home, head)
+
+    def walk(self, home: str, head: str | None) -> list[Snapshot]:
+        """Every snapshot of one home (by id), past damaged commits (store/index.py)."""
+        return history_.walk(self.git, head, index.listed_ids(self.git_dir, home))
 
     def latest(self, home: Path) -> Snapshot | None:
         """The newest snapshot of this home, if any."""
@@ -159,8 +171,16 @@ class SnapshotStore:
     def resolve(self, home: Path, snapshot_id: str) -> Snapshot:
         """Find this home's snapshot by a unique id prefix of 4 or more hex characters."""
         aliases = load_marks(self.root, ALIASES)
+        head = self._head(home)
+        damaged: dict[str, str] = {}
+        try:
+            ids = self.git.run("rev-list", head).split() if head else []
+        except StoreError:
+            walked = self.walk(home_id(home), head)
+            ids = [s.id for s in walked]
+            damaged = {s.id: s.damaged for s in walked if s.damaged}
         return history_.resolve(
-            self.git, home, self._head(home), snapshot_id, aliases, self.quarantined()
+            self.git, home, ids, damaged, snapshot_id, aliases, self.quarantined()
         )
 
     @_reads_store
@@ -208,17 +228,9 @@ class SnapshotStore:
 
     # ----- checking -------------------------------------------------------------------
 
-    def home_heads(self) -> dict[str, str]:
-        """Every home's ref and the commit it points at."""
-        out = self.git.run(
-            "for-each-ref", "--format=%(refname) %(objectname)", "refs/codexsnap/homes/"
-        )
-        return dict(line.split(" ", 1) for line in out.splitlines() if line)
-
-    @_reads_store
-    def history_from(self, head: str) -> list[Snapshot]:
-        """The snapshots reachable from one commit, newest first."""
-        return history_.log(self.git, head, None)
+    def home_heads(self) -> dict[str, str | None]:
+        """Every home's id and what its ref holds (None or garbage when it is damaged)."""
+        return {h: index.read_head(self.git_dir, h) for h in index.listed_homes(self.git_dir)}
 
     def fsck(self) -> list[str]:
         """git's own verdict on the repository: every problem it prints."""
@@ -234,7 +246,9 @@ class SnapshotStore:
 
     def quarantine(self, snapshot_id: str, reason: str) -> None:
         """Set a damaged snapshot aside: a ref keeps its objects, rollback refuses it."""
-        self.git.run("update-ref", f"refs/codexsnap/quarantine/{snapshot_id}", snapshot_id)
+        # git refuses a ref to a commit it cannot read; its snapshot ref keeps such a one.
+        with contextlib.suppress(StoreError):
+            self.git.run("update-ref", f"refs/codexsnap/quarantine/{snapshot_id}", snapshot_id)
         save_marks(self.root, QUARANTINE, {**self.quarantined(), snapshot_id: reason})
 
     def forget_quarantined(self, snapshot_ids: set[str]) -> None:

@@ -1,0 +1,144 @@
+"""The store survives its own damage: real objects of a real store are corrupted (bytes
+written into git's object files, a loose object deleted, a pack cut short, a ref garbled)
+and every readable snapshot stays usable."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from tests.conftest import git_in_store, run
+
+
+def _ids(cli: CliRunner) -> list[str]:
+    code, out, err = run(cli, "history", "--json")
+    assert code == 0, out + err
+    return [s["id"] for s in json.loads(out)]
+
+
+def _loose(store: Path, object_id: str) -> Path:
+    return store / "repo.git" / "objects" / object_id[:2] / object_id[2:]
+
+
+def _corrupt(store: Path, object_id: str, data: bytes = b"not a zlib stream") -> None:
+    """Write bytes into a loose object's file, as a bad disk sector would."""
+    path = _loose(store, object_id)
+    path.chmod(0o600)
+    path.write_bytes(data)
+
+
+def _four_snapshots(cli: CliRunner, home: Path) -> list[str]:
+    """Four snapshots, each with its own AGENTS.md; ids newest first."""
+    for n in range(4):
+        (home / "AGENTS.md").write_text(f"version {n}\n")
+        code, out, err = run(cli, "snapshot", "-m", f"v{n}")
+        assert code == 0, out + err
+    ids = _ids(cli)
+    assert len(ids) == 4
+    return ids
+
+
+def test_a_corrupt_commit_in_the_middle_hides_no_readable_snapshot(
+    cli: CliRunner, codex_home: Path, store_root: Path, tmp_path: Path
+) -> None:
+    newest, middle, older, oldest = _four_snapshots(cli, codex_home)
+    _corrupt(store_root, middle)
+
+    code, out, err = run(cli, "history", "--json")
+    assert code == 0, out + err
+    listed = json.loads(out)
+    assert [s["id"] for s in listed] == [newest, middle, older, oldest]
+    damaged = {s["id"]: s["damaged"] for s in listed}
+    assert damaged[middle] and not damaged[newest] and not damaged[older]
+    code, out, err = run(cli, "history")
+    assert code == 0 and "unreadable" in out, out + err
+
+    # An intact older snapshot still restores, past the corrupt commit.
+    code, out, err = run(cli, "rollback", older, "--to-dir", str(tmp_path / "review"))
+    assert code == 0, out + err
+    assert (tmp_path / "review" / "AGENTS.md").read_text() == "version 1\n"
+    code, out, err = run(cli, "rollback", oldest, "--yes", "--force")
+    assert code == 0, out + err
+    assert (codex_home / "AGENTS.md").read_text() == "version 0\n"
+    code, out, err = run(cli, "undo", "--yes", "--force")
+    assert code == 0, out + err
+    assert (codex_home / "AGENTS.md").read_text() == "version 3\n"
+
+    # check names the damage with its documented exit, and the hint keeps the store.
+    code, out, err = run(cli, "check")
+    assert code == 1, out + err
+    assert middle[:10] in out and "Traceback" not in err
+    code, _, err = run(cli, "rollback", middle, "--dry-run")
+    assert code == 8 and "--store" not in err and "Traceback" not in err, err
+
+
+def test_a_corrupt_latest_commit_leaves_the_older_snapshots(
+    cli: CliRunner, codex_home: Path, store_root: Path
+) -> None:
+    newest, middle, older, oldest = _four_snapshots(cli, codex_home)
+    _corrupt(store_root, newest)
+    listed = json.loads(run(cli, "history", "--json")[1])
+    assert [s["id"] for s in listed] == [newest, middle, older, oldest]
+    assert listed[0]["damaged"] and not listed[1]["damaged"]
+    code, out, err = run(cli, "check")
+    assert code == 1 and newest[:10] in out, out + err
+    code, out, err = run(cli, "rollback", middle, "--dry-run")
+    assert code == 0, out + err
+
+
+def test_a_deleted_commit_object_is_listed_as_missing(
+    cli: CliRunner, codex_home: Path, store_root: Path
+) -> None:
+    newest, middle, older, oldest = _four_snapshots(cli, codex_home)
+    _loose(store_root, older).unlink()
+    listed = json.loads(run(cli, "history", "--json")[1])
+    assert [s["id"] for s in listed] == [newest, middle, older, oldest]
+    assert listed[2]["damaged"]
+    assert run(cli, "check")[0] == 1
+    assert run(cli, "rollback", oldest, "--dry-run")[0] == 0
+
+
+def test_a_garbled_home_ref_still_finds_every_snapshot(
+    cli: CliRunner, codex_home: Path, store_root: Path
+) -> None:
+    ids = _four_snapshots(cli, codex_home)
+    refs = list((store_root / "repo.git" / "refs" / "codexsnap" / "homes").iterdir())
+    assert len(refs) == 1
+    refs[0].write_text("garbage\n")
+    assert _ids(cli) == ids
+    code, out, err = run(cli, "check")
+    assert code == 1, out + err
+    assert run(cli, "rollback", ids[1], "--dry-run")[0] == 0
+
+
+def test_a_truncated_pack_is_damage_with_exit_1(
+    cli: CliRunner, codex_home: Path, store_root: Path
+) -> None:
+    _four_snapshots(cli, codex_home)
+    assert git_in_store(store_root, "repack", "-a", "-d", "-q").returncode == 0
+    packs = list((store_root / "repo.git" / "objects" / "pack").glob("*.pack"))
+    assert len(packs) == 1
+    data = packs[0].read_bytes()
+    packs[0].chmod(0o600)
+    packs[0].write_bytes(data[: len(data) // 2])
+    code, out, err = run(cli, "check")
+    assert code == 1, out + err
+    assert "Traceback" not in err
+    code, out, err = run(cli, "history")
+    assert code in (0, 8) and "Traceback" not in err
+    if code == 8:
+        assert "--store" not in err
+
+
+def test_doctor_reports_a_damaged_store_as_a_problem(
+    cli: CliRunner, codex_home: Path, store_root: Path
+) -> None:
+    _, middle, _, _ = _four_snapshots(cli, codex_home)
+    _corrupt(store_root, middle)
+    _, out, err = run(cli, "doctor", "--json")
+    store = [c for c in json.loads(out)["checks"] if c["name"] == "store"]
+    assert store and store[0]["status"] == "problem", out + err
+    assert middle[:10] in store[0]["evidence"]
+
