@@ -142,3 +142,18 @@ def test_doctor_reports_a_damaged_store_as_a_problem(
     assert store and store[0]["status"] == "problem", out + err
     assert middle[:10] in store[0]["evidence"]
 
+
+
+def test_a_snapshot_on_a_damaged_latest_commit_follows_the_newest_readable_one(
+    cli: CliRunner, codex_home: Path, store_root: Path
+) -> None:
+    newest, middle, _, _ = _four_snapshots(cli, codex_home)
+    _corrupt(store_root, newest)
+    (codex_home / "AGENTS.md").write_text("version 4\n")
+    code, out, err = run(cli, "snapshot", "-m", "after the damage")
+    assert code == 0, out + err
+    listed = json.loads(run(cli, "history", "--json")[1])
+    assert listed[0]["parent"] == middle and listed[0]["files_changed"] == 1
+    # The damaged one is still kept by its own ref, and check still reports it.
+    code, out, _ = run(cli, "check", "--json")
+    assert code == 1 and newest in out

@@ -15,7 +15,7 @@ from codexsnap.outside import auth_fingerprint, scan_outside
 from codexsnap.scope import Scope
 from codexsnap.store.git import GitRepository
 from codexsnap.store.history import Snapshot, commit_message, snapshot_from_commit
-from codexsnap.store.index import snapshot_ref
+from codexsnap.store.index import is_object_id, snapshot_ref
 from codexsnap.store.manifest import (
     FILES_PREFIX,
     MANIFEST_NAME,
@@ -60,10 +60,18 @@ def commit_records(
     message: str,
     allow_unchanged: bool,
     extras: dict[str, bytes],
+    *,
+    tip: str | None,
 ) -> SnapshotResult:
-    """Commit ``records`` on ``ref`` after ``head`` (skipped when nothing changed)."""
-    parent = snapshot_from_commit(git.commit(head)) if head else None
-    parent_manifest = manifest_bytes(git, head) if head else None
+    """Commit ``records`` on ``ref`` after ``tip`` (skipped when nothing changed).
+
+    ``tip`` is ``head`` unless that commit cannot be read: then the newest snapshot that
+    can, so a damaged latest commit does not stop new snapshots (``head`` is still what
+    the ref must hold when it moves).
+    """
+    base = tip
+    parent = snapshot_from_commit(git.commit(base)) if base else None
+    parent_manifest = manifest_bytes(git, base) if base else None
     if parent is not None and not allow_unchanged and parent_manifest == dump_manifest(records):
         return SnapshotResult(parent, created=False)  # the manifest says it all
     try:
@@ -82,13 +90,15 @@ def commit_records(
         "Home": str(home),
     }
     body = commit_message(summary, message, all_trailers)
-    args = ["commit-tree", tree] + (["-p", head] if head else [])
+    args = ["commit-tree", tree] + (["-p", base] if base else [])
     commit = git.run(*args, stdin=body.encode("utf-8")).strip()
     fault_point("before-update-ref")
     # Compare-and-swap on the ref: a concurrent writer can never silently lose a snapshot.
     # The snapshot's own ref moves with it, in one transaction (store/index.py).
     own = snapshot_ref(ref.rsplit("/", 1)[1], commit)
-    moves = f"update {ref} {commit} {head or '0' * 40}\ncreate {own} {commit}\n"
+    # A garbled ref cannot be compared: we hold the store's lock, so overwrite it.
+    old = head or "0" * 40 if head is None or is_object_id(head) else ""
+    moves = f"update {ref} {commit} {old}\ncreate {own} {commit}\n"
     git.run("update-ref", "-m", summary, "--stdin", stdin=moves.encode())
     return SnapshotResult(snapshot_from_commit(git.commit(commit)), created=True)
 

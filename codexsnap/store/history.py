@@ -100,8 +100,10 @@ def walk(git: GitRepository, head: str | None, listed: set[str]) -> list[Snapsho
         if commit_id not in read:
             try:
                 read[commit_id] = snapshot_from_commit(git.commit(commit_id))
-            except (ValueError, StoreError) as exc:
-                read[commit_id] = Snapshot(commit_id, _UNKNOWN_DATE, "", "", damaged=str(exc))
+            except (ValueError, StoreError):
+                # cat-file says "missing" for a corrupt object too: the two look alike.
+                why = "its commit object is missing or corrupt"
+                read[commit_id] = Snapshot(commit_id, _UNKNOWN_DATE, "", "", damaged=why)
         return read[commit_id]
 
     order: list[Snapshot] = []
@@ -167,7 +169,8 @@ def resolve(
         )
     if matches[0] in damaged:
         raise TamperedSnapshotError(
-            f"snapshot {matches[0][:10]} cannot be read: {damaged[matches[0]]}",
+            f"snapshot {matches[0][:10]} in the store {git.root} cannot be read: "
+            f"{damaged[matches[0]]}",
             hint="Choose another snapshot ('codexsnap history' marks the unreadable ones); "
             "'codexsnap check' reports the damage.",
         )

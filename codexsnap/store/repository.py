@@ -298,18 +298,33 @@ class SnapshotStore:
         ``extras`` are notes kept beside the files (``outside.json``, ``auth-fingerprint.json``):
         they never make a snapshot on their own.
         """
+        head = self._head(home)
         return commit.commit_records(
             self.git,
             home,
             self._ref(home),
-            self._head(home),
+            head,
             records,
             summary,
             trailers,
             message,
             allow_unchanged,
             extras or {},
+            tip=self._readable_tip(home, head),
         )
+
+    def _readable_tip(self, home: Path, head: str | None) -> str | None:
+        """``head`` when its commit reads; else the newest snapshot that does (or None)."""
+        if head is None:
+            return None
+        if index.is_object_id(head):
+            try:
+                self.git.commit(head)
+                return head
+            except (ValueError, StoreError):
+                pass
+        found = self.history(home, limit=1)
+        return found[0].id if found else None
 
     def take_snapshot(
         self,
