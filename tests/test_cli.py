@@ -69,6 +69,8 @@ SNAPSHOT_KEYS = {
     "pinned",
     "note",
     "pruned",
+    "damaged",
+    "quarantined",
 }
 FILE_KEYS = {"path", "status", "format", "changes", "notes"}
 OUTSIDE_KEYS = {"group", "added", "removed", "changed", "size_before", "size_after"}

@@ -181,7 +181,10 @@ def test_inherited_git_variables_change_nothing(
     assert tree_state(decoy) == decoy_before
     assert not marker.exists()
     assert not (tmp_path / "trace.log").exists()
-    ref = git_text(store_root, "for-each-ref", "--format=%(refname)").split()
+    refs = git_text(store_root, "for-each-ref", "--format=%(refname)").split()
+    # Besides the home's ref, one per snapshot (store/index.py), and nothing else.
+    ref = [r for r in refs if not r.startswith("refs/codexsnap/snapshots/")]
+    assert len(refs) == len(ref) + 4
     assert len(ref) == 1 and ref[0].startswith("refs/codexsnap/homes/")
     assert git_text(store_root, "cat-file", "-t", first.snapshot.id).strip() == "commit"
     assert (codex_home / "AGENTS.md").read_bytes() == b"# Agent rules\n\nAlways run the tests.\n"

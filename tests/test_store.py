@@ -518,6 +518,13 @@ def test_two_homes_in_one_store_stay_apart(
         str(second_home)
     }
     refs = git_text(store_root, "for-each-ref", "--format=%(refname)").split()
+    snapshot_refs = sorted(r for r in refs if r.startswith("refs/codexsnap/snapshots/"))
+    assert snapshot_refs == sorted(
+        f"refs/codexsnap/snapshots/{home_id(h)}/{s.id}"
+        for h in (codex_home, second_home)
+        for s in history(h, store_root, None)
+    )
+    refs = [r for r in refs if r not in snapshot_refs]
     assert sorted(refs) == sorted(
         f"refs/codexsnap/homes/{home_id(h)}" for h in (codex_home, second_home)
     )

@@ -262,12 +262,21 @@ class SnapshotStore:
 
     # ----- pruning --------------------------------------------------------------------
 
-    def rewrite_without(self, home: Path, dropped: set[str]) -> dict[str, str]:
-        """Rebuild this home's chain without ``dropped`` commits; old id -> new id of the rest."""
+    def rewrite_without(self, home: Path, dropped: set[str]) -> tuple[str, str, dict[str, str]]:
+        """Write this home's chain without ``dropped`` (objects only, no ref moves):
+        (current head, new head, old id -> new id of the rest)."""
         head = self._head(home)
         if head is None:
-            return {}
-        return rewrite.rewrite_without(self.git, self._ref(home), head, dropped)
+            raise StoreError(f"no snapshots of {home} to prune", hint="Nothing to do.")
+        return (head, *rewrite.rewrite_chain(self.git, head, dropped))
+
+    def move_rewritten(
+        self, home: Path, head: str, new_head: str, dropped: set[str], renamed: dict[str, str]
+    ) -> None:
+        """Point the home (and its snapshot refs) at the rewritten chain: one transaction."""
+        rewrite.move_refs(
+            self.git, home_id(home), self._ref(home), head, new_head, dropped, renamed
+        )
 
     def collect_garbage(self) -> None:
         """Really delete what no snapshot references any more (prune --gc)."""
