@@ -143,6 +143,20 @@ def test_doctor_reports_a_damaged_store_as_a_problem(
     assert middle[:10] in store[0]["evidence"]
 
 
+def test_doctor_reports_quarantined_snapshots_and_history_marks_them(
+    cli: CliRunner, codex_home: Path, store_root: Path
+) -> None:
+    newest, _, _, _ = _four_snapshots(cli, codex_home)
+    blob = git_in_store(store_root, "rev-parse", f"{newest}:files/AGENTS.md").stdout.strip()
+    _corrupt(store_root, blob)
+    assert run(cli, "check")[0] == 1
+    listed = json.loads(run(cli, "history", "--json")[1])
+    assert listed[0]["quarantined"] and not listed[1]["quarantined"]
+    assert "[quarantined]" in run(cli, "history")[1].splitlines()[0]
+    _, out, _ = run(cli, "doctor", "--json")
+    store = [c for c in json.loads(out)["checks"] if c["name"] == "store"]
+    assert store[0]["status"] == "problem" and "quarantined" in store[0]["evidence"]
+
 
 def test_a_snapshot_on_a_damaged_latest_commit_follows_the_newest_readable_one(
     cli: CliRunner, codex_home: Path, store_root: Path

@@ -80,9 +80,18 @@ def clear_leftovers(root: Path, git_dir: Path) -> None:
         git_dir / n
         for n in ("index.lock", "HEAD.lock", "config.lock", "packed-refs.lock", "shallow.lock")
     ]
+    # Only codexsnap writes objects or runs git gc in the store, and only under the lock: a
+    # gc.pid is a killed gc's (git would refuse to gc for 12 hours), and git's temporary
+    # objects and packs are a killed or disk-full write's (they would keep the disk full).
+    locks.append(git_dir / "gc.pid")
+    objects = git_dir / "objects"
+    locks += [*objects.glob("??/tmp_obj_*"), *objects.glob("tmp_obj_*")]
+    locks += [*objects.glob("pack/tmp_*"), *objects.glob("pack/.tmp-*")]
     for lock in locks:
         with contextlib.suppress(OSError):
             lock.unlink()
+    for incoming in objects.glob("incoming-*"):
+        shutil.rmtree(incoming, ignore_errors=True)
     scratch = root / "tmp"
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(mode=0o700, exist_ok=True)
