@@ -7,12 +7,16 @@ from __future__ import annotations
 import json
 import os
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import git_in_store, run
+from tests.crashkit import Lab, fsck_problems, run_armed
+from tests.crashkit import codexsnap as crash_run
+from tests.homebuilder import CodexHomeBuilder
 
 
 def ok(cli: CliRunner, *args: str) -> str:
@@ -117,4 +121,100 @@ def test_quarantine_and_notes_follow_a_rewrite(
     assert run(cli, "show", ids[1][:10])[0] == 0
 
 
-pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+# ----- prune --gc killed at every step ------------------------------------------------------
+
+
+def _lab_ok(lab: Lab, *args: str) -> str:
+    done = crash_run(lab, *args)
+    assert done.returncode == 0, (args, done.stdout + done.stderr)
+    return done.stdout
+
+
+def _by_message(lab: Lab, *flags: str) -> dict[str, dict[str, object]]:
+    listed = json.loads(_lab_ok(lab, "history", "--json", *flags))
+    return {str(s["message"] or s["operation"]): s for s in listed}
+
+
+@pytest.fixture(scope="module")
+def gc_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Lab, dict[str, str]]]:
+    """A home with S0, S1 (pinned, noted), a fix, S2, S3; S0 and S2 marked by prune."""
+    lab = Lab(tmp_path_factory.mktemp("gc-lab"))
+    lab.user_home.mkdir(parents=True)
+    builder = CodexHomeBuilder(lab.home)
+    builder.build()
+    builder.close()
+    for n in range(2):
+        (lab.home / "prompts" / "note.md").write_text(f"unique content number {n} " * 20)
+        _lab_ok(lab, "snapshot", "-m", f"S{n}")
+    _lab_ok(lab, "fix", "--yes", "--force")
+    for n in range(2, 4):
+        (lab.home / "prompts" / "note.md").write_text(f"unique content number {n} " * 20)
+        _lab_ok(lab, "snapshot", "-m", f"S{n}")
+    ids = {name: str(s["id"]) for name, s in _by_message(lab).items()}
+    _lab_ok(lab, "pin", ids["S1"], "-m", "known good")
+    _lab_ok(lab, "note", ids["S1"], "the one to keep")
+    _lab_ok(lab, "prune", "--keep-last", "1")
+    assert set(_by_message(lab)) == {"S1", "S3", "before-fix", "after-fix"}
+    lab.save_template()
+    yield lab, ids
+
+
+def _assert_promises_kept(lab: Lab, ids: dict[str, str], finished: bool) -> None:
+    listed = _by_message(lab, "--all")
+    assert {"S1", "S3", "before-fix", "after-fix"} <= set(listed), sorted(listed)
+    assert listed["S1"]["pinned"] is True and listed["S1"]["note"] == "the one to keep"
+    if finished:
+        assert not {"S0", "S2"} & set(listed), sorted(listed)
+    for name in ("S1", "S3", "before-fix", "after-fix"):  # the old ids still answer
+        assert crash_run(lab, "show", ids[name][:10]).returncode == 0, name
+    assert crash_run(lab, "undo", "--dry-run").returncode == 0
+    assert fsck_problems(lab.store) == []
+
+
+def _gc_points(lab: Lab) -> list[tuple[str, int]]:
+    lab.reset()
+    clean = run_armed(lab, ["prune", "--gc"], census=lab.root / "census.json")
+    assert clean.returncode == 0, clean.output
+    seen: dict[str, int] = {}
+    points = []
+    for name in clean.reached:
+        if name.startswith("gc-"):
+            seen[name] = seen.get(name, 0) + 1
+            points.append((name, seen[name]))
+    return points
+
+
+SAMPLE = {("gc-aliases-saved", 1), ("gc-refs-moved", 1), ("gc-before-git-gc", 1)}
+
+
+@pytest.mark.parametrize(
+    "portion", [pytest.param("sample"), pytest.param("all", marks=pytest.mark.slow)]
+)
+def test_prune_gc_killed_at_every_step_keeps_pins_aliases_and_undo(
+    gc_lab: tuple[Lab, dict[str, str]],
+    portion: str,
+    capsys: pytest.CaptureFixture[str],
+    request: pytest.FixtureRequest,
+) -> None:
+    expression = str(request.config.getoption("markexpr") or "")
+    if portion == "all" and ("slow" not in expression or "not slow" in expression):
+        pytest.skip("every kill point: python3 -m pytest tests/test_prune_gc.py -m slow")
+    lab, ids = gc_lab
+    points = _gc_points(lab)
+    assert len(points) >= 14, points
+    trials = points if portion == "all" else [p for p in points if p in SAMPLE]
+    assert trials
+    for point, nth in trials:
+        lab.reset()
+        killed = run_armed(lab, ["prune", "--gc"], arm=f"kill:{point}:{nth}")
+        assert killed.killed, (point, nth, killed.output)
+        _assert_promises_kept(lab, ids, finished=False)
+        _lab_ok(lab, "prune", "--gc")  # the next run finishes the job
+        _assert_promises_kept(lab, ids, finished=True)
+        checked = crash_run(lab, "check")
+        assert checked.returncode == 0 and "warning" not in checked.stdout, checked.stdout
+        pins = json.loads((lab.store / "pins.json").read_text())
+        listed = _by_message(lab)
+        assert set(pins) == {listed["S1"]["id"]}, (point, nth, pins)
+    with capsys.disabled():
+        print(f"\nprune --gc [{portion}]: {len(points)} points, {len(trials)} kills, 0 violations")

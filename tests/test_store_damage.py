@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import git_in_store, run
@@ -171,3 +172,40 @@ def test_a_snapshot_on_a_damaged_latest_commit_follows_the_newest_readable_one(
     # The damaged one is still kept by its own ref, and check still reports it.
     code, out, _ = run(cli, "check", "--json")
     assert code == 1 and newest in out
+
+
+def test_a_file_appended_to_while_it_is_snapshotted_is_not_false_damage(
+    cli: CliRunner, codex_home: Path, store_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from codexsnap.store.git import GitRepository
+
+    history_file = codex_home / "history.jsonl"
+    history_file.write_text('{"text": "first prompt"}\n')
+    real = GitRepository.hash_files
+
+    def codex_appends(self: GitRepository, paths: list[Path], write: bool) -> list[str | None]:
+        # Codex writes a prompt between the walk's stat and the read of the bytes.
+        with history_file.open("a") as out:
+            out.write('{"text": "a prompt typed meanwhile"}\n')
+        return real(self, paths, write)
+
+    monkeypatch.setattr(GitRepository, "hash_files", codex_appends)
+    code, out, err = run(cli, "snapshot", "-m", "while Codex writes")
+    assert code == 0, out + err
+    monkeypatch.setattr(GitRepository, "hash_files", real)
+    code, out, err = run(cli, "check")
+    assert code == 0 and "quarantined" not in out, out + err
+
+
+def test_a_quarantined_snapshot_whose_files_verify_is_released_by_check(
+    cli: CliRunner, codex_home: Path, store_root: Path
+) -> None:
+    newest, *_ = _four_snapshots(cli, codex_home)
+    # As a false alarm of an older version left it: quarantined, its files whole.
+    (store_root / "quarantine.json").write_text(json.dumps({newest: "stored size differs"}))
+    code, out, err = run(cli, "rollback", newest, "--dry-run")
+    assert code == 8 and "quarantined" in err
+    code, out, err = run(cli, "check")
+    assert code == 0 and f"released {newest[:10]}" in out, out + err
+    assert run(cli, "rollback", newest, "--dry-run")[0] == 0
+    assert not json.loads((store_root / "quarantine.json").read_text())

@@ -202,6 +202,7 @@ def check_text(result: CheckResult, store: Path) -> Text:
         where = f"{finding.snapshot[:10]}: " if finding.snapshot else ""
         out.append(f"{finding.severity}: {where}{finding.message}")
     out += [f"quarantined {i[:10]} (kept; rollback refuses it)" for i in result.quarantined]
+    out += [f"released {i[:10]} from quarantine (its files verify)" for i in result.released]
     verdict = "DAMAGED" if result.damaged else "ok"
     out.append(
         f"Store {store}: {verdict} ({result.snapshots_checked} snapshots, "

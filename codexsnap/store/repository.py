@@ -256,6 +256,11 @@ class SnapshotStore:
         kept = {k: v for k, v in self.quarantined().items() if k not in snapshot_ids}
         save_marks(self.root, QUARANTINE, kept)
 
+    def release(self, snapshot_id: str) -> None:
+        """Take a snapshot out of quarantine (``check`` verified it whole)."""
+        self.forget_quarantined({snapshot_id})
+        self.drop_quarantine_ref(snapshot_id)
+
     def drop_quarantine_ref(self, snapshot_id: str) -> None:
         """Forget the quarantine ref of a snapshot that was pruned."""
         self.git.run("update-ref", "-d", f"refs/codexsnap/quarantine/{snapshot_id}")

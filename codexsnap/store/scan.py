@@ -98,13 +98,19 @@ def scan_home(
         blobs = git.hash_files([item[1] for item in to_hash], write)
         total = len(records) + len(to_hash)
         report_progress(total, total, "Reading changed files")
+        # The manifest describes the bytes stored, not the walk's stat: a file Codex appends
+        # to (history.jsonl) may have grown between the two, and check would call it damage.
+        stored = git.object_sizes(sorted({b for b in blobs if b})) if write else {}
         for (relpath, source, mode, size, kind, key), blob in zip(to_hash, blobs, strict=True):
             if blob is None:
                 continue  # gone since the walk: it is not part of this snapshot
+            walked = size
             if kind == "sqlite":
-                size = source.stat().st_size
+                size = walked = source.stat().st_size
+            elif kind == "file":
+                size = stored.get(blob) or size
             records[relpath] = FileRecord(relpath, blob, mode, size, kind)
-            if now_ns - key[1] > _RACY_WINDOW_NS:
+            if now_ns - key[1] > _RACY_WINDOW_NS and size == walked:
                 new_cache[relpath] = [*key, size, blob]
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
