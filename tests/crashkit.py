@@ -45,7 +45,9 @@ HUNG = 60.0  # seconds: a run this long is stuck (an uninterrupted one takes abo
 
 # Runs codexsnap with its fault points counted. CODEXSNAP_CRASH_ARM="kill:<point>:<n>" arms
 # codexsnap's own fault (CODEXSNAP_TEST_FAULT=kill:<point>) for the n-th time the run reaches
-# that point only; "sigint:<point>:<n>" sends this process a real SIGINT there instead (Ctrl-C).
+# that point only; "sigint:<point>:<n>" sends this process a real SIGINT there instead, and
+# "sigint-group:<point>:<n>" sends it to the whole process group, git children included, as a
+# terminal's Ctrl-C does.
 # CODEXSNAP_CRASH_CENSUS=<file> records every point reached, in order, when the run ends.
 LAUNCHER = """
 import os, signal, sys
@@ -61,6 +63,9 @@ def counted(name):
         return
     if action == "sigint":
         os.kill(os.getpid(), signal.SIGINT)
+        return
+    if action == "sigint-group":
+        os.killpg(os.getpgrp(), signal.SIGINT)
         return
     os.environ["CODEXSNAP_TEST_FAULT"] = f"{action}:{name}"
     try:

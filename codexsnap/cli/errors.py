@@ -16,8 +16,9 @@ from typing import Any, NoReturn
 import typer
 import typer.core
 
-from codexsnap.errors import EXIT_BROKEN_PIPE, EXIT_INTERNAL, EXIT_INTERRUPTED, CodexsnapError
+from codexsnap.errors import EXIT_BROKEN_PIPE, EXIT_INTERNAL, CodexsnapError
 from codexsnap.home import debug_requested
+from codexsnap.transaction.outcome import forget_commits, outcome_of
 
 
 def fail(error: CodexsnapError) -> NoReturn:
@@ -30,6 +31,7 @@ def fail(error: CodexsnapError) -> NoReturn:
 @contextmanager
 def handled() -> Iterator[None]:
     """Map what a command raises to a message on stderr and an exit code."""
+    forget_commits()
     try:
         yield
     except (typer.Exit, typer.TyperException):
@@ -44,13 +46,12 @@ def handled() -> Iterator[None]:
         raise typer.Exit(EXIT_BROKEN_PIPE) from None
     except CodexsnapError as error:
         fail(error)
-    except (KeyboardInterrupt, typer.Abort):
-        typer.echo(
-            "\nInterrupted: no file was left half-written; 'codexsnap history' shows what was"
-            " recorded.",
-            err=True,
-        )
-        raise typer.Exit(EXIT_INTERRUPTED) from None
+    except (KeyboardInterrupt, typer.Abort) as interrupt:
+        # The transaction knows what it left (nothing, put back, applied, half-recorded):
+        # its sentence is the last line, and a change that committed exits 0.
+        outcome = outcome_of(interrupt)
+        typer.echo(f"\n{outcome.sentence()}", err=True)
+        raise typer.Exit(outcome.exit_code) from None
     except Exception as error:  # a bug: say so in one line, never dump locals
         typer.echo(f"Error: internal error: {type(error).__name__}: {error}", err=True)
         if debug_requested():

@@ -54,6 +54,13 @@ def git_environment(git_dir: Path | None, index_file: Path | None = None) -> dic
     return env
 
 
+# Every git process runs in a process group of its own: Ctrl-C in a terminal sends SIGINT to
+# the whole foreground group, and a git killed by it mid-operation (the cat-file reader
+# above all) would leave codexsnap unable to read the "before" blobs it puts back. The
+# session stays the same, so the process still dies with its terminal. stdin is never the
+# terminal's: a git in a background group reading it would be stopped (SIGTTIN).
+
+
 def check_git_version() -> None:
     """Refuse a git too old to be kept away from the user's configuration."""
     try:
@@ -63,6 +70,8 @@ def check_git_version() -> None:
             text=True,
             check=True,
             env=git_environment(None),
+            stdin=subprocess.DEVNULL,
+            process_group=0,  # its own group: see above check_git_version
         )
     except (OSError, subprocess.CalledProcessError):
         raise StoreError("git is not installed", hint="Install git 2.32 or newer.") from None
@@ -114,11 +123,13 @@ class GitRepository:
             done = subprocess.run(
                 ["git", *self.forced_config(), *args],
                 input=stdin,
+                stdin=subprocess.DEVNULL if stdin is None else None,
                 capture_output=True,
                 env=env,
                 cwd=self.root,
                 check=False,
                 umask=0o077,
+                process_group=0,  # its own group: see above check_git_version
             )
         except FileNotFoundError:
             raise StoreError("git is not installed", hint="Install git 2.32 or newer.") from None
@@ -237,10 +248,12 @@ class GitRepository:
         """git's own verdict on the repository: every problem it prints."""
         done = subprocess.run(
             ["git", "fsck", "--full", "--no-dangling", "--no-progress"],
+            stdin=subprocess.DEVNULL,
             capture_output=True,
             env=git_environment(self.git_dir),
             cwd=self.root,
             check=False,
+            process_group=0,  # its own group: see above check_git_version
         )
         lines = (done.stdout + done.stderr).decode(errors="replace").splitlines()
         # "notice:" lines (an unborn HEAD in a bare store) are not damage.
@@ -274,6 +287,7 @@ class _BatchReader:
                     stderr=subprocess.DEVNULL,
                     env=git_environment(repo.git_dir),
                     cwd=repo.root,
+                    process_group=0,  # its own group: see above check_git_version
                 )
             except FileNotFoundError:
                 raise StoreError(
@@ -288,19 +302,26 @@ class _BatchReader:
             raise ValueError(f"{object_id!r} is not an object id")
         stdin, stdout = self._pipes()
         try:
+            return self._exchange(object_id, stdin, stdout)
+        except BaseException:
+            # A dead or confused process, or Ctrl-C between the request and its answer (the
+            # answer would be read as the next object's): start afresh on the next read.
+            self.close()
+            raise
+
+    @staticmethod
+    def _exchange(object_id: str, stdin: IO[bytes], stdout: IO[bytes]) -> tuple[str, bytes]:
+        try:
             stdin.write(object_id.encode() + b"\n")
             stdin.flush()
         except BrokenPipeError:
-            self.close()
             raise ValueError(f"object {object_id} could not be read") from None
         header = stdout.readline().decode(errors="replace").split()
         if len(header) != 3:
-            self.close()  # a dead or confused process: start afresh on the next read
             raise ValueError(f"object {object_id} could not be read: {' '.join(header)}")
         size = int(header[2])
         data = stdout.read(size + 1)
         if len(data) != size + 1:
-            self.close()
             raise ValueError(f"object {object_id} was cut short")
         return header[1], data[:-1]
 

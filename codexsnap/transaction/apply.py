@@ -14,6 +14,13 @@ from codexsnap.sqlite_copy import journal_of, sidecars
 from codexsnap.store import SnapshotStore
 from codexsnap.store.manifest import FileRecord
 from codexsnap.transaction.journal import JournalFile
+from codexsnap.transaction.outcome import (
+    HALF_RECORDED,
+    NOTHING_WRITTEN,
+    PUT_BACK,
+    Outcome,
+    RunInterrupted,
+)
 from codexsnap.transaction.plan import PlannedWrite, blob_id
 
 
@@ -41,6 +48,13 @@ def check_inside_home(
     return target
 
 
+def check_paths(home: Path, writes: list[PlannedWrite]) -> None:
+    """Refuse an unsafe path before touching anything."""
+    removed_first = frozenset(w.relpath for w in writes if w.new is None)
+    for write in writes:
+        check_inside_home(home, write.relpath, removed_first)
+
+
 def in_write_order(writes: list[PlannedWrite]) -> list[PlannedWrite]:
     """Removals first, deepest first; then writes, shallowest first.
 
@@ -61,10 +75,16 @@ def apply_writes(
     before: dict[str, FileRecord],
     journal: JournalFile,
 ) -> None:
-    """Write every file; on any failure, Ctrl-C included, put back what was written."""
-    removed_first = frozenset(w.relpath for w in writes if w.new is None)
-    for write in writes:  # refuse an unsafe path before touching anything
-        check_inside_home(home, write.relpath, removed_first)
+    """Write every file; on any failure, Ctrl-C included, put back what was written.
+
+    The journal is gone when this returns or raises with the home whole (all written, or
+    all put back); it stays only when some file could not be put back.
+    """
+    try:
+        check_paths(home, writes)  # checked before the journal too; the home may have moved
+    except BaseException:
+        journal.clear()
+        raise
     done: list[PlannedWrite] = []
     try:
         for write in in_write_order(writes):
@@ -73,15 +93,73 @@ def apply_writes(
             fault_point("between-writes")
             report_progress(len(done), len(writes), "Restoring")
     except BaseException as exc:
-        if _put_back(store, home, done, before):
-            journal.clear()
-        if isinstance(exc, OSError):
-            raise HomeWriteError(
-                f"could not write {getattr(exc, 'filename', None) or done[-1].relpath}: "
-                f"{exc.strerror or exc}; the files were put back as they were",
-                hint="Free disk space or fix the permissions, then run the command again.",
-            ) from None
-        raise
+        if done and unchanged(home, done[-1], before):
+            done.pop()  # it failed (or was interrupted) before touching the file
+        raise undone(exc, put_back(store, home, done, before, journal), done) from None
+
+
+def undone(exc: BaseException, complete: bool, done: list[PlannedWrite]) -> BaseException:
+    """The error to raise once the written files were put back (or could not all be)."""
+    if isinstance(exc, KeyboardInterrupt):
+        if not complete:
+            return RunInterrupted(Outcome(HALF_RECORDED))
+        return RunInterrupted(Outcome(PUT_BACK if done else NOTHING_WRITTEN, len(done)))
+    if isinstance(exc, OSError):
+        where = getattr(exc, "filename", None) or (done[-1].relpath if done else "the home")
+        if not done:
+            said = "nothing was written"
+        elif complete:
+            said = f"{len(done)} written files were put back as they were"
+        else:
+            said = "some written files could not be put back: run 'codexsnap recover'"
+        return HomeWriteError(
+            f"could not write {where}: {exc.strerror or exc}; {said}",
+            hint="Free disk space or fix the permissions, then run the command again.",
+        )
+    return exc
+
+
+def unchanged(home: Path, write: PlannedWrite, before: dict[str, FileRecord]) -> bool:
+    """True when the path still holds what the "before" snapshot has (never for databases).
+
+    A database's stored form is a copy, not its bytes, and its -wal may be gone already.
+    """
+    if write.kind == "sqlite":
+        return False
+    record = before.get(write.relpath)
+    live = live_blob(home / write.relpath, write.kind)
+    return live == (record.blob if record else None)
+
+
+def live_blob(path: Path, kind: str) -> str | None:
+    """The blob id of what ``path`` holds now: a link's target, a file's bytes, or None."""
+    try:
+        if kind == "symlink" or path.is_symlink():
+            return blob_id(os.fsencode(os.readlink(path)))
+        if not path.is_file():
+            return None if not os.path.lexists(path) else "special"
+        return blob_id(path.read_bytes())
+    except FileNotFoundError:
+        return None
+    except OSError:
+        return "unreadable"
+
+
+def put_back(
+    store: SnapshotStore,
+    home: Path,
+    done: list[PlannedWrite],
+    before: dict[str, FileRecord],
+    journal: JournalFile,
+) -> bool:
+    """Put back what was written and forget the journal; False when a file could not be.
+
+    Then the journal stays in the store: the next run finishes the job from it.
+    """
+    complete = _put_back(store, home, done, before)
+    if complete:
+        journal.clear()
+    return complete
 
 
 def write_one(home: Path, write: PlannedWrite) -> None:

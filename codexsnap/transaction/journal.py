@@ -16,9 +16,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from codexsnap.atomic_io import atomic_write, fsync_folder
-from codexsnap.errors import StoreError
+from codexsnap.errors import StoreError, TamperedSnapshotError
 from codexsnap.store import Snapshot, home_id
-from codexsnap.store.manifest import FileRecord
+from codexsnap.store.manifest import FileRecord, check_relpath
 from codexsnap.transaction.plan import PlannedWrite, blob_id
 
 JOURNAL_FORMAT = 1
@@ -100,9 +100,19 @@ class JournalFile:
             if data.get("format") != JOURNAL_FORMAT:
                 raise ValueError(f"unknown journal format {data.get('format')!r}")
             entries = tuple(JournalEntry(**entry) for entry in data["entries"])
+            for entry in entries:  # a tampered journal must not lead a recovery out of the home
+                if not isinstance(entry.path, str):
+                    raise ValueError(f"a path is {entry.path!r}")
+                check_relpath(entry.path)
             return Journal(data["operation"], data["home"], data["before"], data["pid"], entries)
         except FileNotFoundError:
             return None
+        except TamperedSnapshotError as exc:
+            raise StoreError(
+                f"the journal {self.path} of an interrupted operation is not trustworthy: "
+                f"{exc.message.replace('the snapshot holds', 'it names')}; nothing was changed",
+                hint="Check the home by hand against 'codexsnap diff', then remove that file.",
+            ) from None
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise StoreError(
                 f"the journal {self.path} of an interrupted operation is unreadable: {exc}",

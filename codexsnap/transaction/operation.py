@@ -13,18 +13,25 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from codexsnap.errors import NotConfirmedError
+from codexsnap.errors import CodexsnapError, NotConfirmedError, StoreError
 from codexsnap.faults import fault_point
 from codexsnap.report import DiffReport
 from codexsnap.scope import Scope
 from codexsnap.store import Snapshot, SnapshotStore
-from codexsnap.transaction.apply import apply_writes, verify
+from codexsnap.transaction.apply import apply_writes, check_paths, put_back, verify
 from codexsnap.transaction.guards import (
     check_unchanged,
     refuse_busy_databases,
     refuse_if_codex_running,
 )
 from codexsnap.transaction.journal import JournalFile, journal_for
+from codexsnap.transaction.outcome import (
+    HALF_RECORDED,
+    PUT_BACK,
+    Outcome,
+    RunInterrupted,
+    record_commit,
+)
 from codexsnap.transaction.plan import Plan, PlannedWrite
 from codexsnap.transaction.recovery import Recovery, pending, recover, recover_interrupted
 
@@ -115,6 +122,7 @@ def run_operation(
     with store.locked():
         refuse_if_codex_running(force)
         refuse_busy_databases(home, writes)  # before any snapshot: a refusal leaves no trace
+        check_paths(home, writes)  # a link in the way: refused with no journal to mislead
         # Another killed run may have left a journal since `begin`: the check below then
         # refuses the plan made on the half-changed home.
         recover_interrupted(store, home, scope)
@@ -136,10 +144,34 @@ def run_operation(
         refuse_if_codex_running(force)  # it may have started while we took the snapshot
         journal = JournalFile.of(store.root, home)
         journal.save(journal_for(name, home, before, writes, before_records))
-        fault_point("after-journal")
+        try:
+            fault_point("after-journal")
+        except BaseException:
+            journal.clear()  # nothing written yet: no half-done run to recover
+            raise
         apply_writes(store, home, writes, before_records, journal)
+        after = _record_after(store, home, scope, writes, before, name, trailers, journal)
+        journal.clear()
+        record_commit(home, store.root, after.short_id)
+        fault_point("after-commit")
+        verify(writes, store.records(after))
+        return OperationResult(drift, before, after)
+
+
+def _record_after(
+    store: SnapshotStore,
+    home: Path,
+    scope: Scope,
+    writes: list[PlannedWrite],
+    before: Snapshot,
+    name: str,
+    trailers: dict[str, str],
+    journal: JournalFile,
+) -> Snapshot:
+    """The "after" snapshot; Ctrl-C puts the files back, a store failure says what is left."""
+    try:
         fault_point("before-after-snapshot")
-        after = store.take_snapshot(
+        return store.take_snapshot(
             home,
             scope,
             f"after {name}",
@@ -151,9 +183,22 @@ def run_operation(
             },
             allow_unchanged=True,
         ).snapshot
-        journal.clear()
-        verify(writes, store.records(after))
-        return OperationResult(drift, before, after)
+    except KeyboardInterrupt:
+        records = store.records(before)
+        if not put_back(store, home, writes, records, journal):
+            raise RunInterrupted(Outcome(HALF_RECORDED)) from None
+        raise RunInterrupted(Outcome(PUT_BACK, len(writes))) from None
+    except (CodexsnapError, OSError) as exc:
+        # The home holds the change but no snapshot records it: the journal stays, and the
+        # next run puts the files back from the "before" snapshot before anything else.
+        detail = exc.message if isinstance(exc, CodexsnapError) else (exc.strerror or exc)
+        raise StoreError(
+            f"the Codex home WAS changed ({len(writes)} files written) but the store could "
+            f"not record it: {detail}. The next codexsnap command will put those files back "
+            f"from the snapshot before ({before.short_id}) before doing anything else",
+            hint="Free space in the store's folder, then run 'codexsnap recover' and the "
+            "command again.",
+        ) from None
 
 
 def _verb(name: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,10 +9,11 @@ from codexsnap.atomic_io import leftover_temps, remove_file
 from codexsnap.errors import LockHeldError
 from codexsnap.scope import Scope, load_scope
 from codexsnap.store import Snapshot, SnapshotStore
-from codexsnap.transaction.apply import in_write_order, write_one
+from codexsnap.transaction.apply import in_write_order, live_blob, write_one
 from codexsnap.transaction.guards import refuse_if_codex_running
 from codexsnap.transaction.journal import JournalFile
-from codexsnap.transaction.plan import PlannedWrite, blob_id
+from codexsnap.transaction.outcome import HALF_RECORDED, Outcome, RunInterrupted
+from codexsnap.transaction.plan import PlannedWrite
 
 
 @dataclass(frozen=True)
@@ -48,17 +48,6 @@ def recover(home: Path, store_root: Path, *, force: bool, wait: bool = False) ->
             return None  # that run is alive and will finish or undo its own work
 
 
-def _live_blob(path: Path, kind: str) -> str | None:
-    try:
-        if kind == "symlink" or path.is_symlink():
-            return blob_id(os.fsencode(os.readlink(path)))
-        if not path.is_file():
-            return None if not os.path.lexists(path) else "special"
-        return blob_id(path.read_bytes())
-    except FileNotFoundError:
-        return None
-
-
 def recover_interrupted(store: SnapshotStore, home: Path, scope: Scope) -> Recovery | None:
     """Undo the writes of a run that was killed half-way (call with the store locked).
 
@@ -79,7 +68,7 @@ def recover_interrupted(store: SnapshotStore, home: Path, scope: Scope) -> Recov
     left: list[str] = []
     puts: list[PlannedWrite] = []
     for entry in journal.entries:
-        live = _live_blob(home / entry.path, entry.kind)
+        live = live_blob(home / entry.path, entry.kind)
         if live == entry.old_blob:
             continue
         # A database's stored form is a consistent copy, never its raw bytes, and the run
@@ -96,9 +85,12 @@ def recover_interrupted(store: SnapshotStore, home: Path, scope: Scope) -> Recov
                 record.kind if record else entry.kind,
             )
         )
-    for put in in_write_order(puts):
-        write_one(home, put)
-        restored.append(put.relpath)
+    try:
+        for put in in_write_order(puts):
+            write_one(home, put)
+            restored.append(put.relpath)
+    except KeyboardInterrupt:
+        raise RunInterrupted(Outcome(HALF_RECORDED)) from None  # the journal is still there
     for entry in journal.entries:  # the killed run's unfinished temp files
         for leftover in leftover_temps(home / entry.path):
             remove_file(leftover)

@@ -1,0 +1,220 @@
+"""Ctrl-C and failures while writing: the home is whole, the journal lives only while writes
+may be half-done, and the last line says what is true.
+
+Ctrl-C here is what a terminal sends: SIGINT to the whole process group, codexsnap and the
+git processes it started (``os.killpg``), fired at codexsnap's own fault points.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from codexsnap.transaction.plan import blob_id
+from tests.conftest import run
+from tests.crashkit import Lab, copy_tree, home_states, journal_files, run_armed, snapshot_ids
+from tests.homebuilder import CodexHomeBuilder
+
+GLOBAL = ".codex-global-state.json"
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Lab:
+    """A realistic home with a store that knows it, and a pending fix."""
+    lab = Lab(tmp_path / "lab")
+    builder = CodexHomeBuilder(lab.home, layout="cli")
+    builder.build()
+    builder.close()
+    lab.user_home.mkdir(parents=True, exist_ok=True)
+    return lab
+
+
+def last_line(output: str) -> str:
+    return output.strip().splitlines()[-1]
+
+
+def test_ctrl_c_to_the_process_group_between_writes_puts_the_files_back(lab: Lab) -> None:
+    old = home_states(lab.home)
+    stopped = run_armed(lab, ["fix", "--yes"], arm="sigint-group:between-writes:1")
+    assert stopped.returncode == 130, stopped.output
+    assert last_line(stopped.output) == (
+        "Interrupted: 1 file put back; the Codex home is as it was."
+    )
+    assert home_states(lab.home) == old
+    assert journal_files(lab.store) == []
+
+
+def test_ctrl_c_to_the_process_group_during_the_after_snapshot_puts_every_file_back(
+    lab: Lab,
+) -> None:
+    old = home_states(lab.home)
+    stopped = run_armed(lab, ["fix", "--yes"], arm="sigint-group:before-after-snapshot:1")
+    assert stopped.returncode == 130, stopped.output
+    assert last_line(stopped.output) == (
+        "Interrupted: 2 files put back; the Codex home is as it was."
+    )
+    assert home_states(lab.home) == old
+    assert journal_files(lab.store) == []
+
+
+def test_ctrl_c_before_any_write_says_nothing_was_written_and_leaves_no_journal(
+    lab: Lab,
+) -> None:
+    old = home_states(lab.home)
+    stopped = run_armed(lab, ["fix", "--yes"], arm="sigint-group:after-journal:1")
+    assert stopped.returncode == 130, stopped.output
+    assert last_line(stopped.output) == (
+        "Interrupted: nothing written; the Codex home is as it was."
+    )
+    assert home_states(lab.home) == old
+    assert journal_files(lab.store) == []
+
+
+def test_ctrl_c_once_the_change_is_committed_exits_0_and_names_the_snapshot_and_the_undo(
+    lab: Lab,
+) -> None:
+    stopped = run_armed(lab, ["fix", "--yes"], arm="sigint-group:after-commit:1")
+    assert stopped.returncode == 0, stopped.output
+    line = last_line(stopped.output)
+    latest = sorted(snapshot_ids(lab.store, lab.home))
+    assert line.startswith("Applied before the interrupt: snapshot "), line
+    assert line.split("snapshot ")[1][:8] in {s[:8] for s in latest}
+    assert "undo it with: codexsnap undo --codex-home" in line
+    assert journal_files(lab.store) == []
+
+
+def test_ctrl_c_whose_put_back_fails_says_half_recorded_and_keeps_the_journal(
+    lab: Lab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import codexsnap.transaction.apply as apply_
+
+    def interrupted(name: str) -> None:
+        if name == "between-writes":
+            raise KeyboardInterrupt
+
+    def unreadable(*_: object) -> bytes:
+        raise ValueError("object could not be read")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(apply_, "fault_point", interrupted)
+        patched.setattr("codexsnap.store.SnapshotStore.read_blob", unreadable)
+        code, _, err = run(CliRunner(), "fix", "--yes", *lab.flags())
+    assert code == 130
+    assert last_line(err) == (
+        "Interrupted: half-recorded: run 'codexsnap recover' to put the written files back."
+    )
+    assert journal_files(lab.store) != []
+    code, out, err = run(CliRunner(), "recover", *lab.flags())
+    assert code == 0 and "Recovered an interrupted" in out + err
+
+
+@pytest.mark.parametrize("error", [errno.EACCES, errno.EROFS, errno.ENOSPC])
+def test_a_fix_that_cannot_write_into_the_home_leaves_no_journal(
+    lab: Lab, monkeypatch: pytest.MonkeyPatch, error: int
+) -> None:
+    """A read-only home or a full disk: every write fails, the put-back's too."""
+    import codexsnap.transaction.apply as apply_
+
+    def refused(path: Path, *_: object, **__: object) -> None:
+        raise OSError(error, os.strerror(error), str(path))
+
+    old = home_states(lab.home)
+    with monkeypatch.context() as patched:
+        patched.setattr(apply_, "atomic_write", refused)
+        code, _, err = run(CliRunner(), "fix", "--yes", *lab.flags())
+    assert code == 10, err
+    assert "nothing was written" in err
+    assert home_states(lab.home) == old
+    assert journal_files(lab.store) == []
+    code, out, err = run(CliRunner(), "history", *lab.flags())
+    assert code == 0 and "interrupted" not in err
+    code, out, err = run(CliRunner(), "recover", *lab.flags())
+    assert code == 0 and "Nothing to recover." in out
+
+
+def test_a_rollback_refused_for_a_link_in_the_way_leaves_no_journal_and_keeps_a_hand_restore(
+    lab: Lab, tmp_path: Path
+) -> None:
+    cli = CliRunner()
+    code, out, _ = run(cli, "snapshot", "-m", "base", "--json", *lab.flags())
+    assert code == 0
+    base = json.loads(out)["id"]
+    rules = lab.home / "rules" / "default.rules"
+    wanted = rules.read_bytes()
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    rules.unlink()
+    (lab.home / "rules").rmdir()
+    (lab.home / "rules").symlink_to(outside, target_is_directory=True)
+
+    code, _, err = run(
+        cli, "rollback", base, "--path", "rules/default.rules", "--yes", *lab.flags()
+    )
+    assert code == 8, err
+    assert "symbolic link" in err
+    assert journal_files(lab.store) == []
+    assert list(outside.iterdir()) == []
+
+    # The hint: move that link away, or restore that file by hand. The user does both.
+    (lab.home / "rules").unlink()
+    (lab.home / "rules").mkdir()
+    rules.write_bytes(wanted)
+    code, out, err = run(cli, "snapshot", "-m", "by hand", *lab.flags())
+    assert code == 0, err
+    assert "Recovered" not in out + err
+    assert rules.read_bytes() == wanted
+
+
+def occurrence_after(lab: Lab, point: str, after: str) -> str:
+    """``point:n``, the first occurrence of ``point`` once a clean fix reached ``after``."""
+    census = lab.root / "census.json"
+    probe = Lab(lab.root / "probe")
+    copy_tree(lab.home, probe.home)
+    probe.user_home.mkdir(parents=True)
+    clean = run_armed(probe, ["fix", "--yes"], census=census)
+    assert clean.returncode == 0, clean.output
+    reached: list[str] = json.loads(census.read_text())
+    return f"{point}:{reached[: reached.index(after) + 1].count(point) + 1}"
+
+
+def test_a_store_full_during_the_after_snapshot_says_the_home_was_changed_and_what_comes_next(
+    lab: Lab,
+) -> None:
+    arm = "enospc:" + occurrence_after(lab, "before-update-ref", "between-writes")
+    written = run_armed(lab, ["fix", "--yes"], arm=arm)
+    assert written.returncode == 8, written.output
+    assert "the Codex home WAS changed (2 files written)" in written.output
+    assert "The next codexsnap command will put those files back" in written.output
+    assert journal_files(lab.store) != []
+    code, out, err = run(CliRunner(), "snapshot", *lab.flags())
+    assert code == 0 and "Recovered an interrupted fix" in out + err
+
+
+@pytest.mark.parametrize("escape", ["../outside.txt", "{outside}"])
+def test_a_tampered_journal_never_makes_recover_touch_a_file_outside_the_home(
+    lab: Lab, escape: str
+) -> None:
+    outside = lab.home.parent / "outside.txt"
+    outside.write_bytes(b"not Codex's\n")
+    killed = run_armed(lab, ["fix", "--yes"], arm="kill:between-writes:1")
+    assert killed.killed
+    [journal] = journal_files(lab.store)
+    data = json.loads(journal.read_text())
+    data["entries"].append(
+        {
+            "path": escape.format(outside=outside),
+            "old_blob": None,
+            "new_blob": blob_id(outside.read_bytes()),
+            "kind": "file",
+        }
+    )
+    journal.write_text(json.dumps(data))
+    code, out, err = run(CliRunner(), "recover", *lab.flags())
+    assert code == 8, out + err
+    assert "is not trustworthy" in err and "unsafe path" in err
+    assert outside.read_bytes() == b"not Codex's\n"
