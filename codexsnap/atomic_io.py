@@ -88,6 +88,12 @@ def _replace(source: Path, target: Path) -> None:
             time.sleep(_REPLACE_DELAY_S)
 
 
+def _write_all(fd: int, view: memoryview) -> None:
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
 def atomic_write(path: Path, data: bytes, mode: int | None = None) -> None:
     """Replace ``path`` with ``data``: temp file in the same folder, fsync, rename, fsync folder.
 
@@ -105,9 +111,11 @@ def atomic_write(path: Path, data: bytes, mode: int | None = None) -> None:
     try:
         try:
             view = memoryview(data)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
+            half = len(view) // 2
+            _write_all(fd, view[:half])
+            # A kill here leaves half the bytes written: only the temporary file may hold them.
+            fault_point("half-written")
+            _write_all(fd, view[half:])
             fault_point("atomic-write")
             os.fsync(fd)
             if hasattr(os, "fchmod"):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any
 from codexsnap.outside import auth_fingerprint, scan_outside
 from codexsnap.report import DiffReport, FileDiff, diff_auth, diff_file, diff_outside
 from codexsnap.scope import Scope
+from codexsnap.scratch import scratch_folder
 from codexsnap.sqlite_copy import backup_database
 from codexsnap.store import AUTH_NAME, OUTSIDE_NAME, Snapshot, SnapshotStore
 from codexsnap.store.manifest import FileRecord
@@ -46,8 +46,8 @@ def read_live(home: Path, record: FileRecord) -> bytes:
     if record.kind == "symlink":
         return os.fsencode(os.readlink(path))
     if record.kind == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="codexsnap-") as scratch:
-            copy = Path(scratch) / "copy.sqlite"
+        with scratch_folder() as scratch:
+            copy = scratch / "copy.sqlite"
             backup_database(path, copy)
             return copy.read_bytes()
     return path.read_bytes()

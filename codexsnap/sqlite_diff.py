@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
+
+from codexsnap.scratch import scratch_folder
 
 _ROW_CAP = 5  # rows shown per table and kind of change
 _SCAN_CAP = 200_000  # rows read per table; larger tables are compared by count only
@@ -40,8 +40,8 @@ def _opened(data: bytes | None) -> Iterator[sqlite3.Connection | None]:
     if data is None:
         yield None
         return
-    with tempfile.TemporaryDirectory(prefix="codexsnap-db-") as scratch:
-        path = Path(scratch) / "copy.sqlite"
+    with scratch_folder("db-") as scratch:
+        path = scratch / "copy.sqlite"
         path.write_bytes(data)
         # A private copy: immutable=1 keeps SQLite from creating -wal/-shm or taking locks.
         db = sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True)

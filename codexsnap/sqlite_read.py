@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from codexsnap.scratch import scratch_folder
 from codexsnap.sqlite_copy import sidecars
 
 COPY_LIMIT = 256 << 20  # a -wal-only database bigger than this is read without its -wal
@@ -37,10 +37,10 @@ def read_rows(
         return _query(f"{base}?mode=ro&immutable=1", sql, params, timeout), True
     for attempt in range(3):
         before = _stamps(database, wal)
-        with tempfile.TemporaryDirectory(prefix="codexsnap-read-") as scratch:
-            copy = Path(scratch) / "db.sqlite"
+        with scratch_folder("read-") as scratch:  # in the store: a kill leaves no copy out
+            copy = scratch / "db.sqlite"
             shutil.copyfile(database, copy)
-            shutil.copyfile(wal, Path(scratch) / "db.sqlite-wal")
+            shutil.copyfile(wal, scratch / "db.sqlite-wal")
             if _stamps(database, wal) != before and attempt < 2:
                 continue  # written meanwhile: the copy may be torn
             return _query(copy.as_uri(), sql, params, timeout), False

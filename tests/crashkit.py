@@ -48,16 +48,18 @@ HUNG = 60.0  # seconds: a run this long is stuck (an uninterrupted one takes abo
 # that point only; "sigint:<point>:<n>" sends this process a real SIGINT there instead, and
 # "sigint-group:<point>:<n>" sends it to the whole process group, git children included, as a
 # terminal's Ctrl-C does.
-# CODEXSNAP_CRASH_CENSUS=<file> records every point reached, in order, when the run ends.
+# CODEXSNAP_CRASH_CENSUS=<file> records every point reached, in order, and when (the
+# system-wide monotonic clock, comparable with the parent's), when the run ends.
 LAUNCHER = """
-import os, signal, sys
+import os, signal, sys, time
 import codexsnap.faults as faults
 action, _, rest = os.environ.pop("CODEXSNAP_CRASH_ARM", "").partition(":")
 point, _, nth = rest.rpartition(":")
 census = os.environ.pop("CODEXSNAP_CRASH_CENSUS", "")
-original, reached, seen = faults.fault_point, [], {}
+original, reached, times, seen = faults.fault_point, [], [], {}
 def counted(name):
     reached.append(name)
+    times.append(time.monotonic())
     seen[name] = seen.get(name, 0) + 1
     if name != point or seen[name] != int(nth):
         return
@@ -75,7 +77,7 @@ def counted(name):
 faults.fault_point = counted  # before any module binds it with `from ... import`
 if census:
     import atexit, json
-    atexit.register(lambda: open(census, "w").write(json.dumps(reached)))
+    atexit.register(lambda: open(census, "w").write(json.dumps([reached, times])))
 from codexsnap.cli import main
 sys.argv = ["codexsnap", *sys.argv[1:]]
 main()
@@ -351,6 +353,7 @@ class Run:
     output: str
     seconds: float
     reached: list[str] = field(default_factory=list)
+    times: list[float] = field(default_factory=list)  # seconds from the start, per point
 
     @property
     def killed(self) -> bool:
@@ -391,7 +394,7 @@ def run_armed(lab: Lab, args: Sequence[str], arm: str = "", census: Path | None 
         env["CODEXSNAP_CRASH_ARM"] = arm
     if census is not None:
         env["CODEXSNAP_CRASH_CENSUS"] = str(census)
-    started = time.perf_counter()
+    started, clock = time.perf_counter(), time.monotonic()
     proc = subprocess.Popen(
         [sys.executable, "-c", LAUNCHER, *args],
         env=env,
@@ -404,8 +407,11 @@ def run_armed(lab: Lab, args: Sequence[str], arm: str = "", census: Path | None 
     out, _ = proc.communicate(timeout=120)
     seconds = time.perf_counter() - started
     _settle(proc.pid)
-    reached = json.loads(census.read_text()) if census is not None and census.exists() else []
-    return Run(proc.returncode, out.decode(errors="replace"), seconds, reached)
+    reached, times = [], []
+    if census is not None and census.exists():
+        reached, stamps = json.loads(census.read_text())
+        times = [stamp - clock for stamp in stamps]
+    return Run(proc.returncode, out.decode(errors="replace"), seconds, reached, times)
 
 
 def run_timed_kill(lab: Lab, args: Sequence[str], delay: float, whole_group: bool) -> Run:

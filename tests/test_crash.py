@@ -38,7 +38,7 @@ import warnings
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pytest
@@ -83,6 +83,7 @@ PENDING = "Warning: an interrupted codexsnap run"
 # last snapshot of the run), two timers, a few Ctrl-C and one killed `recover`.
 SAMPLE_POINTS = (
     ("before-update-ref", 1),
+    ("half-written", 3),  # a home write with half its bytes written
     ("atomic-write", 4),
     ("after-journal", 1),
     ("before-rename", 5),
@@ -107,6 +108,10 @@ class Scenario:
     sample_points: tuple[tuple[str, int], ...] = SAMPLE_POINTS
     sample_ctrl_c: tuple[str, ...] = ("prompt", "ctrl-c-fault", "ctrl-c-timer")
     sample_recovery: bool = True
+    # SIGKILL on a timer aimed between two home writes (the window measured by a clean
+    # run), searched until one lands there: 0 in the sample, or that many in the full suite.
+    aimed: int = 0
+    sample_aimed: bool = False
 
     @property
     def yes(self) -> tuple[str, ...]:
@@ -133,6 +138,8 @@ SCENARIOS = {
             ("rollback", "{base}"),
             ctrl_c_timers=6,
             first_kill=("between-writes", 7),
+            aimed=4,
+            sample_aimed=True,
         ),
         Scenario(
             "snapshot",
@@ -141,6 +148,7 @@ SCENARIOS = {
             prompts=False,
             first_kill=None,
             sample_points=(
+                ("half-written", 1),
                 ("atomic-write", 1),
                 ("before-rename", 1),
                 ("replace", 1),
@@ -275,6 +283,8 @@ class Prepared:
     reached: list[str]  # fault points of a clean run, in order
     seconds: float
     recovery_reached: list[str]  # fault points of `recover` after the scenario's first kill
+    # When a clean run writes into the home: from its journal to its last home write.
+    window: tuple[float, float] = (0.0, 0.0)
 
 
 def prepare(scenario: Scenario, template: Template) -> Prepared:
@@ -298,13 +308,32 @@ def prepare(scenario: Scenario, template: Template) -> Prepared:
         assert recovered.returncode == 0, recovered.output
         recovery = recovered.reached
     return Prepared(
-        scenario, lab, args, old, new, known, refs, clean.reached, clean.seconds, recovery
+        scenario,
+        lab,
+        args,
+        old,
+        new,
+        known,
+        refs,
+        clean.reached,
+        clean.seconds,
+        recovery,
+        writes_window(clean),
     )
+
+
+def writes_window(clean: Run) -> tuple[float, float]:
+    """Seconds from the start when the run's journal was written and its last home write."""
+    stamps = dict(zip(clean.reached, clean.times, strict=True))  # the last of each point
+    if "after-journal" not in stamps or "between-writes" not in stamps:
+        return (0.0, 0.0)
+    first = clean.times[clean.reached.index("after-journal")]
+    return (first, stamps["between-writes"])
 
 
 # ----- trials -----------------------------------------------------------------------------
 
-KILLS = ("fault", "timer")  # SIGKILL of the command
+KILLS = ("fault", "timer", "aimed")  # SIGKILL of the command; "aimed": between home writes
 CTRL_C = ("prompt", "ctrl-c-fault", "ctrl-c-timer")
 RECOVERY = "recovery-fault"  # SIGKILL of the `recover` that follows a killed command
 
@@ -342,6 +371,7 @@ def all_trials(prep: Prepared) -> list[Trial]:
         Trial("timer", delay=d, whole_group=i % 2 == 1)
         for i, d in enumerate(_spread(prep.seconds, scenario.timers, rng))
     ]
+    trials += [Trial("aimed", nth=i, whole_group=i % 2 == 1) for i in range(scenario.aimed)]
     if scenario.prompts:
         trials.append(Trial("prompt"))
     # Ctrl-C at every third point, and between every two writes into the home.
@@ -369,16 +399,25 @@ def sample_trials(prep: Prepared) -> list[Trial]:
     """The scenario's CI sample, a fixed subset of its full trials."""
     scenario, trials = prep.scenario, all_trials(prep)
     picked = [t for t in trials if t.kind == "fault" and (t.point, t.nth) in scenario.sample_points]
+    missing = set(scenario.sample_points) - {(t.point, t.nth) for t in picked}
+    # A sampled point the run no longer reaches (a writer that stopped calling it) must
+    # fail the suite, not shrink the sample.
+    picked += [Trial("unreached", point, nth) for point, nth in sorted(missing)]
     timers = [t for t in trials if t.kind == "timer"]
-    step = max(1, len(timers) // 3)
-    picked += timers[step::step][:2]  # one killing the process, one its process group
+    middle = len(timers) // 2  # one killing the process, one its whole process group
+    picked += [t for t in timers[middle:] if not t.whole_group][:1]
+    picked += [t for t in timers[middle:] if t.whole_group][:1]
+    if scenario.sample_aimed:
+        picked.append(Trial("aimed", nth=0, whole_group=True))
     for kind in scenario.sample_ctrl_c:
         of_kind = [t for t in trials if t.kind == kind]
         if kind == "ctrl-c-fault":  # between the first two writes into the home
             of_kind = [t for t in of_kind if t.point == "between-writes"]
-        picked += of_kind[1:2] if kind == "ctrl-c-timer" else of_kind[:1]
+        chosen = of_kind[1:2] if kind == "ctrl-c-timer" else of_kind[:1]
+        picked += chosen or [Trial("unreached", kind, 1)]
     if scenario.sample_recovery:  # `recover` killed as it puts the first file back
-        picked += [t for t in trials if t.kind == RECOVERY and (t.point, t.nth) == ("replace", 2)]
+        chosen = [t for t in trials if t.kind == RECOVERY and (t.point, t.nth) == ("replace", 2)]
+        picked += chosen or [Trial("unreached", "recover replace", 2)]
     return picked
 
 
@@ -391,13 +430,14 @@ class Outcome:
     run: Run
     journal: bool  # a journal was left for the next command
     problems: list[str] = field(default_factory=list)
+    landed: str = ""  # where a kill or a Ctrl-C landed, judged from what it left
 
 
 def stop_run(prep: Prepared, trial: Trial) -> Run:
     lab, args, yes = prep.lab, prep.args, prep.scenario.yes
     if trial.kind == "fault":
         return run_armed(lab, [*args, *yes], arm=f"kill:{trial.point}:{trial.nth}")
-    if trial.kind == "timer":
+    if trial.kind in ("timer", "aimed"):
         return run_timed_kill(lab, [*args, *yes], trial.delay, trial.whole_group)
     if trial.kind == RECOVERY:
         assert prep.scenario.first_kill is not None
@@ -410,25 +450,58 @@ def stop_run(prep: Prepared, trial: Trial) -> Run:
     if trial.kind == "ctrl-c-timer":
         return run_in_terminal(lab, [*python, *yes], ctrl_c_after=trial.delay)
     assert trial.kind == "ctrl-c-fault", trial
+    # SIGINT to the whole process group, git children included, as a terminal sends it.
     return run_in_terminal(
         lab,
         [sys.executable, "-c", LAUNCHER, *args, *yes],
-        env_extra={"CODEXSNAP_CRASH_ARM": f"sigint:{trial.point}:{trial.nth}"},
+        env_extra={"CODEXSNAP_CRASH_ARM": f"sigint-group:{trial.point}:{trial.nth}"},
     )
+
+
+BEFORE_JOURNAL = "before the journal"
+JOURNAL_ONLY = "journal written, home untouched"
+BETWEEN_WRITES = "between two home writes"
+WRITES_DONE = "home written, not yet recorded"
+COMMITTED = "after the commit"
+FINISHED = "finished first"
+
+
+def landing(prep: Prepared, stopped: Run, journal: bool, left: States) -> str:
+    """Where the run stopped, from what it left: the journal and the home's files."""
+    if stopped.returncode == 0:
+        return FINISHED
+    old, new = left == prep.old, left == prep.new
+    if journal:
+        return JOURNAL_ONLY if old else WRITES_DONE if new else BETWEEN_WRITES
+    if new and not old:
+        return COMMITTED
+    return BEFORE_JOURNAL if old else "a mix with no journal"
+
+
+# The last line a Ctrl-C leaves, and what must then be true of the home.
+INTERRUPTED_NOTHING = "Interrupted: nothing written; the Codex home is as it was."
+INTERRUPTED_PUT_BACK = " put back; the Codex home is as it was."
+INTERRUPTED_HALF = "Interrupted: half-recorded: run 'codexsnap recover'"
+APPLIED = "Applied before the interrupt: snapshot "
 
 
 def check_exit(trial: Trial, stopped: Run) -> list[str]:
     code, output = stopped.returncode, stopped.output
+    if trial.kind == "unreached":
+        return [f"the sampled fault point {trial.point}#{trial.nth} is never reached"]
     if trial.kind in ("fault", RECOVERY):
         missed = f"not killed at its fault point: exit {code}: {output[-500:]}"
         return [] if stopped.killed else [missed]
-    if trial.kind == "timer":
+    if trial.kind in ("timer", "aimed"):
         # 0: it finished before the timer rang; anything else is an error it reported.
         return [] if code in (0, -signal.SIGKILL) else [f"exit {code}: {output[-500:]}"]
     problems = []
-    # At the prompt and at a fault point, codexsnap's own handler runs: exit 130, one line.
-    said = "Interrupted: no file was left half-written" in output
-    if trial.kind in ("prompt", "ctrl-c-fault") and (code != 130 or not said):
+    # At the prompt and at a fault point, codexsnap's own handler runs: one true line.
+    said = any(
+        marker in last_line(output)
+        for marker in (INTERRUPTED_NOTHING, INTERRUPTED_PUT_BACK, INTERRUPTED_HALF, APPLIED)
+    )
+    if trial.kind in ("prompt", "ctrl-c-fault") and (code not in (0, 130) or not said):
         problems.append(f"Ctrl-C ({trial.kind}): exit {code}: {output[-500:]}")
     # 130 without a word: typer caught it before codexsnap's code ran. -SIGINT: Python was
     # still starting (no handler yet) or already shutting down, so a traceback is Python's;
@@ -441,9 +514,31 @@ def check_exit(trial: Trial, stopped: Run) -> list[str]:
     return problems
 
 
+def last_line(output: str) -> str:
+    lines = output.strip().splitlines()
+    return lines[-1] if lines else ""
+
+
+def check_sentence(prep: Prepared, stopped: Run, journal: bool, left: States) -> list[str]:
+    """The last line of an interrupted run says what is true of the home and the journal."""
+    line, code = last_line(stopped.output), stopped.returncode
+    whole_old = left == prep.old and not journal
+    if INTERRUPTED_NOTHING in line or INTERRUPTED_PUT_BACK in line:
+        true = whole_old and code == 130
+    elif INTERRUPTED_HALF in line:
+        true = journal and code == 130
+    elif APPLIED in line:
+        true = left == prep.new and not journal and code == 0
+    else:
+        return []  # not codexsnap's own line (finished first, Python starting): judged above
+    return [] if true else [f"the last line is false: {line!r} (exit {code}, journal {journal})"]
+
+
 def run_trial(prep: Prepared, trial: Trial, number: int) -> Outcome:
     """Stop one run, judge what it left, then run the next commands and judge them too."""
     lab = prep.lab
+    if trial.kind == "unreached":
+        return Outcome(trial, Run(0, "", 0.0), False, check_exit(trial, Run(0, "", 0.0)))
     lab.reset()
     stopped = stop_run(prep, trial)
     journal = bool(journal_files(lab.store))
@@ -452,8 +547,11 @@ def run_trial(prep: Prepared, trial: Trial, number: int) -> Outcome:
     problems += check_exit(trial, stopped)
 
     left = home_states(lab.home)
+    outcome.landed = landing(prep, stopped, journal, left)
     problems += not_old_or_new(left, [prep.old, prep.new])
     problems += parse_problems(left)
+    if trial.kind in CTRL_C:
+        problems += check_sentence(prep, stopped, journal, left)
     if store_exists(lab.store):  # before its marker, the next run makes the store anew
         problems += [f"git fsck: {line}" for line in fsck_problems(lab.store)]
     ids = snapshot_ids(lab.store, lab.home)
@@ -463,6 +561,8 @@ def run_trial(prep: Prepared, trial: Trial, number: int) -> Outcome:
             problems.append("Ctrl-C at the prompt changed the home")
         if git_in_store(lab.store, "for-each-ref").stdout != prep.refs or journal:
             problems.append("Ctrl-C at the prompt changed the store")
+        if INTERRUPTED_NOTHING not in last_line(stopped.output):
+            problems.append(f"Ctrl-C at the prompt: {last_line(stopped.output)!r}")
     # Without a journal the next command would not know what to undo: the change must be
     # all or nothing already (Ctrl-C puts the files back before it exits).
     if not journal and left not in (prep.old, prep.new):
@@ -470,6 +570,52 @@ def run_trial(prep: Prepared, trial: Trial, number: int) -> Outcome:
     with IN_PROCESS:  # typer's runner swaps sys.stdout: one at a time
         problems += next_commands(prep, number, journal, ids, CliRunner())
     return outcome
+
+
+RETRIES = 3  # a timer that rang after the run finished is tried again, earlier
+AIMS = 8  # attempts of an aimed timer to land between two home writes
+
+
+def run_trials(prep: Prepared, trial: Trial, number: int) -> list[Outcome]:
+    """One trial, or a timer's attempts until it kills the run where it is meant to.
+
+    A timer that rings after the run finished kills nothing: it is tried again earlier, so
+    the sample cannot silently shrink when the machine is fast. An aimed timer searches
+    the delay (bisecting the clean run's write window) until its kill lands between two
+    home writes; missing every time is a violation.
+    """
+    if trial.kind == "timer":
+        outcomes = [run_trial(prep, trial, number)]
+        for attempt in range(1, RETRIES + 1):
+            if outcomes[-1].run.killed:
+                return outcomes
+            earlier = max(0.0, trial.delay - attempt * 0.1 * prep.seconds)
+            outcomes.append(run_trial(prep, replace(trial, delay=round(earlier, 3)), number))
+        if not outcomes[-1].run.killed:
+            outcomes[-1].problems.append(f"the timer never killed the run ({RETRIES + 1} tries)")
+        return outcomes
+    if trial.kind != "aimed":
+        return [run_trial(prep, trial, number)]
+    low, high = prep.window
+    rng = random.Random(f"aimed {prep.scenario.name} {trial.nth}")
+    low, high = low - 0.2 * (high - low), high + 0.2 * (high - low)  # the clock's jitter
+    outcomes = []
+    for _ in range(AIMS):
+        delay = round(low + (high - low) * (0.3 + 0.4 * rng.random()), 4)
+        outcomes.append(run_trial(prep, replace(trial, delay=delay), number))
+        landed = outcomes[-1].landed
+        if landed == BETWEEN_WRITES:
+            return outcomes
+        if landed in (BEFORE_JOURNAL, JOURNAL_ONLY):
+            low = delay
+        else:
+            high = delay
+    outcomes[-1].problems.append(
+        f"no aimed kill landed between two home writes in {AIMS} tries "
+        f"(window {prep.window[0]:.3f}-{prep.window[1]:.3f} s): "
+        + ", ".join(o.landed for o in outcomes)
+    )
+    return outcomes
 
 
 def next_commands(
@@ -517,6 +663,20 @@ def next_commands(
     return problems
 
 
+def said(output: str) -> str:
+    """Which of the four true sentences a Ctrl-C's last line is (or what else it was)."""
+    line = last_line(output)
+    for marker, name in (
+        (INTERRUPTED_NOTHING, "nothing written"),
+        (INTERRUPTED_PUT_BACK, "files put back"),
+        (INTERRUPTED_HALF, "half-recorded"),
+        (APPLIED, "applied"),
+    ):
+        if marker in line:
+            return name
+    return "finished or Python's own"
+
+
 class CrashFigures(UserWarning):
     """The figures of one batch of trials, for pytest's summary when xdist hides the output."""
 
@@ -539,12 +699,17 @@ class Tally:
             self.counts[f"kills {scenario}"] += outcome.run.killed
             self.counts[f"kills {kind}"] += outcome.run.killed
             self.counts["finished before the timer"] += not outcome.run.killed
+            self.counts[f"kill landed: {outcome.landed}"] += 1
+            if outcome.trial.whole_group and outcome.run.killed:
+                self.counts[f"kills {kind} (process group)"] += 1
         elif kind == RECOVERY:
             self.counts["kills of recover"] += outcome.run.killed
-        else:
+        elif kind in CTRL_C:
             self.counts["ctrl-c"] += 1
             self.counts[f"ctrl-c {kind}"] += 1
             self.counts[f"ctrl-c exit {outcome.run.returncode}"] += 1
+            self.counts[f"ctrl-c landed: {outcome.landed}"] += 1
+            self.counts[f"ctrl-c said: {said(outcome.run.output)}"] += 1
         self.counts["trials"] += 1
         self.counts["journals left"] += outcome.journal
         self.violations += [f"{scenario} / {outcome.trial.label()}: {p}" for p in outcome.problems]
@@ -629,7 +794,7 @@ def run_all(preps: list[Prepared], trials: list[Trial]) -> list[Outcome]:
     waiting: queue.SimpleQueue[tuple[int, Trial]] = queue.SimpleQueue()
     for item in enumerate(trials):
         waiting.put(item)
-    outcomes: dict[int, Outcome] = {}
+    outcomes: dict[int, list[Outcome]] = {}
 
     def work(prep: Prepared) -> None:
         while True:
@@ -637,12 +802,12 @@ def run_all(preps: list[Prepared], trials: list[Trial]) -> list[Outcome]:
                 number, trial = waiting.get_nowait()
             except queue.Empty:
                 return
-            outcomes[number] = run_trial(prep, trial, number)
+            outcomes[number] = run_trials(prep, trial, number)
 
     with ThreadPoolExecutor(len(preps)) as pool:
         for done in [pool.submit(work, prep) for prep in preps]:
             done.result()
-    return [outcomes[n] for n in sorted(outcomes)]
+    return [outcome for n in sorted(outcomes) for outcome in outcomes[n]]
 
 
 # Read at import: the isolation fixture drops every CODEX* variable before a test runs.
@@ -689,11 +854,22 @@ def test_killed_or_interrupted_run_leaves_old_or_new_files_and_the_next_command_
     seconds = time.perf_counter() - started
     TALLY.seconds += seconds
     counts = local.counts
+    landed = ", ".join(
+        f"{key.split(': ', 1)[1]} {counts[key]}"
+        for key in sorted(counts)
+        if key.startswith("kill landed: ")
+    )
     line = (
         f"{name} [{portion}]: kills: {counts['kills']} "
-        f"(fault points {counts['kills fault']}, timers {counts['kills timer']}; "
-        f"{counts['finished before the timer']} finished first), "
-        f"recover killed: {counts['kills of recover']}, ctrl-c: {counts['ctrl-c']}, "
+        f"(fault points {counts['kills fault']}, timers {counts['kills timer']} "
+        f"({counts['kills timer (process group)']} of the process group), "
+        f"aimed between writes {counts['kills aimed']}; "
+        f"{counts['finished before the timer']} finished first, retried), "
+        f"landed: {landed}; "
+        f"recover killed: {counts['kills of recover']}, ctrl-c: {counts['ctrl-c']} "
+        f"(to the process group; exits "
+        + ", ".join(f"{k.split()[-1]}: {counts[k]}" for k in sorted(counts) if "ctrl-c exit" in k)
+        + "), "
         f"violations: {len(local.violations)} ({seconds:.1f} s)"
     )
     with capsys.disabled():

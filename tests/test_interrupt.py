@@ -10,6 +10,9 @@ from __future__ import annotations
 import errno
 import json
 import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,7 +20,7 @@ from typer.testing import CliRunner
 
 from codexsnap.transaction.plan import blob_id
 from tests.conftest import run
-from tests.crashkit import Lab, copy_tree, home_states, journal_files, run_armed, snapshot_ids
+from tests.crashkit import REPO, Lab, copy_tree, home_states, journal_files, run_armed, snapshot_ids
 from tests.homebuilder import CodexHomeBuilder
 
 GLOBAL = ".codex-global-state.json"
@@ -178,7 +181,7 @@ def occurrence_after(lab: Lab, point: str, after: str) -> str:
     probe.user_home.mkdir(parents=True)
     clean = run_armed(probe, ["fix", "--yes"], census=census)
     assert clean.returncode == 0, clean.output
-    reached: list[str] = json.loads(census.read_text())
+    reached = clean.reached
     return f"{point}:{reached[: reached.index(after) + 1].count(point) + 1}"
 
 
@@ -218,3 +221,75 @@ def test_a_tampered_journal_never_makes_recover_touch_a_file_outside_the_home(
     assert code == 8, out + err
     assert "is not trustworthy" in err and "unsafe path" in err
     assert outside.read_bytes() == b"not Codex's\n"
+
+
+# Kills codexsnap the moment it has made its first consistent copy of a database.
+_KILL_AFTER_COPY = """
+import os, signal, sys
+import codexsnap.sqlite_copy as sqlite_copy
+backup = sqlite_copy._backup
+def killed(uri, destination):
+    backup(uri, destination)
+    os.kill(os.getpid(), signal.SIGKILL)
+sqlite_copy._backup = killed
+from codexsnap.cli import main
+sys.argv = ["codexsnap", *sys.argv[1:]]
+main()
+"""
+
+
+def test_a_run_killed_with_a_database_copy_leaves_it_in_the_store_tmp_which_the_next_clears(
+    lab: Lab, tmp_path: Path
+) -> None:
+    system_tmp = tmp_path / "system-tmp"
+    system_tmp.mkdir()
+    cli = CliRunner()
+    assert run(cli, "snapshot", "-m", "base", *lab.flags())[0] == 0
+    (lab.home / "AGENTS.md").write_text("edited\n")  # a change: the next snapshot scans
+    db = lab.home / "state_5.sqlite"
+    os.utime(db)  # the database is copied again, not taken from the stat cache
+    killed = subprocess.run(
+        [sys.executable, "-c", _KILL_AFTER_COPY, "snapshot", "-m", "killed"],
+        env={**lab.env(), "TMPDIR": str(system_tmp)},
+        cwd=REPO,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert list(system_tmp.iterdir()) == []
+    assert list((lab.store / "tmp").iterdir()) != []  # the copy, private to the store
+    assert run(cli, "snapshot", "-m", "next", *lab.flags())[0] == 0
+    assert list((lab.store / "tmp").iterdir()) == []
+
+
+def test_commands_make_their_temporary_copies_inside_the_store(
+    lab: Lab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
+    made: list[Path] = []
+    real = tempfile.mkdtemp
+
+    def watched(*args: object, **kwargs: object) -> str:
+        folder: str = real(*args, **kwargs)  # type: ignore[call-overload]
+        made.append(Path(folder))
+        return folder
+
+    cli = CliRunner()
+    assert run(cli, "snapshot", "-m", "base", *lab.flags())[0] == 0
+    monkeypatch.setattr(tempfile, "mkdtemp", watched)
+    db = lab.home / "state_5.sqlite"
+    for args in (
+        ("fix", "pairing-reset", "--with-db", "--yes"),
+        ("diff",),
+        ("check",),
+        ("undo", "--yes"),
+        ("history",),
+    ):
+        os.utime(db)
+        code, out, err = run(cli, *args, *lab.flags())
+        assert code in (0, 1), (args, out, err)
+    assert made, "no temporary folder was made: the test sees nothing"
+    outside = [p for p in made if lab.store / "tmp" not in p.parents]
+    assert outside == []

@@ -11,8 +11,12 @@ from codexsnap.home import CodexHome, StoreLocation, find_codex_home, find_store
 
 
 def locate(home_option: Path | None, store_option: Path | None) -> tuple[CodexHome, StoreLocation]:
+    from codexsnap.scratch import use_store
+
     home = find_codex_home(home_option)
-    return home, find_store_location(store_option, home)
+    location = find_store_location(store_option, home)
+    use_store(location.path)  # temporary copies go to the store's tmp/ once it exists
+    return home, location
 
 
 def warn_pending(home: CodexHome, location: StoreLocation) -> None:

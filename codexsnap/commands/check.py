@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from codexsnap.commands import open_existing_store
 from codexsnap.errors import StoreError, TamperedSnapshotError
+from codexsnap.scratch import scratch_folder
 from codexsnap.store import Snapshot, SnapshotStore
 from codexsnap.store.index import is_object_id
 from codexsnap.store.manifest import FileRecord
@@ -74,8 +74,8 @@ def _verifies(store: SnapshotStore, blob: str) -> bool:
 
 
 def _database_ok(data: bytes) -> str | None:
-    with tempfile.TemporaryDirectory(prefix="codexsnap-check-") as scratch:
-        path = Path(scratch) / "db.sqlite"
+    with scratch_folder("check-") as scratch:
+        path = scratch / "db.sqlite"
         path.write_bytes(data)
         try:
             db = sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True)

@@ -82,10 +82,11 @@ def read_input(home: Path, name: str, head_only: tuple[str, ...]) -> InputFile:
 
 def _consistent_copy(path: Path, target: Path) -> bytes:
     import sqlite3
-    import tempfile
 
-    with tempfile.TemporaryDirectory(prefix="codexsnap-") as scratch:
-        copy = Path(scratch) / "copy.sqlite"
+    from codexsnap.scratch import scratch_folder
+
+    with scratch_folder() as scratch:
+        copy = scratch / "copy.sqlite"
         try:
             backup_database(target, copy)
         except sqlite3.OperationalError as exc:

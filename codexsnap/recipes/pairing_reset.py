@@ -9,14 +9,13 @@ desktop app, the top-level one for a CLI-only home.
 from __future__ import annotations
 
 import sqlite3
-import tempfile
-from pathlib import Path
 
 from codexsnap.codex_files import GLOBAL_STATE, GLOBAL_STATE_BAK, HOST_IDENTITY_KEYS
 from codexsnap.errors import StateFileInvalidError
 from codexsnap.json_edit import remove_top_level_keys
 from codexsnap.recipes import Changes, Contents, Evidence, Recipe, RecipeOptions, refuse
 from codexsnap.recipes.remote_control import mirror_edit
+from codexsnap.scratch import scratch_folder
 from codexsnap.state_file import edit_state
 
 HOST_KEYS = HOST_IDENTITY_KEYS
@@ -56,8 +55,8 @@ def clear_enrollment_rows(database: bytes) -> bytes:
     Works on a private copy of the bytes; the schema (and ``_sqlx_migrations``) stays as it
     is, since Codex checks migration checksums.
     """
-    with tempfile.TemporaryDirectory(prefix="codexsnap-") as scratch:
-        path = Path(scratch) / "state.sqlite"
+    with scratch_folder() as scratch:
+        path = scratch / "state.sqlite"
         path.write_bytes(database)
         db = sqlite3.connect(path, isolation_level=None)
         try:

@@ -16,6 +16,7 @@ from typing import Literal
 from codexsnap import __version__
 from codexsnap.atomic_io import atomic_write
 from codexsnap.errors import StoreError
+from codexsnap.scratch import clear_dead
 from codexsnap.store.git import GitRepository, check_git_version
 
 STORE_FORMAT = 1
@@ -93,8 +94,8 @@ def clear_leftovers(root: Path, git_dir: Path) -> None:
     for incoming in objects.glob("incoming-*"):
         shutil.rmtree(incoming, ignore_errors=True)
     scratch = root / "tmp"
-    shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(mode=0o700, exist_ok=True)
+    clear_dead(scratch)  # a live reader's copies (diff scans unlocked) stay
 
 
 def create_store(git: GitRepository) -> None:

@@ -21,6 +21,7 @@ from codexsnap.errors import (
 )
 from codexsnap.file_lock import store_lock
 from codexsnap.scope import Scope
+from codexsnap.scratch import use_store
 from codexsnap.store import commit, index, rewrite
 from codexsnap.store import history as history_
 from codexsnap.store.commit import SCOPE_NAME, SnapshotResult
@@ -74,6 +75,7 @@ class SnapshotStore:
         self.root = root
         self.git_dir = root / "repo.git"
         self.git = GitRepository(root, self.git_dir)
+        use_store(root)  # temporary copies go to its tmp/, not the system temp folder
 
     # ----- opening and creating -------------------------------------------------------
 

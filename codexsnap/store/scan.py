@@ -9,7 +9,6 @@ import json
 import os
 import shutil
 import sqlite3
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from codexsnap.atomic_io import atomic_write
 from codexsnap.errors import StateFileInvalidError
 from codexsnap.progress import report as report_progress
 from codexsnap.scope import Scope, walk_scope
+from codexsnap.scratch import make_scratch_folder
 from codexsnap.sqlite_copy import backup_database, is_sqlite_file, sidecars
 from codexsnap.store.git import GitRepository
 from codexsnap.store.manifest import FileRecord
@@ -52,7 +52,7 @@ def scan_home(
     new_cache: dict[str, list[Any]] = {}
     records: dict[str, FileRecord] = {}
     to_hash: list[tuple[str, Path, int, int, str, list[Any]]] = []
-    scratch = Path(tempfile.mkdtemp(prefix="codexsnap-"))
+    scratch = make_scratch_folder()  # in the store: a killed run leaves no copy outside
     now_ns = _now_ns()
     try:
         for count, entry in enumerate(walk_scope(home, scope), start=1):

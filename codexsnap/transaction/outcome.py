@@ -44,8 +44,7 @@ class Outcome:
             return f"Interrupted: {self.files} {noun} put back; the Codex home is as it was."
         if self.state == HALF_RECORDED:
             return (
-                "Interrupted: half-recorded: run 'codexsnap recover' to put the written "
-                "files back."
+                "Interrupted: half-recorded: run 'codexsnap recover' to put the written files back."
             )
         return "Interrupted: nothing written; the Codex home is as it was."
 
@@ -65,9 +64,7 @@ _committed: list[Outcome] = []
 
 def record_commit(home: Path, store_root: Path, snapshot_short_id: str) -> None:
     """Note that a change reached its "after" snapshot and its journal is gone."""
-    undo = shlex.join(
-        ["codexsnap", "undo", "--codex-home", str(home), "--store", str(store_root)]
-    )
+    undo = shlex.join(["codexsnap", "undo", "--codex-home", str(home), "--store", str(store_root)])
     _committed.append(Outcome(APPLIED, snapshot=snapshot_short_id, undo=undo))
 
 
