@@ -123,7 +123,22 @@ SCENARIOS = {
     s.name: s
     for s in (
         Scenario("fix", "edited", ("fix",), ctrl_c_timers=6),
-        Scenario("fix --reset", "edited", ("fix", "--reset"), timers=14, sample_ctrl_c=()),
+        Scenario(
+            "fix --reset",
+            "edited",
+            ("fix", "--reset"),
+            timers=14,
+            # Removals only: no atomic write into the home.
+            sample_points=(
+                ("before-update-ref", 1),
+                ("after-journal", 1),
+                ("between-writes", 1),
+                ("before-after-snapshot", 1),
+                ("half-written", 3),
+                ("before-update-ref", 3),
+            ),
+            sample_ctrl_c=(),
+        ),
         Scenario(
             "fix pairing-reset --with-db",
             "edited",
@@ -147,13 +162,7 @@ SCENARIOS = {
             ("snapshot", "-m", "by hand"),
             prompts=False,
             first_kill=None,
-            sample_points=(
-                ("half-written", 1),
-                ("atomic-write", 1),
-                ("before-rename", 1),
-                ("replace", 1),
-                ("before-update-ref", 1),
-            ),
+            sample_points=(("before-update-ref", 1),),  # its one step that can tear
             sample_ctrl_c=("ctrl-c-timer",),
         ),
         # The very first run: the store is created on the way (and may be killed half-made).
@@ -162,7 +171,7 @@ SCENARIOS = {
             "fresh",
             ("fix",),
             ctrl_c_timers=4,
-            sample_points=(("after-journal", 1), ("between-writes", 1)),
+            sample_points=(("after-journal", 1), ("half-written", 4), ("between-writes", 1)),
             sample_ctrl_c=("prompt",),
             sample_recovery=False,
         ),

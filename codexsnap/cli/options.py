@@ -68,6 +68,15 @@ WithDbOption = Annotated[
     typer.Option("--with-db", help="pairing-reset: also clear remote_control_enrollments rows."),
 ]
 
+ReplaceBakOption = Annotated[
+    bool,
+    typer.Option(
+        "--replace-bak",
+        help="Mirror the global state over its .bak even when the .bak still lists projects "
+        "the primary lost.",
+    ),
+]
+
 # demo
 KeepOption = Annotated[
     bool, typer.Option("--keep", help="Keep the demo folder to explore it afterwards.")

@@ -27,6 +27,7 @@ from codexsnap.cli.options import (
     LogsOption,
     OnlyRevokedOption,
     RecipeArgument,
+    ReplaceBakOption,
     ResetOption,
     SecretsOption,
     StoreOption,
@@ -43,6 +44,7 @@ def fix(
     reset: ResetOption = False,
     only_revoked: OnlyRevokedOption = False,
     with_db: WithDbOption = False,
+    replace_bak: ReplaceBakOption = False,
     logs: LogsOption = None,
     dry_run: DryRunOption = False,
     yes: YesOption = False,
@@ -59,7 +61,13 @@ def fix(
     from codexsnap.commands.fix import fix as run_fix
 
     home, location = locate(codex_home, store)
-    options = RecipeOptions(clean=clean, reset=reset, only_revoked=only_revoked, with_db=with_db)
+    options = RecipeOptions(
+        clean=clean,
+        reset=reset,
+        only_revoked=only_revoked,
+        with_db=with_db,
+        replace_bak=replace_bak,
+    )
     if logs and not only_revoked:
         raise UnknownRecipeError(
             "--logs is read only with --only-revoked", hint="Add --only-revoked, or drop --logs."

@@ -25,6 +25,7 @@ class RecipeOptions:
     reset: bool = False
     only_revoked: bool = False
     with_db: bool = False
+    replace_bak: bool = False  # mirror an emptied primary over a .bak that holds projects
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,8 @@ def plan(contents: Contents, options: RecipeOptions, evidence: Evidence) -> Chan
             "home: a fix there could not be undone from a snapshot",
             hint="Run it without --with-db (the enrollment rows only matter to the host).",
         )
-    changes = mirror_edit({k: contents.get(k) for k in (GLOBAL_STATE, GLOBAL_STATE_BAK)}, edit)
+    states = {k: contents.get(k) for k in (GLOBAL_STATE, GLOBAL_STATE_BAK)}
+    changes = mirror_edit(states, edit, replace_bak=options.replace_bak)
     name = evidence.state_database
     database = contents.get(name)
     if options.with_db and database is not None:
@@ -86,5 +87,5 @@ RECIPE = Recipe(
         "with this computer again (#28119).",
     ),
     cites=("#23112", "#23952", "#22714", "#27167"),
-    options=frozenset({"with_db"}),
+    options=frozenset({"with_db", "replace_bak"}),
 )

@@ -18,6 +18,7 @@ from codexsnap.codex_files import (
     GLOBAL_STATE_BAK,
     NO_CONTROLLER_PLATFORMS,
     REMOTE_SELECTION_KEYS,
+    has_projects,
 )
 from codexsnap.errors import StateFileInvalidError
 from codexsnap.json_edit import (
@@ -26,7 +27,7 @@ from codexsnap.json_edit import (
     top_level_value,
 )
 from codexsnap.recipes import Changes, Contents, Evidence, Recipe, RecipeOptions, refuse
-from codexsnap.state_file import edit_state
+from codexsnap.state_file import edit_state, parse_state
 
 # What --clean removes besides the enrollments.
 CLEAN_KEYS = REMOTE_SELECTION_KEYS
@@ -55,10 +56,10 @@ def plan(contents: Contents, options: RecipeOptions, evidence: Evidence) -> Chan
 
         return edit_state(name, raw, change)
 
-    return mirror_edit(contents, edit)
+    return mirror_edit(contents, edit, replace_bak=options.replace_bak)
 
 
-def mirror_edit(contents: Contents, edit: Any) -> Changes:
+def mirror_edit(contents: Contents, edit: Any, *, replace_bak: bool = False) -> Changes:
     """Apply ``edit`` to the primary global state and make the ``.bak`` its mirror.
 
     The app rewrites ``.bak`` as a byte-identical mirror on every save (#43393, #37927), so
@@ -75,8 +76,29 @@ def mirror_edit(contents: Contents, edit: Any) -> Changes:
     if new_primary != primary:
         changes[GLOBAL_STATE] = new_primary
     if bak is not None and bak != new_primary and (changes or _edit_changes(edit, bak)):
+        if not replace_bak and _loses_projects(new_primary, bak):
+            # The app emptied its state (#38757) and .bak is the last copy of the projects:
+            # mirroring would destroy it.
+            raise refuse(
+                f"{GLOBAL_STATE} has no projects but {GLOBAL_STATE_BAK} still lists them: "
+                "mirroring the emptied file over the .bak would lose them",
+                hint="Bring the projects back first with 'codexsnap fix restore-global-state' "
+                "(or copy the .bak over the primary by hand); --replace-bak mirrors anyway.",
+            )
         changes[GLOBAL_STATE_BAK] = new_primary
     return changes
+
+
+def _loses_projects(new_primary: bytes, bak: bytes) -> bool:
+    try:
+        _, bak_data = parse_state(GLOBAL_STATE_BAK, bak)
+    except StateFileInvalidError:
+        return False  # nothing readable to lose
+    try:
+        _, primary_data = parse_state(GLOBAL_STATE, new_primary)
+    except StateFileInvalidError:
+        return True
+    return has_projects(bak_data) and not has_projects(primary_data)
 
 
 def _edit_changes(edit: Any, bak: bytes) -> bool:
@@ -119,6 +141,6 @@ RECIPE = Recipe(
         "Control other devices (#28119).",
     ),
     cites=("#28379", "#26193", "#25532", "#23865", "#28119"),
-    options=frozenset({"clean", "reset", "only_revoked"}),
+    options=frozenset({"clean", "reset", "only_revoked", "replace_bak"}),
     # Logs are read only with --only-revoked (the command layer checks that option).
 )

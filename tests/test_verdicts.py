@@ -1,0 +1,46 @@
+"""Wrong verdicts, each made right: an emptied global state, rollback typos, expected inputs
+that used to be internal errors (exit 70)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.conftest import run
+
+GLOBAL = ".codex-global-state.json"
+BAK = ".codex-global-state.json.bak"
+
+
+@pytest.mark.parametrize(
+    "emptied", ["{}", '{"local-projects": {}}', '{"local-projects": [], "x": 1}']
+)
+@pytest.mark.parametrize("recipe", ["remote-control", "pairing-reset"])
+def test_fix_on_an_emptied_primary_refuses_to_mirror_it_over_a_bak_with_projects(
+    cli: CliRunner, codex_home: Path, emptied: str, recipe: str
+) -> None:
+    bak = (codex_home / GLOBAL).read_bytes()
+    assert json.loads(bak).get("local-projects")
+    (codex_home / GLOBAL).write_text(emptied)
+    (codex_home / BAK).write_bytes(bak)
+    code, out, err = run(cli, "fix", recipe, "--yes")
+    assert code == 12, out + err
+    assert "codexsnap fix restore-global-state" in err
+    assert (codex_home / BAK).read_bytes() == bak
+
+    code, out, err = run(cli, "fix", recipe, "--yes", "--replace-bak")
+    assert code == 0, out + err
+    assert json.loads((codex_home / BAK).read_bytes()) == json.loads(
+        (codex_home / GLOBAL).read_bytes()
+    )
+
+
+def test_fix_with_projects_in_both_files_mirrors_as_before(
+    cli: CliRunner, codex_home: Path
+) -> None:
+    code, out, err = run(cli, "fix", "--yes")
+    assert code == 0, out + err
+    assert (codex_home / BAK).read_bytes() == (codex_home / GLOBAL).read_bytes()
