@@ -162,6 +162,7 @@ SCENARIOS = {
             ("snapshot", "-m", "by hand"),
             prompts=False,
             first_kill=None,
+            sample_recovery=False,
             sample_points=(("before-update-ref", 1),),  # its one step that can tear
             sample_ctrl_c=("ctrl-c-timer",),
         ),
@@ -582,7 +583,7 @@ def run_trial(prep: Prepared, trial: Trial, number: int) -> Outcome:
 
 
 RETRIES = 3  # a timer that rang after the run finished is tried again, earlier
-AIMS = 8  # attempts of an aimed timer to land between two home writes
+AIMS = 10  # attempts of an aimed timer to land between two home writes
 
 
 def run_trials(prep: Prepared, trial: Trial, number: int) -> list[Outcome]:
@@ -605,12 +606,13 @@ def run_trials(prep: Prepared, trial: Trial, number: int) -> list[Outcome]:
         return outcomes
     if trial.kind != "aimed":
         return [run_trial(prep, trial, number)]
-    low, high = prep.window
-    rng = random.Random(f"aimed {prep.scenario.name} {trial.nth}")
-    low, high = low - 0.2 * (high - low), high + 0.2 * (high - low)  # the clock's jitter
+    # Bisect the whole run: a timed run starts faster or slower than the measured one, so
+    # the window only seeds the first try. Too early (no write yet) moves up, too late down.
+    low, high = 0.0, prep.seconds
     outcomes = []
-    for _ in range(AIMS):
-        delay = round(low + (high - low) * (0.3 + 0.4 * rng.random()), 4)
+    for attempt in range(AIMS):
+        first_try = sum(prep.window) / 2 + 0.01 * trial.nth
+        delay = round(first_try if attempt == 0 else (low + high) / 2, 4)
         outcomes.append(run_trial(prep, replace(trial, delay=delay), number))
         landed = outcomes[-1].landed
         if landed == BETWEEN_WRITES:

@@ -44,3 +44,49 @@ def test_fix_with_projects_in_both_files_mirrors_as_before(
     code, out, err = run(cli, "fix", "--yes")
     assert code == 0, out + err
     assert (codex_home / BAK).read_bytes() == (codex_home / GLOBAL).read_bytes()
+
+
+def _base_snapshot(cli: CliRunner) -> str:
+    code, out, err = run(cli, "snapshot", "-m", "base", "--json")
+    assert code == 0, err
+    snapshot_id: str = json.loads(out)["id"]
+    return snapshot_id
+
+
+def test_rollback_of_a_path_in_neither_side_is_a_usage_error_naming_it(
+    cli: CliRunner, codex_home: Path
+) -> None:
+    base = _base_snapshot(cli)
+    code, out, err = run(cli, "rollback", base, "--path", "confg.toml", "--yes")
+    assert code == 2, out + err
+    assert "confg.toml" in err and "Nothing to do" not in out
+
+
+def test_rollback_of_a_key_in_neither_side_is_a_usage_error_naming_it(
+    cli: CliRunner, codex_home: Path
+) -> None:
+    base = _base_snapshot(cli)
+    code, out, err = run(cli, "rollback", base, "--path", GLOBAL, "--key", "local-projcts", "--yes")
+    assert code == 2, out + err
+    assert "local-projcts" in err and "Nothing to do" not in out
+
+
+@pytest.mark.parametrize("outside", ["../store", "../../etc/passwd", "a/../../x"])
+def test_rollback_of_a_path_outside_the_home_is_refused(
+    cli: CliRunner, codex_home: Path, outside: str
+) -> None:
+    base = _base_snapshot(cli)
+    code, out, err = run(cli, "rollback", base, "--path", outside, "--yes")
+    assert code == 2, out + err
+    assert "not inside the Codex home" in err
+
+
+def test_rollback_of_a_nested_key_under_a_non_object_says_so_not_invalid_json(
+    cli: CliRunner, codex_home: Path
+) -> None:
+    state = json.loads((codex_home / GLOBAL).read_bytes())
+    scalar = next(k for k, v in state.items() if not isinstance(v, dict | list))
+    base = _base_snapshot(cli)
+    code, out, err = run(cli, "rollback", base, "--path", GLOBAL, "--key", f"{scalar}/b", "--yes")
+    assert code == 2, out + err
+    assert "not valid JSON" not in err and f"{scalar}/b" in err

@@ -6,6 +6,7 @@ home-relative paths.
 
 from __future__ import annotations
 
+import posixpath
 from pathlib import Path
 
 from codexsnap.errors import UsageError
@@ -25,5 +26,10 @@ def home_relative(home: Path, given: str) -> str:
                 f"--path {given} is not inside the Codex home {home}",
                 hint="Give a path relative to the Codex home, e.g. --path config.toml",
             ) from None
-    relpath = path.as_posix().strip("/")
+    relpath = posixpath.normpath(path.as_posix()).strip("/")
+    if relpath == ".." or relpath.startswith("../"):
+        raise UsageError(
+            f"--path {given} is not inside the Codex home {home}",
+            hint="Give a path relative to the Codex home, e.g. --path config.toml",
+        )
     return "" if relpath == "." else relpath

@@ -120,6 +120,13 @@ def plan_rollback(
     # A file the target's own scope left out is not "missing" from it: keep it.
     target_scope = store.scope_of(target) or scope
     current = {p: r for p, r in current.items() if p in wanted or target_scope.includes(p)}
+    for path in paths:  # a typo must not read as "the home already matches"
+        if not any(within(p, [path]) for p in (*wanted, *current)):
+            raise UsageError(
+                f"--path {path}: no such file or folder in snapshot {target.short_id} "
+                "or in the home",
+                hint=f"'codexsnap show {target.short_id}' lists the snapshot's files.",
+            )
     if key is not None:
         writes = key_restore(store, home, wanted, current, paths[0], key)
         # Only the key is written: the report shows those bytes, not the whole file.
@@ -203,6 +210,7 @@ def key_restore(
         raise UsageError("--key is empty", hint="For example: --key local-projects")
     old_text = store.read_blob(want.blob).decode("utf-8", "replace")
     live = (home / relpath).read_bytes()
+    _check_key(relpath, key_path, keys, old_text, live)
 
     def change(text: str) -> str:
         top = keys[0]
@@ -215,7 +223,11 @@ def key_restore(
             wanted = _nested(wanted_top, keys[1:]) if wanted_top is not _ABSENT else _ABSENT
             parent = _nested(new_top, keys[1:-1]) if len(keys) > 2 else new_top
             if not isinstance(parent, dict):
-                raise ValueError(f"{'/'.join(keys[:-1])} is not an object in the home's file")
+                raise UsageError(
+                    f"--key {key_path}: {'/'.join(keys[:-1])} is not an object in the home's "
+                    f"{relpath}",
+                    hint="Restore the nearest key that is an object, or the whole file.",
+                )
             if wanted is _ABSENT:
                 parent.pop(keys[-1], None)
             else:
@@ -235,6 +247,21 @@ def key_restore(
         # The app keeps .bak as a byte-identical mirror of the primary (#43393).
         writes.append(PlannedWrite(GLOBAL_STATE_BAK, new, expected_blob=bak.blob))
     return writes
+
+
+def _check_key(relpath: str, key_path: str, keys: list[str], old_text: str, live: bytes) -> None:
+    """A --key that neither side has is a typo, not "nothing to do"."""
+    found = []
+    for text in (old_text, live.decode("utf-8", "replace")):
+        try:
+            found.append(_nested(json.loads(text), keys) is not _ABSENT)
+        except ValueError:
+            return  # not JSON: edit_state says so, with the file's name
+    if not any(found):
+        raise UsageError(
+            f"--key {key_path}: no such key in {relpath}, in the snapshot or in the home",
+            hint="Keys are top-level names, a/b for nested ones; see 'codexsnap diff'.",
+        )
 
 
 def _top_keys(text: str) -> set[str]:
