@@ -10,6 +10,7 @@ without the lock).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -37,16 +38,32 @@ def _base() -> str | None:
 @contextmanager
 def scratch_folder(prefix: str = "codexsnap-") -> Iterator[Path]:
     """A new private folder, removed when done."""
-    folder = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-{prefix}", dir=_base()))
+    folder = make_scratch_folder(prefix)
     try:
         yield folder
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        remove_scratch_folder(folder)
+
+
+_TIMES: dict[Path, tuple[int, int]] = {}
 
 
 def make_scratch_folder(prefix: str = "codexsnap-") -> Path:
-    """A new private folder the caller removes."""
-    return Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-{prefix}", dir=_base()))
+    """A new private folder the caller removes with ``remove_scratch_folder``."""
+    base = _base()
+    if base is not None:
+        st = os.stat(base)
+        _TIMES[Path(base)] = (st.st_atime_ns, st.st_mtime_ns)
+    return Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-{prefix}", dir=base))
+
+
+def remove_scratch_folder(folder: Path) -> None:
+    """Remove a scratch folder; a read-only command (a dry run) leaves tmp/ as it found it."""
+    shutil.rmtree(folder, ignore_errors=True)
+    times = _TIMES.get(folder.parent)
+    if times is not None and not any(folder.parent.iterdir()):
+        with contextlib.suppress(OSError):
+            os.utime(folder.parent, ns=times)
 
 
 def clear_dead(folder: Path) -> None:

@@ -324,7 +324,8 @@ def test_deeply_nested_member_is_kept(
     # Python's json reads ~1000 levels and JSON.parse more: what parses must not crash.
     deep = b'{"x":' * depth + b"1" + b"}" * depth
     content = b'{"deep":' + deep + b',"' + ENROLL.encode() + b'":{"k":{"clientId":"cli_1"}}}'
-    (codex_home / GLOBAL).write_bytes(content)
+    for name in (GLOBAL, BAK):  # both alike: a .bak still listing projects is refused
+        (codex_home / name).write_bytes(content)
     assert_ok(invoke(cli, "fix", "--yes"))
     assert (codex_home / GLOBAL).read_bytes() == b'{"deep":' + deep + b"}"
     assert (codex_home / BAK).read_bytes() == (codex_home / GLOBAL).read_bytes()

@@ -94,7 +94,10 @@ def test_a_bug_is_one_line_and_its_own_exit_code(
 def test_ctrl_c_is_exit_130_with_no_traceback(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
     code, _, err = _run_failing(monkeypatch, name, KeyboardInterrupt())
     assert code == EXIT_INTERRUPTED
-    assert "Interrupted: no file was left half-written" in err and "Traceback" not in err
+    assert (
+        "Interrupted: nothing written; the Codex home is as it was." in err
+        and "Traceback" not in err
+    )
 
 
 def test_usage_errors_keep_the_frameworks_message_and_exit_code() -> None:

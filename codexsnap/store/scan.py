@@ -7,7 +7,6 @@ import contextlib
 import hashlib
 import json
 import os
-import shutil
 import sqlite3
 import time
 from pathlib import Path
@@ -17,7 +16,7 @@ from codexsnap.atomic_io import atomic_write
 from codexsnap.errors import StateFileInvalidError
 from codexsnap.progress import report as report_progress
 from codexsnap.scope import Scope, walk_scope
-from codexsnap.scratch import make_scratch_folder
+from codexsnap.scratch import make_scratch_folder, remove_scratch_folder
 from codexsnap.sqlite_copy import backup_database, is_sqlite_file, sidecars
 from codexsnap.store.git import GitRepository
 from codexsnap.store.manifest import FileRecord
@@ -113,7 +112,7 @@ def scan_home(
             if now_ns - key[1] > _RACY_WINDOW_NS and size == walked:
                 new_cache[relpath] = [*key, size, blob]
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        remove_scratch_folder(scratch)
     if write and (new_cache != cache or not cache_path.exists()):
         _save_cache(cache_path, new_cache)
     return records

@@ -93,21 +93,25 @@ def apply_writes(
             fault_point("between-writes")
             report_progress(len(done), len(writes), "Restoring")
     except BaseException as exc:
+        failed = done[-1].relpath if done else "the home"
         if done and unchanged(home, done[-1], before):
             done.pop()  # it failed (or was interrupted) before touching the file
-        raise undone(exc, put_back(store, home, done, before, journal), done) from None
+        complete = put_back(store, home, done, before, journal)
+        raise undone(exc, complete, done, failed) from None
 
 
-def undone(exc: BaseException, complete: bool, done: list[PlannedWrite]) -> BaseException:
+def undone(
+    exc: BaseException, complete: bool, done: list[PlannedWrite], failed: str
+) -> BaseException:
     """The error to raise once the written files were put back (or could not all be)."""
     if isinstance(exc, KeyboardInterrupt):
         if not complete:
             return RunInterrupted(Outcome(HALF_RECORDED))
         return RunInterrupted(Outcome(PUT_BACK if done else NOTHING_WRITTEN, len(done)))
     if isinstance(exc, OSError):
-        where = getattr(exc, "filename", None) or (done[-1].relpath if done else "the home")
+        where = getattr(exc, "filename", None) or failed
         if not done:
-            said = "nothing was written"
+            said = "nothing was written (no file needed to be put back)"
         elif complete:
             said = f"{len(done)} written files were put back as they were"
         else:
