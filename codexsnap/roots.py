@@ -64,7 +64,7 @@ def live_path(home: Path, relpath: str, sqlite_home: Path | None) -> Path:
     return root / inner
 
 
-def root_relative(home: Path, sqlite_home: Path | None, given: Path) -> str | None:
+def root_relative(sqlite_home: Path | None, given: Path) -> str | None:
     """An absolute path inside the outside SQLite home as a manifest path, else None."""
     if sqlite_home is None:
         return None

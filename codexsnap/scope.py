@@ -262,4 +262,3 @@ def walk_scope(home: Path, scope: Scope) -> Iterator[HomeEntry]:
                 inode=st.st_ino,
                 ctime_ns=st.st_ctime_ns,
             )
-

@@ -135,10 +135,10 @@ def write_tree(git: GitRepository, records: dict[str, FileRecord], extras: dict[
             index.unlink()
 
 
-def manifest_bytes(git: GitRepository, commit_id: str) -> bytes | None:
-    """A snapshot's manifest as stored (checked against the tree only when restoring)."""
+def manifest_bytes(git: GitRepository, commit_id: str, name: str = MANIFEST_NAME) -> bytes | None:
+    """A snapshot's manifest (or a note beside it) as stored, unchecked; None when damaged."""
     try:
-        return git.file_in(commit_id, MANIFEST_NAME)
+        return git.file_in(commit_id, name)
     except Exception:  # a damaged snapshot: the next one compares against nothing
         return None
 

@@ -10,6 +10,7 @@ from codexsnap.atomic_io import atomic_symlink, atomic_write, remove_file
 from codexsnap.errors import HomeWriteError, StoreError, TamperedSnapshotError
 from codexsnap.faults import fault_point
 from codexsnap.progress import report as report_progress
+from codexsnap.roots import SQLITE_PREFIX, split_root
 from codexsnap.sqlite_copy import journal_of, sidecars
 from codexsnap.store import SnapshotStore
 from codexsnap.store.manifest import FileRecord
@@ -18,17 +19,23 @@ from codexsnap.transaction.plan import PlannedWrite, blob_id
 
 
 def check_inside_home(
-    home: Path, relpath: str, removed_first: frozenset[str] = frozenset()
+    home: Path,
+    relpath: str,
+    removed_first: frozenset[str] = frozenset(),
+    sqlite_home: Path | None = None,
 ) -> Path:
     """The path to write, refusing any parent folder that is a link (it could lead outside).
 
     ``removed_first``: paths the plan removes before writing, so a link there is no threat.
+    ``sqlite_home``: where ``@sqlite/`` paths go (roots.py), the same checks applying there.
     """
-    target = home / relpath
-    current = home
-    for part in Path(relpath).parts[:-1]:
+    root, inner = split_root(home, relpath, sqlite_home)
+    prefix = "" if root is home else SQLITE_PREFIX
+    target = root / inner
+    current = root
+    for part in Path(inner).parts[:-1]:
         current = current / part
-        if current.relative_to(home).as_posix() in removed_first:
+        if prefix + current.relative_to(root).as_posix() in removed_first:
             break
         try:
             if stat.S_ISLNK(os.lstat(current).st_mode):
@@ -60,20 +67,21 @@ def apply_writes(
     writes: list[PlannedWrite],
     before: dict[str, FileRecord],
     journal: JournalFile,
+    sqlite_home: Path | None = None,
 ) -> None:
     """Write every file; on any failure, Ctrl-C included, put back what was written."""
     removed_first = frozenset(w.relpath for w in writes if w.new is None)
     for write in writes:  # refuse an unsafe path before touching anything
-        check_inside_home(home, write.relpath, removed_first)
+        check_inside_home(home, write.relpath, removed_first, sqlite_home)
     done: list[PlannedWrite] = []
     try:
         for write in in_write_order(writes):
             done.append(write)
-            write_one(home, write)
+            write_one(home, write, sqlite_home)
             fault_point("between-writes")
             report_progress(len(done), len(writes), "Restoring")
     except BaseException as exc:
-        if _put_back(store, home, done, before):
+        if _put_back(store, home, done, before, sqlite_home):
             journal.clear()
         if isinstance(exc, OSError):
             raise HomeWriteError(
@@ -84,9 +92,9 @@ def apply_writes(
         raise
 
 
-def write_one(home: Path, write: PlannedWrite) -> None:
+def write_one(home: Path, write: PlannedWrite, sqlite_home: Path | None = None) -> None:
     """Replace or remove one file atomically."""
-    target = check_inside_home(home, write.relpath)
+    target = check_inside_home(home, write.relpath, sqlite_home=sqlite_home)
     if write.kind == "sqlite" or (write.new is None and write.kind == "sqlite"):
         # Stale -wal frames would be replayed onto the restored database and corrupt it.
         for sidecar in (*sidecars(target), journal_of(target)):
@@ -107,7 +115,11 @@ def write_one(home: Path, write: PlannedWrite) -> None:
 
 
 def _put_back(
-    store: SnapshotStore, home: Path, done: list[PlannedWrite], before: dict[str, FileRecord]
+    store: SnapshotStore,
+    home: Path,
+    done: list[PlannedWrite],
+    before: dict[str, FileRecord],
+    sqlite_home: Path | None,
 ) -> bool:
     """Restore what was written; False when some file could not be (the journal stays)."""
     complete = True
@@ -123,7 +135,7 @@ def _put_back(
         originals.append(PlannedWrite(write.relpath, data, record.mode if record else None, kind))
     for original in in_write_order(originals):
         try:
-            write_one(home, original)
+            write_one(home, original, sqlite_home)
         except Exception:
             # Could not even put it back (disk full...): the "before" snapshot holds it,
             # and the journal left in the store lets the next run finish the job.
