@@ -12,6 +12,7 @@ from codexsnap import __version__
 from codexsnap.errors import StoreError, TamperedSnapshotError
 from codexsnap.faults import fault_point
 from codexsnap.outside import auth_fingerprint, scan_outside
+from codexsnap.roots import in_sqlite_root
 from codexsnap.scope import Scope
 from codexsnap.store.git import GitRepository
 from codexsnap.store.history import Snapshot, commit_message, snapshot_from_commit
@@ -89,6 +90,12 @@ def commit_records(
         "Version": __version__,
         "Home": str(home),
     }
+    in_root = {p for p in records.keys() | parent_records.keys() if in_sqlite_root(p)}
+    if in_root:
+        # So history can say how much of a change lay in the SQLite home outside the home.
+        old = {p: r for p, r in parent_records.items() if p in in_root}
+        new = {p: r for p, r in records.items() if p in in_root}
+        all_trailers["Sqlite-Files-Changed"] = str(count_changes(old, new))
     body = commit_message(summary, message, all_trailers)
     args = ["commit-tree", tree] + (["-p", base] if base else [])
     commit = git.run(*args, stdin=body.encode("utf-8")).strip()

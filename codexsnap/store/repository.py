@@ -363,6 +363,8 @@ class SnapshotStore:
         extras[CODEX_NAME] = codex_note(
             home, records, self.git.read_blob, previous, scope.sqlite_home
         )
+        if scope.sqlite_home is not None:
+            trailers = {**trailers, "Sqlite-Home": str(scope.sqlite_home)}
         return self.commit_records(
             home, records, summary, trailers, message, allow_unchanged, extras
         )
