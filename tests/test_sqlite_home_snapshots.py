@@ -118,32 +118,6 @@ def test_desktop_sqlite_folder_inside_the_home_is_captured_once(
     assert not [p for p in paths if p.startswith("@sqlite")]
 
 
-def test_codex_sqlite_home_option_overrides_environment_and_config(
-    codex_home: Path,
-    store_root: Path,
-    outside: Path,
-    tmp_path: Path,
-    cli: CliRunner,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    wal_database(outside, codex_home).close()
-    elsewhere = tmp_path / "elsewhere"
-    wal_database(elsewhere, codex_home).close()
-    monkeypatch.setenv("CODEX_SQLITE_HOME", str(elsewhere))
-    with (codex_home / "config.toml").open("a") as config:
-        config.write(f'\nsqlite_home = "{elsewhere}"\n')
-    # config.toml goes first (as Codex reads it) and would not matter: the option wins.
-    config_text = (codex_home / "config.toml").read_text()
-    (codex_home / "config.toml").write_text(f'sqlite_home = "{elsewhere}"\n' + config_text)
-    code, _out, err = run(cli, "snapshot", "--json", "--codex-sqlite-home", str(outside))
-    assert code == 0, err
-    with SnapshotStore.open(store_root, create=False) as store:
-        latest = store.latest(codex_home)
-        assert latest is not None
-        note = json.loads(store.extra(latest, "codex.json") or b"{}")
-    assert note["sqlite_home"] == str(outside.resolve())
-
-
 def restore(home: Path, store_root: Path, snapshot_id: str, **options: object) -> RollbackResult:
     settings: dict[str, object] = {
         "dry_run": False,
