@@ -276,3 +276,50 @@ def test_each_snapshot_records_the_codex_version_it_saw(
         "sqlite/state_5.sqlite": {"blob": records["sqlite/state_5.sqlite"].blob, "highest": 41},
         STATE: {"blob": records[STATE].blob, "highest": 40},
     }
+
+
+def test_codex_sqlite_home_option_overrides_environment_and_config(
+    codex_home: Path,
+    store_root: Path,
+    outside: Path,
+    tmp_path: Path,
+    cli: CliRunner,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    wal_database(outside, codex_home).close()
+    elsewhere = tmp_path / "elsewhere"
+    wal_database(elsewhere, codex_home).close()
+    monkeypatch.setenv("CODEX_SQLITE_HOME", str(elsewhere))
+    with (codex_home / "config.toml").open("a") as config:
+        config.write(f'\nsqlite_home = "{elsewhere}"\n')
+    # config.toml goes first (as Codex reads it) and would not matter: the option wins.
+    config_text = (codex_home / "config.toml").read_text()
+    (codex_home / "config.toml").write_text(f'sqlite_home = "{elsewhere}"\n' + config_text)
+    code, _out, err = run(cli, "snapshot", "--json", "--codex-sqlite-home", str(outside))
+    assert code == 0, err
+    with SnapshotStore.open(store_root, create=False) as store:
+        latest = store.latest(codex_home)
+        assert latest is not None
+        note = json.loads(store.extra(latest, "codex.json") or b"{}")
+    assert note["sqlite_home"] == str(outside.resolve())
+
+
+def test_cli_refuses_a_newer_database_with_exit_13_and_force_warns(
+    codex_home: Path,
+    store_root: Path,
+    outside: Path,
+    cli: CliRunner,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    wal_database(outside, codex_home).close()
+    monkeypatch.setenv("CODEX_SQLITE_HOME", str(outside))
+    code, out, err = run(cli, "snapshot", "--json")
+    assert code == 0, err
+    held = json.loads(out)["id"]
+    downgrade(outside / "state_5.sqlite")
+    code, _out, err = run(cli, "rollback", held, "--yes")
+    assert code == 13 and "#30042" in err and "--force" in err
+    code, out, err = run(cli, "rollback", held, "--yes", "--force")
+    assert code == 0, err
+    assert "Warning: @sqlite/state_5.sqlite" in err
+    assert "--codex-sqlite-home" in out  # the undo line works in a shell without the variable

@@ -16,13 +16,12 @@ from codexsnap.cli.console import (
     echo_text,
     status_painter,
 )
-from codexsnap.cli.locate import sqlite_root, locate, log_folders
+from codexsnap.cli.locate import locate, log_folders, sqlite_root
 from codexsnap.cli.options import (
     CleanOption,
     DryRunOption,
     ForceOption,
     HomeOption,
-    SqliteHomeOption,
     JsonOption,
     KeepOption,
     LogsOption,
@@ -30,6 +29,7 @@ from codexsnap.cli.options import (
     RecipeArgument,
     ResetOption,
     SecretsOption,
+    SqliteHomeOption,
     StoreOption,
     WithDbOption,
     YesOption,

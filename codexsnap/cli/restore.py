@@ -7,18 +7,25 @@ from pathlib import Path
 import typer
 
 from codexsnap.cli import json_output, text
-from codexsnap.cli.console import echo_warnings, asked, confirmer, echo_json, echo_recovery, echo_text
-from codexsnap.cli.locate import sqlite_root, locate
+from codexsnap.cli.console import (
+    asked,
+    confirmer,
+    echo_json,
+    echo_recovery,
+    echo_text,
+    echo_warnings,
+)
+from codexsnap.cli.locate import locate, sqlite_root
 from codexsnap.cli.options import (
     DryRunOption,
     ForceOption,
     HomeOption,
-    SqliteHomeOption,
     JsonOption,
     KeyOption,
     PathOption,
     RollbackIdArgument,
     SecretsOption,
+    SqliteHomeOption,
     StoreOption,
     ToDirOption,
     YesOption,

@@ -6,13 +6,12 @@ import typer
 
 from codexsnap.cli import json_output, text
 from codexsnap.cli.console import echo_history, echo_json, echo_recovery, echo_text
-from codexsnap.cli.locate import sqlite_root, locate, warn_pending
+from codexsnap.cli.locate import locate, sqlite_root, warn_pending
 from codexsnap.cli.options import (
     AllOption,
     DryRunOption,
     GcOption,
     HomeOption,
-    SqliteHomeOption,
     JsonOption,
     KeepLastOption,
     KeepWithinOption,
@@ -25,6 +24,7 @@ from codexsnap.cli.options import (
     SecretsOption,
     SnapshotIdArgument,
     SnapshotMessageOption,
+    SqliteHomeOption,
     StatOption,
     StoreOption,
 )
@@ -123,9 +123,7 @@ def snapshot(
     from codexsnap.commands.snapshot import snapshot as run_snapshot
 
     home, location = locate(codex_home, store)
-    taken = run_snapshot(
-        home.path, location.path, message, sqlite_root(home, codex_sqlite_home)[0]
-    )
+    taken = run_snapshot(home.path, location.path, message, sqlite_root(home, codex_sqlite_home)[0])
     echo_recovery(taken.recovery)
     if as_json:
         return echo_json(json_output.snapshot_taken_json(taken))
