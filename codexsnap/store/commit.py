@@ -93,9 +93,9 @@ def commit_records(
     in_root = {p for p in records.keys() | parent_records.keys() if in_sqlite_root(p)}
     if in_root:
         # So history can say how much of a change lay in the SQLite home outside the home.
-        old = {p: r for p, r in parent_records.items() if p in in_root}
-        new = {p: r for p, r in records.items() if p in in_root}
-        all_trailers["Sqlite-Files-Changed"] = str(count_changes(old, new))
+        was = {p: r for p, r in parent_records.items() if p in in_root}
+        now = {p: r for p, r in records.items() if p in in_root}
+        all_trailers["Sqlite-Files-Changed"] = str(count_changes(was, now))
     body = commit_message(summary, message, all_trailers)
     args = ["commit-tree", tree] + (["-p", base] if base else [])
     commit = git.run(*args, stdin=body.encode("utf-8")).strip()
