@@ -323,3 +323,17 @@ def test_cli_refuses_a_newer_database_with_exit_13_and_force_warns(
     assert code == 0, err
     assert "Warning: @sqlite/state_5.sqlite" in err
     assert "--codex-sqlite-home" in out  # the undo line works in a shell without the variable
+
+
+def test_history_prints_how_many_changes_are_in_the_sqlite_home(
+    codex_home: Path, outside: Path, cli: CliRunner
+) -> None:
+    wal_database(outside, codex_home).close()
+    code, out, err = run(cli, "snapshot", "--codex-sqlite-home", str(outside))
+    assert code == 0, out + err
+    code, out, err = run(cli, "history", "--codex-sqlite-home", str(outside))
+    assert code == 0, out + err
+    assert "1 in the SQLite home" in out
+    code, out, _ = run(cli, "history", "--json", "--codex-sqlite-home", str(outside))
+    (latest, *_) = json.loads(out)
+    assert latest["sqlite_home"] == str(outside) and latest["sqlite_files_changed"] == 1
