@@ -11,6 +11,7 @@ from typing import Any
 
 from codexsnap.outside import auth_fingerprint, scan_outside
 from codexsnap.report import DiffReport, FileDiff, diff_auth, diff_file, diff_outside
+from codexsnap.roots import live_path
 from codexsnap.scope import Scope
 from codexsnap.scratch import scratch_folder
 from codexsnap.sqlite_copy import backup_database
@@ -40,9 +41,9 @@ def snapshot_state(store: SnapshotStore, snapshot: Snapshot) -> HomeState:
     )
 
 
-def read_live(home: Path, record: FileRecord) -> bytes:
+def read_live(home: Path, record: FileRecord, sqlite_home: Path | None = None) -> bytes:
     """A file's bytes as a snapshot would hold them (a consistent copy for databases)."""
-    path = home / record.relpath
+    path = live_path(home, record.relpath, sqlite_home)
     if record.kind == "symlink":
         return os.fsencode(os.readlink(path))
     if record.kind == "sqlite":
@@ -57,7 +58,7 @@ def live_state(home: Path, scope: Scope, records: dict[str, FileRecord]) -> Home
     """The home as it is now, given its scanned records."""
     return HomeState(
         records,
-        lambda record: read_live(home, record),
+        lambda record: read_live(home, record, scope.sqlite_home),
         scan_outside(home, scope),
         auth_fingerprint(home),
     )

@@ -90,6 +90,13 @@ class RecipeRefusedError(CodexsnapError):
     exit_code = 12
 
 
+class SchemaAheadError(CodexsnapError):
+    """A database to restore holds migrations the live one lacks: Codex was downgraded since,
+    and would refuse to open it (openai/codex #30042). --force restores it anyway."""
+
+    exit_code = 13
+
+
 class UsageError(CodexsnapError):
     """Options that do not go together, or a value a command cannot take."""
 

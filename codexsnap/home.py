@@ -123,6 +123,11 @@ def find_sqlite_home(home: CodexHome, option: Path | None = None) -> SqliteHome:
     return SqliteHome(path, source, tuple(layouts), live, reason, rollouts, warning)
 
 
+def resolve_sqlite_home(home: CodexHome, option: Path | None = None) -> tuple[Path, str]:
+    """The folder Codex resolves for its databases and its source, without looking inside."""
+    return _resolve_sqlite_path(home.path, option)
+
+
 def _resolve_sqlite_path(home: Path, option: Path | None) -> tuple[Path, str]:
     if option is not None:
         return option.expanduser().resolve(), "--codex-sqlite-home"

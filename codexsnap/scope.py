@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from codexsnap.errors import ConfigError
+from codexsnap.roots import SQLITE_PREFIX, SQLITE_ROOT, in_sqlite_root
 
 SCOPE_FILE_NAME = "scope.toml"
 
@@ -38,6 +39,10 @@ _BULKY = "bulky or append-only: large, and restoring it would drop newer transcr
 _CACHE = "cache or bundled runtime: Codex downloads or rebuilds it"
 _RUNTIME = "runtime file of a live process: restoring it would break the next start"
 _SECRET = "secret: credentials are never copied into the store"
+_RESERVED = (
+    "reserved: snapshots keep the databases of a SQLite home outside the Codex home under "
+    "this name; it is not in scope when no such SQLite home is set"
+)
 _RECOVERY = (
     "Codex's own copy of a database from its automatic recovery or its repair prompt: often "
     "as large as the database, and the last good copy (doctor lists it as a restore source)"
@@ -78,6 +83,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     Rule("*-journal", "runtime", "SQLite rollback journal of a live transaction"),
     Rule("*.codexsnap-tmp", "runtime", "codexsnap's own unfinished atomic write"),
     Rule(".git", "runtime", "a git repository of your own: codexsnap does not copy it"),
+    Rule(SQLITE_PREFIX, "runtime", _RESERVED),  # roots.py: the second root's manifest prefix
     Rule("auth.json", "secret", _SECRET),
     Rule(".credentials.json", "secret", _SECRET),  # MCP OAuth tokens without a keyring
     Rule(".sandbox-secrets/", "secret", _SECRET),
@@ -94,6 +100,13 @@ class Scope:
 
     rules: tuple[Rule, ...] = DEFAULT_RULES
     widened: tuple[str, ...] = field(default=())
+    # The SQLite home when it lies outside the Codex home (roots.py): its databases are in
+    # scope too, as ``@sqlite/<name>``, under the same rules as the home's.
+    sqlite_home: Path | None = None
+
+    def with_sqlite_home(self, sqlite_home: Path | None) -> Scope:
+        """This scope, also holding the databases of an outside SQLite home."""
+        return Scope(self.rules, self.widened, sqlite_home)
 
     @functools.cached_property
     def _any_rule(self) -> re.Pattern[str]:
@@ -115,6 +128,8 @@ class Scope:
 
     def excluded_by(self, relpath: str) -> Rule | None:
         """The rule that keeps this path out of snapshots, or None when it is in scope."""
+        if in_sqlite_root(relpath) and self.sqlite_home is not None:
+            return self.excluded_by(relpath[len(SQLITE_PREFIX) :])
         if not self._any_rule.match(relpath):
             return None
         for rule in self.rules:
@@ -128,10 +143,16 @@ class Scope:
 
     def to_config(self) -> dict[str, list[str]]:
         """The user's choices, kept with each snapshot so a rollback knows what it covered."""
-        return {
+        config = {
             "include": list(self.widened),
             "exclude": [r.pattern for r in self.rules if r.category == "user"],
         }
+        if self.sqlite_home is not None:
+            # A snapshot that held the second root: a rollback to it removes databases
+            # created there since, as it does in the home. Older snapshots lack the key and
+            # keep them.
+            config[SQLITE_ROOT] = [str(self.sqlite_home)]
+        return config
 
     @classmethod
     def from_config(cls, config: dict[str, list[str]]) -> Scope:
@@ -140,7 +161,8 @@ class Scope:
         exclude = [p for p in config.get("exclude", []) if isinstance(p, str)]
         rules = [r for r in DEFAULT_RULES if r.pattern not in include]
         rules += [Rule(p, "user", "excluded when that snapshot was taken") for p in exclude]
-        return cls(rules=tuple(rules), widened=tuple(include))
+        held = [p for p in config.get(SQLITE_ROOT, []) if isinstance(p, str)]
+        return cls(tuple(rules), tuple(include), Path(held[0]) if held else None)
 
 
 def load_scope(store_path: Path) -> Scope:

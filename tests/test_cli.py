@@ -64,6 +64,8 @@ SNAPSHOT_KEYS = {
     "summary",
     "message",
     "files_changed",
+    "sqlite_home",
+    "sqlite_files_changed",
     "recipe",
     "parent",
     "pinned",

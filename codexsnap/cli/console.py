@@ -137,6 +137,12 @@ def echo_recovery(done: Recovery | None, pending: bool = False) -> None:
         typer.echo(PENDING_WARNING, err=True)
 
 
+def echo_warnings(warnings: Sequence[str]) -> None:
+    """On stderr, so --json output stays one document: the risks --force went past."""
+    for warning in warnings:
+        typer.echo(f"Warning: {warning}", err=True)
+
+
 def status_painter() -> Callable[[str], str]:
     """The doctor's status column: coloured on a terminal, else padded plain text."""
     return paint_status if color_allowed() else lambda status: f"{status:<7}"

@@ -47,6 +47,8 @@ def snapshot_json(snapshot: Snapshot) -> dict[str, Any]:
         "summary": snapshot.summary,
         "message": snapshot.message,
         "files_changed": snapshot.files_changed,
+        "sqlite_home": snapshot.trailers.get("Sqlite-Home"),
+        "sqlite_files_changed": snapshot.sqlite_files_changed,
         "recipe": snapshot.trailers.get("Recipe"),
         "parent": snapshot.parent,
         "pinned": snapshot.pinned,

@@ -19,6 +19,24 @@ def locate(home_option: Path | None, store_option: Path | None) -> tuple[CodexHo
     return home, location
 
 
+def sqlite_root(home: CodexHome, option: Path | None) -> tuple[Path | None, str]:
+    """The SQLite home when it lies outside the Codex home (a second root of snapshots), and
+    the flag that names it again in the commands codexsnap prints.
+
+    The explicit option wins, then config.toml's ``sqlite_home``, then CODEX_SQLITE_HOME,
+    as Codex reads the last two.
+    """
+    import shlex
+
+    from codexsnap.home import resolve_sqlite_home
+    from codexsnap.roots import outside_sqlite_home
+
+    path, source = resolve_sqlite_home(home, option)
+    outside = outside_sqlite_home(home.path, path)
+    repeat = outside is not None and source in ("--codex-sqlite-home", "CODEX_SQLITE_HOME")
+    return outside, f" --codex-sqlite-home {shlex.quote(str(outside))}" if repeat else ""
+
+
 def warn_pending(home: CodexHome, location: StoreLocation) -> None:
     from codexsnap.commands.recover import pending
 

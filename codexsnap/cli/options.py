@@ -12,6 +12,15 @@ HomeOption = Annotated[
     Path | None,
     typer.Option("--codex-home", help="Codex home folder (default: CODEX_HOME, else ~/.codex)."),
 ]
+SqliteHomeOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--codex-sqlite-home",
+        metavar="PATH",
+        help="Folder of Codex's databases (default: sqlite_home in config.toml, else "
+        "CODEX_SQLITE_HOME, else the Codex home); outside the home, snapshots hold it too.",
+    ),
+]
 StoreOption = Annotated[
     Path | None,
     typer.Option(

@@ -16,7 +16,7 @@ from codexsnap.cli.console import (
     echo_text,
     status_painter,
 )
-from codexsnap.cli.locate import locate, log_folders
+from codexsnap.cli.locate import locate, log_folders, sqlite_root
 from codexsnap.cli.options import (
     CleanOption,
     DryRunOption,
@@ -30,6 +30,7 @@ from codexsnap.cli.options import (
     ReplaceBakOption,
     ResetOption,
     SecretsOption,
+    SqliteHomeOption,
     StoreOption,
     WithDbOption,
     YesOption,
@@ -52,6 +53,7 @@ def fix(
     as_json: JsonOption = False,
     show_secrets: SecretsOption = False,
     codex_home: HomeOption = None,
+    codex_sqlite_home: SqliteHomeOption = None,
     store: StoreOption = None,
 ) -> None:
     """Repair the Codex home with a recipe (default: remote-control), snapshotting around it.
@@ -61,6 +63,7 @@ def fix(
     from codexsnap.commands.fix import fix as run_fix
 
     home, location = locate(codex_home, store)
+    sqlite, sqlite_flag = sqlite_root(home, codex_sqlite_home)
     options = RecipeOptions(
         clean=clean,
         reset=reset,
@@ -82,9 +85,10 @@ def fix(
         show_secrets=show_secrets,
         confirm=confirmer(yes, as_json),
         log_folders=log_folders(logs) if only_revoked else [],
+        sqlite_home=sqlite,
     )
     echo_recovery(result.recovery, result.recovery_pending)
-    flags = text.location_flags(home, location)
+    flags = text.location_flags(home, location) + sqlite_flag
     if as_json:
         return echo_json(json_output.fix_json(result, text.fix_undo(result, flags)))
     shown = asked(yes, as_json)
@@ -95,6 +99,7 @@ def doctor(
     logs: LogsOption = None,
     as_json: JsonOption = False,
     codex_home: HomeOption = None,
+    codex_sqlite_home: SqliteHomeOption = None,
     store: StoreOption = None,
 ) -> None:
     """Check the home, the store and the desktop logs, changing nothing; exit 1 on a problem.
@@ -104,8 +109,9 @@ def doctor(
     from codexsnap.commands.doctor import doctor as run_doctor
 
     home, location = locate(codex_home, store)
-    result = run_doctor(home, location.path, logs or [])
-    cures = text.cure_lines(result.checks, text.location_flags(home, location), logs or [])
+    result = run_doctor(home, location.path, logs or [], sqlite_option=codex_sqlite_home)
+    flags = text.location_flags(home, location) + sqlite_root(home, codex_sqlite_home)[1]
+    cures = text.cure_lines(result.checks, flags, logs or [])
     if as_json:
         echo_json(json_output.doctor_json(home, location.path, result, cures))
     else:

@@ -132,6 +132,8 @@ def snapshot_line(snapshot: Snapshot) -> str:
     files = f"{count} file{'s' if count != 1 else ''} changed"
     if snapshot.parent is None:
         files = f"{count} file{'s' if count != 1 else ''} (first snapshot)"
+    if snapshot.sqlite_files_changed:  # of those, in a SQLite home outside the Codex home
+        files += f", {snapshot.sqlite_files_changed} in the SQLite home"
     text = snapshot.note or (snapshot.message.splitlines()[0] if snapshot.message else "")
     note = f"  ({text})" if text else ""
     if snapshot.damaged:

@@ -7,8 +7,15 @@ from pathlib import Path
 import typer
 
 from codexsnap.cli import json_output, text
-from codexsnap.cli.console import asked, confirmer, echo_json, echo_recovery, echo_text
-from codexsnap.cli.locate import locate
+from codexsnap.cli.console import (
+    asked,
+    confirmer,
+    echo_json,
+    echo_recovery,
+    echo_text,
+    echo_warnings,
+)
+from codexsnap.cli.locate import locate, sqlite_root
 from codexsnap.cli.options import (
     DryRunOption,
     ForceOption,
@@ -18,6 +25,7 @@ from codexsnap.cli.options import (
     PathOption,
     RollbackIdArgument,
     SecretsOption,
+    SqliteHomeOption,
     StoreOption,
     ToDirOption,
     YesOption,
@@ -37,6 +45,7 @@ def rollback(
     as_json: JsonOption = False,
     show_secrets: SecretsOption = False,
     codex_home: HomeOption = None,
+    codex_sqlite_home: SqliteHomeOption = None,
     store: StoreOption = None,
 ) -> None:
     """Restore the home to a snapshot, byte for byte; the rollback itself can be undone.
@@ -50,6 +59,7 @@ def rollback(
     home, location = locate(codex_home, store)
     if to_dir is not None:
         return _export(home, location, snapshot_id, to_dir, as_json, dry_run or bool(path or key))
+    sqlite, sqlite_flag = sqlite_root(home, codex_sqlite_home)
     result = run_rollback(
         home.path,
         location.path,
@@ -58,11 +68,13 @@ def rollback(
         force=force,
         show_secrets=show_secrets,
         confirm=confirmer(yes, as_json),
-        paths=[home_relative(home.path, p) for p in path or []],
+        paths=[home_relative(home.path, p, sqlite) for p in path or []],
         key=key,
+        sqlite_home=sqlite,
     )
     echo_recovery(result.recovery, result.recovery_pending)
-    flags = text.location_flags(home, location)
+    echo_warnings(result.warnings)
+    flags = text.location_flags(home, location) + sqlite_flag
     if as_json:
         return echo_json(json_output.rollback_json(result, text.rollback_undo(result, flags)))
     echo_text(text.rollback_text(result, flags, asked(yes, as_json)))
@@ -97,6 +109,7 @@ def undo(
     as_json: JsonOption = False,
     show_secrets: SecretsOption = False,
     codex_home: HomeOption = None,
+    codex_sqlite_home: SqliteHomeOption = None,
     store: StoreOption = None,
 ) -> None:
     """Put back the files the last fix or rollback wrote; run it again to undo the undo.
@@ -106,6 +119,7 @@ def undo(
     from codexsnap.commands.undo import undo as run_undo
 
     home, location = locate(codex_home, store)
+    sqlite, sqlite_flag = sqlite_root(home, codex_sqlite_home)
     result = run_undo(
         home.path,
         location.path,
@@ -113,9 +127,11 @@ def undo(
         force=force,
         show_secrets=show_secrets,
         confirm=confirmer(yes, as_json),
+        sqlite_home=sqlite,
     )
     echo_recovery(result.recovery, result.recovery_pending)
-    flags = text.location_flags(home, location)
+    echo_warnings(result.warnings)
+    flags = text.location_flags(home, location) + sqlite_flag
     if as_json:
         return echo_json(json_output.rollback_json(result, text.rollback_undo(result, flags)))
     echo_text(text.rollback_text(result, flags, asked(yes, as_json)))
@@ -124,6 +140,7 @@ def undo(
 def recover(
     force: ForceOption = False,
     codex_home: HomeOption = None,
+    codex_sqlite_home: SqliteHomeOption = None,
     store: StoreOption = None,
 ) -> None:
     """Undo the half-done writes of a killed codexsnap run (fix, rollback, undo and snapshot
@@ -134,7 +151,8 @@ def recover(
     from codexsnap.commands.recover import recover as run_recover
 
     home, location = locate(codex_home, store)
-    done = run_recover(home.path, location.path, force=force, wait=True)
+    sqlite = sqlite_root(home, codex_sqlite_home)[0]
+    done = run_recover(home.path, location.path, force=force, wait=True, sqlite_home=sqlite)
     typer.echo(text.recovery_text(done) if done else "Nothing to recover.")
 
 
@@ -142,6 +160,7 @@ def check(
     as_json: JsonOption = False,
     store: StoreOption = None,
     codex_home: HomeOption = None,
+    codex_sqlite_home: SqliteHomeOption = None,
 ) -> None:
     """Verify the store (git fsck, manifests, stored databases); exit 1 when damaged.
 
@@ -156,6 +175,7 @@ def check(
     except HomeNotFoundError:
         home = None  # the store can be checked without the home it serves
     location = find_store_location(store, home)
+    del codex_sqlite_home  # taken by every command, so one set of flags works everywhere
     result = run_check(location.path)
     if as_json:
         echo_json(json_output.store_check_json(result))

@@ -6,7 +6,7 @@ import typer
 
 from codexsnap.cli import json_output, text
 from codexsnap.cli.console import echo_history, echo_json, echo_recovery, echo_text
-from codexsnap.cli.locate import locate, warn_pending
+from codexsnap.cli.locate import locate, sqlite_root, warn_pending
 from codexsnap.cli.options import (
     AllOption,
     DryRunOption,
@@ -24,6 +24,7 @@ from codexsnap.cli.options import (
     SecretsOption,
     SnapshotIdArgument,
     SnapshotMessageOption,
+    SqliteHomeOption,
     StatOption,
     StoreOption,
 )
@@ -35,6 +36,7 @@ def history(
     include_pruned: AllOption = False,
     as_json: JsonOption = False,
     codex_home: HomeOption = None,
+    codex_sqlite_home: SqliteHomeOption = None,
     store: StoreOption = None,
 ) -> None:
     """List the snapshots of this Codex home, newest first, with pins and notes.
@@ -43,6 +45,7 @@ def history(
     """
     from codexsnap.commands.history import history as run_history
 
+    del codex_sqlite_home  # taken by every command, so one set of flags works everywhere
     home, location = locate(codex_home, store)
     warn_pending(home, location)
     snapshots = run_history(home.path, location.path, limit, include_pruned)
@@ -58,6 +61,7 @@ def show(
     as_json: JsonOption = False,
     show_secrets: SecretsOption = False,
     codex_home: HomeOption = None,
+    codex_sqlite_home: SqliteHomeOption = None,
     store: StoreOption = None,
 ) -> None:
     """Show what a snapshot changed compared with the snapshot before it.
@@ -68,6 +72,7 @@ def show(
 
     home, location = locate(codex_home, store)
     warn_pending(home, location)
+    del codex_sqlite_home  # a snapshot's files are read from the store
     result = run_show(home.path, location.path, snapshot_id, show_secrets=show_secrets)
     if as_json:
         return echo_json(json_output.show_json(result))
@@ -81,6 +86,7 @@ def diff(
     as_json: JsonOption = False,
     show_secrets: SecretsOption = False,
     codex_home: HomeOption = None,
+    codex_sqlite_home: SqliteHomeOption = None,
     store: StoreOption = None,
 ) -> None:
     """Compare the live home with a snapshot, or two snapshots; exit 1 when they differ.
@@ -91,7 +97,10 @@ def diff(
 
     home, location = locate(codex_home, store)
     warn_pending(home, location)
-    result = run_diff(home.path, location.path, old_id, new_id, show_secrets=show_secrets)
+    sqlite, _ = sqlite_root(home, codex_sqlite_home)
+    result = run_diff(
+        home.path, location.path, old_id, new_id, show_secrets=show_secrets, sqlite_home=sqlite
+    )
     if as_json:
         echo_json(json_output.diff_json(result))
     else:
@@ -104,6 +113,7 @@ def snapshot(
     message: SnapshotMessageOption = "",
     as_json: JsonOption = False,
     codex_home: HomeOption = None,
+    codex_sqlite_home: SqliteHomeOption = None,
     store: StoreOption = None,
 ) -> None:
     """Take a snapshot of the Codex home now (none is made when nothing changed).
@@ -113,7 +123,7 @@ def snapshot(
     from codexsnap.commands.snapshot import snapshot as run_snapshot
 
     home, location = locate(codex_home, store)
-    taken = run_snapshot(home.path, location.path, message)
+    taken = run_snapshot(home.path, location.path, message, sqlite_root(home, codex_sqlite_home)[0])
     echo_recovery(taken.recovery)
     if as_json:
         return echo_json(json_output.snapshot_taken_json(taken))
@@ -128,6 +138,7 @@ def prune(
     dry_run: DryRunOption = False,
     as_json: JsonOption = False,
     codex_home: HomeOption = None,
+    codex_sqlite_home: SqliteHomeOption = None,
     store: StoreOption = None,
 ) -> None:
     """Forget snapshots no rule keeps; pinned ones and the last change's pair always stay.
@@ -138,6 +149,7 @@ def prune(
     """
     from codexsnap.commands.prune import prune as run_prune
 
+    del codex_sqlite_home  # taken by every command, so one set of flags works everywhere
     home, location = locate(codex_home, store)
     result = run_prune(
         home.path,
@@ -157,6 +169,7 @@ def pin(
     snapshot_id: SnapshotIdArgument,
     message: PinMessageOption = "",
     codex_home: HomeOption = None,
+    codex_sqlite_home: SqliteHomeOption = None,
     store: StoreOption = None,
 ) -> None:
     """Keep a snapshot whatever prune's policy says.
@@ -165,6 +178,7 @@ def pin(
     """
     from codexsnap.commands.marks import pin as run_pin
 
+    del codex_sqlite_home  # taken by every command, so one set of flags works everywhere
     home, location = locate(codex_home, store)
     snap = run_pin(home.path, location.path, snapshot_id, message)
     typer.echo(f"Pinned {snap.short_id}.")
@@ -173,6 +187,7 @@ def pin(
 def unpin(
     snapshot_id: SnapshotIdArgument,
     codex_home: HomeOption = None,
+    codex_sqlite_home: SqliteHomeOption = None,
     store: StoreOption = None,
 ) -> None:
     """Let prune's policy decide about a snapshot again.
@@ -181,6 +196,7 @@ def unpin(
     """
     from codexsnap.commands.marks import unpin as run_unpin
 
+    del codex_sqlite_home  # taken by every command, so one set of flags works everywhere
     home, location = locate(codex_home, store)
     snap = run_unpin(home.path, location.path, snapshot_id)
     typer.echo(f"Unpinned {snap.short_id}.")
@@ -190,6 +206,7 @@ def note(
     snapshot_id: SnapshotIdArgument,
     text: NoteTextArgument,
     codex_home: HomeOption = None,
+    codex_sqlite_home: SqliteHomeOption = None,
     store: StoreOption = None,
 ) -> None:
     """Attach a note to a snapshot; history shows it.
@@ -198,6 +215,7 @@ def note(
     """
     from codexsnap.commands.marks import note as run_note
 
+    del codex_sqlite_home  # taken by every command, so one set of flags works everywhere
     home, location = locate(codex_home, store)
     snap = run_note(home.path, location.path, snapshot_id, text)
     typer.echo(

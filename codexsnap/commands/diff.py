@@ -29,6 +29,7 @@ def diff(
     new_id: str | None,
     *,
     show_secrets: bool,
+    sqlite_home: Path | None = None,
 ) -> DiffResult:
     """Compare without writing anything, in the home or in the store."""
     with open_existing_store(store_root) as store:
@@ -47,7 +48,7 @@ def diff(
             new = store.resolve(home, new_id)
             report = compare(old_state, snapshot_state(store, new), show_secrets)
             return DiffResult(old, new, report)
-        scope = load_scope(store_root)
+        scope = load_scope(store_root).with_sqlite_home(sqlite_home)
         records = store.scan_home(home, scope, write=False)
         report = compare(old_state, live_state(home, scope, records), show_secrets)
         return DiffResult(old, None, report)

@@ -51,17 +51,22 @@ def fix(
     show_secrets: bool,
     confirm: Confirm,
     log_folders: Sequence[Path] = (),
+    sqlite_home: Path | None = None,
 ) -> FixResult:
-    """Plan the recipe, show it, then apply it between a "before" and an "after" snapshot."""
+    """Plan the recipe, show it, then apply it between a "before" and an "after" snapshot.
+
+    ``sqlite_home``: a SQLite home outside the Codex home, held by the snapshots too.
+    """
     recipe = get_recipe(recipe_name)
     check_options(recipe, options)
     done = transact(
         home,
         store_root,
-        lambda: plan_fix(recipe, options, home, store_root, log_folders, show_secrets),
+        lambda: plan_fix(recipe, options, home, store_root, log_folders, show_secrets, sqlite_home),
         dry_run=dry_run,
         force=force,
         confirm=confirm,
+        sqlite_home=sqlite_home,
     )
     plan, begun = done.plan, done.begun
     if done.done is None:
@@ -96,12 +101,13 @@ def plan_fix(
     store_root: Path,
     log_folders: Sequence[Path],
     show_secrets: bool,
+    sqlite_home: Path | None = None,
 ) -> Plan:
     """The recipe's writes on the home as it is now, and their report."""
     evidence = gather_evidence(recipe, options, home, store_root, log_folders)
     inputs = {name: read_input(home, name, recipe.head_only) for name in recipe.inputs(evidence)}
     changes = recipe.plan({name: found.data for name, found in inputs.items()}, options, evidence)
-    scope = load_scope(store_root)
+    scope = load_scope(store_root).with_sqlite_home(sqlite_home)
     writes: list[PlannedWrite] = []
     shown: list[Shown] = []
     for name, new in changes.items():

@@ -10,15 +10,20 @@ import posixpath
 from pathlib import Path
 
 from codexsnap.errors import UsageError
+from codexsnap.roots import root_relative
 from codexsnap.transaction.plan import key_restore, within
 
 __all__ = ["home_relative", "key_restore", "within"]
 
 
-def home_relative(home: Path, given: str) -> str:
-    """A --path as a path relative to the home (absolute paths must lie inside it)."""
+def home_relative(home: Path, given: str, sqlite_home: Path | None = None) -> str:
+    """A --path as a path relative to the home (absolute paths must lie inside it, or in
+    the outside SQLite home: ``@sqlite/<name>``)."""
     path = Path(given).expanduser()
     if path.is_absolute():
+        in_sqlite = root_relative(sqlite_home, path.resolve())
+        if in_sqlite is not None and home not in path.resolve().parents:
+            return in_sqlite
         try:
             path = path.resolve().relative_to(home)
         except ValueError:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from codexsnap.codex_version import newer_databases
 from codexsnap.commands import Confirm, open_existing_store
-from codexsnap.errors import UsageError
+from codexsnap.errors import SchemaAheadError, UsageError
 from codexsnap.report import DiffReport
+from codexsnap.roots import live_path
 from codexsnap.scope import load_scope
 from codexsnap.store import Snapshot
 from codexsnap.transaction.operation import Transaction, transact
@@ -30,6 +32,7 @@ class RollbackResult:
     drift: Snapshot | None = None
     recovery: Recovery | None = None  # a killed run undone before planning
     recovery_pending: bool = False  # a dry run found a killed run and left it
+    warnings: tuple[str, ...] = ()  # what --force (or a dry run) went past
 
     @property
     def changed(self) -> bool:
@@ -48,11 +51,13 @@ def rollback(
     confirm: Confirm,
     paths: Sequence[str] = (),
     key: str | None = None,
+    sqlite_home: Path | None = None,
 ) -> RollbackResult:
     """Restore a snapshot: rewrite only files that differ, remove files it did not have.
 
     ``paths`` limits the rollback to those files or folders; ``key`` (with one path) restores
     a single JSON key of that file and keeps everything else Codex wrote since.
+    ``sqlite_home``: a SQLite home outside the Codex home, restored too (roots.py).
     """
     if key is not None and len(paths) != 1:
         raise UsageError(
@@ -62,10 +67,20 @@ def rollback(
     done = transact(
         home,
         store_root,
-        lambda: plan_snapshot_restore(home, store_root, snapshot_id, paths, key, show_secrets),
+        lambda: plan_snapshot_restore(
+            home,
+            store_root,
+            snapshot_id,
+            paths,
+            key,
+            show_secrets,
+            sqlite_home,
+            refuse_newer=not (force or dry_run),
+        ),
         dry_run=dry_run,
         force=force,
         confirm=confirm,
+        sqlite_home=sqlite_home,
     )
     return rollback_result(done, dry_run)
 
@@ -77,12 +92,31 @@ def plan_snapshot_restore(
     paths: Sequence[str],
     key: str | None,
     show_secrets: bool,
+    sqlite_home: Path | None = None,
+    *,
+    refuse_newer: bool = True,
 ) -> Plan:
-    """The plan that restores ``snapshot_id`` (some ``paths`` of it, or one ``key``)."""
+    """The plan that restores ``snapshot_id`` (some ``paths`` of it, or one ``key``).
+
+    A database holding migrations the live one lacks is refused when ``refuse_newer``
+    (rollback without --force), else named in the plan's warnings.
+    """
     with open_existing_store(store_root) as store:
         target = store.resolve(home, snapshot_id)
-        scope = load_scope(store_root)
-        return plan_rollback(store, home, scope, target, paths, key, show_secrets)
+        scope = load_scope(store_root).with_sqlite_home(sqlite_home)
+        plan = plan_rollback(store, home, scope, target, paths, key, show_secrets)
+    newer = newer_databases(
+        (w.relpath, live_path(home, w.relpath, sqlite_home), w.new)
+        for w in plan.writes
+        if w.kind == "sqlite" and w.new is not None
+    )
+    if newer and refuse_newer:
+        raise SchemaAheadError(
+            "; ".join(newer),
+            hint="Update Codex to the version that took the snapshot, then roll back; or "
+            "leave that database out with --path; --force restores it anyway.",
+        )
+    return replace(plan, warnings=(*plan.warnings, *newer))
 
 
 def rollback_result(done: Transaction, dry_run: bool) -> RollbackResult:
@@ -96,6 +130,7 @@ def rollback_result(done: Transaction, dry_run: bool) -> RollbackResult:
             plan.report,
             recovery=begun.recovery,
             recovery_pending=begun.pending,
+            warnings=plan.warnings,
         )
     return RollbackResult(
         plan.target,
@@ -105,6 +140,7 @@ def rollback_result(done: Transaction, dry_run: bool) -> RollbackResult:
         done.done.after,
         done.done.drift,
         begun.recovery,
+        warnings=plan.warnings,
     )
 
 

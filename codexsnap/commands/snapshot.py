@@ -20,14 +20,19 @@ class SnapshotTaken:
     recovery: Recovery | None = None  # a killed run undone before the snapshot
 
 
-def snapshot(home: Path, store_root: Path, message: str) -> SnapshotTaken:
-    """Snapshot the home; with nothing changed, make none unless a note asks to mark it."""
+def snapshot(
+    home: Path, store_root: Path, message: str, sqlite_home: Path | None = None
+) -> SnapshotTaken:
+    """Snapshot the home; with nothing changed, make none unless a note asks to mark it.
+
+    ``sqlite_home``: a SQLite home outside the Codex home, whose databases it holds too.
+    """
     # A snapshot of a half-written home would record a state that never was.
-    begun = begin(home, store_root, force=False)
+    begun = begin(home, store_root, force=False, sqlite_home=sqlite_home)
     with SnapshotStore.open(store_root, create=True) as store, store.locked():
         done = store.take_snapshot(
             home,
-            load_scope(store_root),
+            load_scope(store_root).with_sqlite_home(sqlite_home),
             "snapshot",
             {"Operation": "snapshot"},
             message,

@@ -45,6 +45,7 @@ def undo(
     force: bool,
     show_secrets: bool,
     confirm: Confirm,
+    sqlite_home: Path | None = None,
 ) -> RollbackResult:
     """Put back the files the last operation wrote, as they were before it; what Codex
     changed elsewhere since stays. Running it again undoes the undo."""
@@ -52,7 +53,24 @@ def undo(
     def plan() -> Plan:
         # After any recovery: the last operation is read from the history it completed.
         before, wrote = last_operation(home, store_root)
-        return plan_snapshot_restore(home, store_root, before, wrote, None, show_secrets)
+        return plan_snapshot_restore(
+            home,
+            store_root,
+            before,
+            wrote,
+            None,
+            show_secrets,
+            sqlite_home,
+            refuse_newer=not (force or dry_run),
+        )
 
-    done = transact(home, store_root, plan, dry_run=dry_run, force=force, confirm=confirm)
+    done = transact(
+        home,
+        store_root,
+        plan,
+        dry_run=dry_run,
+        force=force,
+        confirm=confirm,
+        sqlite_home=sqlite_home,
+    )
     return rollback_result(done, dry_run)

@@ -12,6 +12,7 @@ from codexsnap import __version__
 from codexsnap.errors import StoreError, TamperedSnapshotError
 from codexsnap.faults import fault_point
 from codexsnap.outside import auth_fingerprint, scan_outside
+from codexsnap.roots import in_sqlite_root
 from codexsnap.scope import Scope
 from codexsnap.store.git import GitRepository
 from codexsnap.store.history import Snapshot, commit_message, snapshot_from_commit
@@ -89,6 +90,12 @@ def commit_records(
         "Version": __version__,
         "Home": str(home),
     }
+    in_root = {p for p in records.keys() | parent_records.keys() if in_sqlite_root(p)}
+    if in_root:
+        # So history can say how much of a change lay in the SQLite home outside the home.
+        was = {p: r for p, r in parent_records.items() if p in in_root}
+        now = {p: r for p, r in records.items() if p in in_root}
+        all_trailers["Sqlite-Files-Changed"] = str(count_changes(was, now))
     body = commit_message(summary, message, all_trailers)
     args = ["commit-tree", tree] + (["-p", base] if base else [])
     commit = git.run(*args, stdin=body.encode("utf-8")).strip()
@@ -135,10 +142,10 @@ def write_tree(git: GitRepository, records: dict[str, FileRecord], extras: dict[
             index.unlink()
 
 
-def manifest_bytes(git: GitRepository, commit_id: str) -> bytes | None:
-    """A snapshot's manifest as stored (checked against the tree only when restoring)."""
+def manifest_bytes(git: GitRepository, commit_id: str, name: str = MANIFEST_NAME) -> bytes | None:
+    """A snapshot's manifest (or a note beside it) as stored, unchecked; None when damaged."""
     try:
-        return git.file_in(commit_id, MANIFEST_NAME)
+        return git.file_in(commit_id, name)
     except Exception:  # a damaged snapshot: the next one compares against nothing
         return None
 

@@ -56,6 +56,12 @@ class Snapshot:
         """Files that differ from the parent snapshot."""
         return int(self.trailers.get("Files-Changed", "0"))
 
+    @property
+    def sqlite_files_changed(self) -> int | None:
+        """Of those, the files of the SQLite home outside the Codex home (None: it held none)."""
+        value = self.trailers.get("Sqlite-Files-Changed")
+        return int(value) if value is not None and value.isdigit() else None
+
 
 def commit_message(summary: str, note: str, trailers: dict[str, str]) -> str:
     """The message of a snapshot's commit: summary, the person's note, our trailers."""

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
+from codexsnap.codex_version import CODEX_NAME, codex_note
 from codexsnap.errors import (
     CodexsnapError,
     SnapshotNotFoundError,
@@ -358,7 +359,14 @@ class SnapshotStore:
             # reached the disk, a pruned blob): forget it and read every file again.
             cache_file(self.root, home).unlink(missing_ok=True)
             records = self.scan_home(home, scope)
+        head = self._head(home)
+        previous = commit.manifest_bytes(self.git, head, CODEX_NAME) if head else None
         extras = commit.extras_of(home, scope)
+        extras[CODEX_NAME] = codex_note(
+            home, records, self.git.read_blob, previous, scope.sqlite_home
+        )
+        if scope.sqlite_home is not None:
+            trailers = {**trailers, "Sqlite-Home": str(scope.sqlite_home)}
         return self.commit_records(
             home, records, summary, trailers, message, allow_unchanged, extras
         )

@@ -15,7 +15,8 @@ from typing import Any
 from codexsnap.atomic_io import atomic_write
 from codexsnap.errors import StateFileInvalidError
 from codexsnap.progress import report as report_progress
-from codexsnap.scope import Scope, walk_scope
+from codexsnap.roots import walk_roots
+from codexsnap.scope import Scope
 from codexsnap.scratch import make_scratch_folder, remove_scratch_folder
 from codexsnap.sqlite_copy import backup_database, is_sqlite_file, sidecars
 from codexsnap.store.git import GitRepository
@@ -54,7 +55,7 @@ def scan_home(
     scratch = make_scratch_folder()  # in the store: a killed run leaves no copy outside
     now_ns = _now_ns()
     try:
-        for count, entry in enumerate(walk_scope(home, scope), start=1):
+        for count, entry in enumerate(walk_roots(home, scope), start=1):
             if count % 1000 == 0:
                 report_progress(count, 0, "Scanning the Codex home")
             basic: list[Any] = [

@@ -10,6 +10,7 @@ from codexsnap.atomic_io import atomic_symlink, atomic_write, remove_file
 from codexsnap.errors import HomeWriteError, StoreError, TamperedSnapshotError
 from codexsnap.faults import fault_point
 from codexsnap.progress import report as report_progress
+from codexsnap.roots import SQLITE_PREFIX, live_path, split_root
 from codexsnap.sqlite_copy import journal_of, sidecars
 from codexsnap.store import SnapshotStore
 from codexsnap.store.manifest import FileRecord
@@ -25,17 +26,23 @@ from codexsnap.transaction.plan import PlannedWrite, blob_id
 
 
 def check_inside_home(
-    home: Path, relpath: str, removed_first: frozenset[str] = frozenset()
+    home: Path,
+    relpath: str,
+    removed_first: frozenset[str] = frozenset(),
+    sqlite_home: Path | None = None,
 ) -> Path:
     """The path to write, refusing any parent folder that is a link (it could lead outside).
 
     ``removed_first``: paths the plan removes before writing, so a link there is no threat.
+    ``sqlite_home``: where ``@sqlite/`` paths go (roots.py), the same checks applying there.
     """
-    target = home / relpath
-    current = home
-    for part in Path(relpath).parts[:-1]:
+    root, inner = split_root(home, relpath, sqlite_home)
+    prefix = "" if root is home else SQLITE_PREFIX
+    target = root / inner
+    current = root
+    for part in Path(inner).parts[:-1]:
         current = current / part
-        if current.relative_to(home).as_posix() in removed_first:
+        if prefix + current.relative_to(root).as_posix() in removed_first:
             break
         try:
             if stat.S_ISLNK(os.lstat(current).st_mode):
@@ -48,11 +55,11 @@ def check_inside_home(
     return target
 
 
-def check_paths(home: Path, writes: list[PlannedWrite]) -> None:
+def check_paths(home: Path, writes: list[PlannedWrite], sqlite_home: Path | None = None) -> None:
     """Refuse an unsafe path before touching anything."""
     removed_first = frozenset(w.relpath for w in writes if w.new is None)
     for write in writes:
-        check_inside_home(home, write.relpath, removed_first)
+        check_inside_home(home, write.relpath, removed_first, sqlite_home)
 
 
 def in_write_order(writes: list[PlannedWrite]) -> list[PlannedWrite]:
@@ -74,6 +81,7 @@ def apply_writes(
     writes: list[PlannedWrite],
     before: dict[str, FileRecord],
     journal: JournalFile,
+    sqlite_home: Path | None = None,
 ) -> None:
     """Write every file; on any failure, Ctrl-C included, put back what was written.
 
@@ -81,7 +89,9 @@ def apply_writes(
     all put back); it stays only when some file could not be put back.
     """
     try:
-        check_paths(home, writes)  # checked before the journal too; the home may have moved
+        check_paths(
+            home, writes, sqlite_home
+        )  # checked before the journal too; the home may have moved
     except BaseException:
         journal.clear()
         raise
@@ -89,14 +99,14 @@ def apply_writes(
     try:
         for write in in_write_order(writes):
             done.append(write)
-            write_one(home, write)
+            write_one(home, write, sqlite_home)
             fault_point("between-writes")
             report_progress(len(done), len(writes), "Restoring")
     except BaseException as exc:
         failed = done[-1].relpath if done else "the home"
-        if done and unchanged(home, done[-1], before):
+        if done and unchanged(home, done[-1], before, sqlite_home):
             done.pop()  # it failed (or was interrupted) before touching the file
-        complete = put_back(store, home, done, before, journal)
+        complete = put_back(store, home, done, before, journal, sqlite_home)
         raise undone(exc, complete, done, failed) from None
 
 
@@ -123,7 +133,9 @@ def undone(
     return exc
 
 
-def unchanged(home: Path, write: PlannedWrite, before: dict[str, FileRecord]) -> bool:
+def unchanged(
+    home: Path, write: PlannedWrite, before: dict[str, FileRecord], sqlite_home: Path | None
+) -> bool:
     """True when the path still holds what the "before" snapshot has (never for databases).
 
     A database's stored form is a copy, not its bytes, and its -wal may be gone already.
@@ -131,7 +143,7 @@ def unchanged(home: Path, write: PlannedWrite, before: dict[str, FileRecord]) ->
     if write.kind == "sqlite":
         return False
     record = before.get(write.relpath)
-    live = live_blob(home / write.relpath, write.kind)
+    live = live_blob(live_path(home, write.relpath, sqlite_home), write.kind)
     return live == (record.blob if record else None)
 
 
@@ -155,20 +167,21 @@ def put_back(
     done: list[PlannedWrite],
     before: dict[str, FileRecord],
     journal: JournalFile,
+    sqlite_home: Path | None = None,
 ) -> bool:
     """Put back what was written and forget the journal; False when a file could not be.
 
     Then the journal stays in the store: the next run finishes the job from it.
     """
-    complete = _put_back(store, home, done, before)
+    complete = _put_back(store, home, done, before, sqlite_home)
     if complete:
         journal.clear()
     return complete
 
 
-def write_one(home: Path, write: PlannedWrite) -> None:
+def write_one(home: Path, write: PlannedWrite, sqlite_home: Path | None = None) -> None:
     """Replace or remove one file atomically."""
-    target = check_inside_home(home, write.relpath)
+    target = check_inside_home(home, write.relpath, sqlite_home=sqlite_home)
     if write.kind == "sqlite" or (write.new is None and write.kind == "sqlite"):
         # Stale -wal frames would be replayed onto the restored database and corrupt it.
         for sidecar in (*sidecars(target), journal_of(target)):
@@ -189,7 +202,11 @@ def write_one(home: Path, write: PlannedWrite) -> None:
 
 
 def _put_back(
-    store: SnapshotStore, home: Path, done: list[PlannedWrite], before: dict[str, FileRecord]
+    store: SnapshotStore,
+    home: Path,
+    done: list[PlannedWrite],
+    before: dict[str, FileRecord],
+    sqlite_home: Path | None,
 ) -> bool:
     """Restore what was written; False when some file could not be (the journal stays)."""
     complete = True
@@ -205,7 +222,7 @@ def _put_back(
         originals.append(PlannedWrite(write.relpath, data, record.mode if record else None, kind))
     for original in in_write_order(originals):
         try:
-            write_one(home, original)
+            write_one(home, original, sqlite_home)
         except Exception:
             # Could not even put it back (disk full...): the "before" snapshot holds it,
             # and the journal left in the store lets the next run finish the job.

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from codexsnap.errors import CodexRunningError, HomeWriteError
 from codexsnap.processes import find_codex_processes
+from codexsnap.roots import live_path
 from codexsnap.sqlite_copy import is_busy
 from codexsnap.store.manifest import FileRecord
 from codexsnap.transaction.plan import PlannedWrite
@@ -26,10 +27,12 @@ def refuse_if_codex_running(force: bool) -> None:
         )
 
 
-def refuse_busy_databases(home: Path, writes: Iterable[PlannedWrite]) -> None:
+def refuse_busy_databases(
+    home: Path, writes: Iterable[PlannedWrite], sqlite_home: Path | None = None
+) -> None:
     """A database another process is writing to would be corrupted by replacing it."""
     for write in writes:
-        if write.kind == "sqlite" and is_busy(home / write.relpath):
+        if write.kind == "sqlite" and is_busy(live_path(home, write.relpath, sqlite_home)):
             raise HomeWriteError(
                 f"{write.relpath} is in use: another process holds a write transaction on it; "
                 "nothing was changed",

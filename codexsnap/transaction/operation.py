@@ -75,11 +75,22 @@ def ask(confirm: Confirm, report: DiffReport) -> None:
         )
 
 
-def begin(home: Path, store_root: Path, *, force: bool, dry_run: bool = False) -> Begun:
-    """Undo what a killed run half-wrote before anything new is planned on the home."""
+def begin(
+    home: Path,
+    store_root: Path,
+    *,
+    force: bool,
+    dry_run: bool = False,
+    sqlite_home: Path | None = None,
+) -> Begun:
+    """Undo what a killed run half-wrote before anything new is planned on the home.
+
+    ``sqlite_home``: the SQLite home outside the Codex home (roots.py), which the killed
+    run may have written too.
+    """
     if dry_run:  # a dry run writes nothing, not even a recovery
         return Begun(pending=pending(home, store_root))
-    return Begun(recovery=recover(home, store_root, force=force))
+    return Begun(recovery=recover(home, store_root, force=force, sqlite_home=sqlite_home))
 
 
 def transact(
@@ -90,13 +101,14 @@ def transact(
     dry_run: bool,
     force: bool,
     confirm: Confirm,
+    sqlite_home: Path | None = None,
 ) -> Transaction:
     """Recover, plan, show, then apply the plan between a "before" and an "after" snapshot.
 
     The planner runs only once a killed run is undone: a plan read from a half-written home
     would be wrong.
     """
-    begun = begin(home, store_root, force=force, dry_run=dry_run)
+    begun = begin(home, store_root, force=force, dry_run=dry_run, sqlite_home=sqlite_home)
     plan = planner()
     if dry_run or not plan.writes:
         return Transaction(plan, begun)
@@ -121,8 +133,10 @@ def run_operation(
     """Apply ``writes`` to the home with snapshots before and after; undoable by rollback."""
     with store.locked():
         refuse_if_codex_running(force)
-        refuse_busy_databases(home, writes)  # before any snapshot: a refusal leaves no trace
-        check_paths(home, writes)  # a link in the way: refused with no journal to mislead
+        refuse_busy_databases(
+            home, writes, scope.sqlite_home
+        )  # before any snapshot: a refusal leaves no trace
+        check_paths(home, writes, scope.sqlite_home)  # a link in the way: no journal
         # Another killed run may have left a journal since `begin`: the check below then
         # refuses the plan made on the half-changed home.
         recover_interrupted(store, home, scope)
@@ -149,7 +163,7 @@ def run_operation(
         except BaseException:
             journal.clear()  # nothing written yet: no half-done run to recover
             raise
-        apply_writes(store, home, writes, before_records, journal)
+        apply_writes(store, home, writes, before_records, journal, scope.sqlite_home)
         after = _record_after(store, home, scope, writes, before, name, trailers, journal)
         journal.clear()
         record_commit(home, store.root, after.short_id)
@@ -185,7 +199,7 @@ def _record_after(
         ).snapshot
     except KeyboardInterrupt:
         records = store.records(before)
-        if not put_back(store, home, writes, records, journal):
+        if not put_back(store, home, writes, records, journal, scope.sqlite_home):
             raise RunInterrupted(Outcome(HALF_RECORDED)) from None
         raise RunInterrupted(Outcome(PUT_BACK, len(writes))) from None
     except (CodexsnapError, OSError) as exc:

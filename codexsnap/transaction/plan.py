@@ -23,6 +23,7 @@ from codexsnap.json_edit import (
     top_level_value,
 )
 from codexsnap.report import DiffReport, FileDiff, diff_file
+from codexsnap.roots import live_path
 from codexsnap.scope import Scope
 from codexsnap.state_file import GLOBAL_STATE, GLOBAL_STATE_BAK, edit_state
 from codexsnap.store import Snapshot, SnapshotStore
@@ -66,6 +67,7 @@ class Plan:
     name: str  # "fix remote-control", "rollback to 1a2b3c4d": the snapshots' messages
     trailers: dict[str, str] = field(default_factory=dict)
     target: Snapshot | None = None  # the snapshot restored (rollback, undo)
+    warnings: tuple[str, ...] = ()  # risks the user went ahead with (--force)
 
 
 def blob_id(data: bytes) -> str:
@@ -128,14 +130,20 @@ def plan_rollback(
                 hint=f"'codexsnap show {target.short_id}' lists the snapshot's files.",
             )
     if key is not None:
-        writes = key_restore(store, home, wanted, current, paths[0], key)
+        writes = key_restore(store, home, wanted, current, paths[0], key, scope.sqlite_home)
         # Only the key is written: the report shows those bytes, not the whole file.
-        shown = [Shown(w.relpath, (home / w.relpath).read_bytes(), w.new) for w in writes]
+        shown = [
+            Shown(w.relpath, live_path(home, w.relpath, scope.sqlite_home).read_bytes(), w.new)
+            for w in writes
+        ]
     else:
         writes = plan_restore(store, wanted, current)
         if paths:
             writes = [w for w in writes if within(w.relpath, list(paths))]
-        shown = [_shown_restore(home, w, current.get(w.relpath), wanted) for w in writes]
+        shown = [
+            _shown_restore(home, w, current.get(w.relpath), wanted, scope.sqlite_home)
+            for w in writes
+        ]
     return Plan(
         tuple(writes),
         planned_report(shown, show_secrets),
@@ -151,12 +159,16 @@ def plan_rollback(
 
 
 def _shown_restore(
-    home: Path, write: PlannedWrite, have: FileRecord | None, wanted: dict[str, FileRecord]
+    home: Path,
+    write: PlannedWrite,
+    have: FileRecord | None,
+    wanted: dict[str, FileRecord],
+    sqlite_home: Path | None,
 ) -> Shown:
     want = wanted.get(write.relpath)
     mode_change = (have.mode, want.mode) if have and want and have.mode != want.mode else None
     # A database is shown as a consistent copy, as a snapshot holds it.
-    old = read_live(home, have) if have else None
+    old = read_live(home, have, sqlite_home) if have else None
     return Shown(write.relpath, old, write.new, write.kind, mode_change)
 
 
@@ -196,6 +208,7 @@ def key_restore(
     current: dict[str, FileRecord],
     relpath: str,
     key_path: str,
+    sqlite_home: Path | None = None,
 ) -> list[PlannedWrite]:
     """The writes that give ``relpath`` the snapshot's value at ``key_path`` (a/b for nested)."""
     want, have = target.get(relpath), current.get(relpath)
@@ -209,7 +222,7 @@ def key_restore(
     if not keys:
         raise UsageError("--key is empty", hint="For example: --key local-projects")
     old_text = store.read_blob(want.blob).decode("utf-8", "replace")
-    live = (home / relpath).read_bytes()
+    live = live_path(home, relpath, sqlite_home).read_bytes()
     _check_key(relpath, key_path, keys, old_text, live)
 
     def change(text: str) -> str:

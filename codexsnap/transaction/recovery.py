@@ -7,6 +7,7 @@ from pathlib import Path
 
 from codexsnap.atomic_io import leftover_temps, remove_file
 from codexsnap.errors import LockHeldError
+from codexsnap.roots import live_path
 from codexsnap.scope import Scope, load_scope
 from codexsnap.store import Snapshot, SnapshotStore
 from codexsnap.transaction.apply import in_write_order, live_blob, write_one
@@ -33,7 +34,14 @@ def pending(home: Path, store_root: Path) -> bool:
     return JournalFile.of(store_root, home).exists()
 
 
-def recover(home: Path, store_root: Path, *, force: bool, wait: bool = False) -> Recovery | None:
+def recover(
+    home: Path,
+    store_root: Path,
+    *,
+    force: bool,
+    wait: bool = False,
+    sqlite_home: Path | None = None,
+) -> Recovery | None:
     """Undo an interrupted operation, if there is one and no other run holds the store."""
     if not pending(home, store_root):
         return None
@@ -41,7 +49,8 @@ def recover(home: Path, store_root: Path, *, force: bool, wait: bool = False) ->
         try:
             with store.locked():
                 refuse_if_codex_running(force)
-                return recover_interrupted(store, home, load_scope(store_root))
+                scope = load_scope(store_root).with_sqlite_home(sqlite_home)
+                return recover_interrupted(store, home, scope)
         except LockHeldError:
             if wait:
                 raise
@@ -68,7 +77,7 @@ def recover_interrupted(store: SnapshotStore, home: Path, scope: Scope) -> Recov
     left: list[str] = []
     puts: list[PlannedWrite] = []
     for entry in journal.entries:
-        live = live_blob(home / entry.path, entry.kind)
+        live = live_blob(live_path(home, entry.path, scope.sqlite_home), entry.kind)
         if live == entry.old_blob:
             continue
         # A database's stored form is a consistent copy, never its raw bytes, and the run
@@ -87,12 +96,12 @@ def recover_interrupted(store: SnapshotStore, home: Path, scope: Scope) -> Recov
         )
     try:
         for put in in_write_order(puts):
-            write_one(home, put)
+            write_one(home, put, scope.sqlite_home)
             restored.append(put.relpath)
     except KeyboardInterrupt:
         raise RunInterrupted(Outcome(HALF_RECORDED)) from None  # the journal is still there
     for entry in journal.entries:  # the killed run's unfinished temp files
-        for leftover in leftover_temps(home / entry.path):
+        for leftover in leftover_temps(live_path(home, entry.path, scope.sqlite_home)):
             remove_file(leftover)
     # Always recorded, even when nothing had been written yet: it closes the "before"
     # snapshot of the interrupted run, so `check` sees a complete pair.
