@@ -15,11 +15,11 @@ import contextlib
 import json
 import re
 import sqlite3
-import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from codexsnap.scratch import scratch_folder
 from codexsnap.sqlite_copy import backup_database
 
 if TYPE_CHECKING:  # the store imports this module
@@ -48,8 +48,8 @@ def migrations_in(database: Path) -> frozenset[int] | None:
 
 def stored_migrations(data: bytes) -> frozenset[int] | None:
     """The migrations of a database as a snapshot stores it (a consistent copy)."""
-    with tempfile.TemporaryDirectory(prefix="codexsnap-") as scratch:
-        copy = Path(scratch) / "db.sqlite"
+    with scratch_folder() as scratch:  # in the store: a killed run leaves no copy outside
+        copy = scratch / "db.sqlite"
         copy.write_bytes(data)
         return migrations_in(copy)
 
@@ -58,8 +58,8 @@ def live_migrations(database: Path) -> frozenset[int] | None:
     """The migrations of a live database, read from a consistent copy (None when absent)."""
     if not database.is_file():
         return None
-    with tempfile.TemporaryDirectory(prefix="codexsnap-") as scratch:
-        copy = Path(scratch) / "db.sqlite"
+    with scratch_folder() as scratch:  # in the store: a killed run leaves no copy outside
+        copy = scratch / "db.sqlite"
         try:
             backup_database(database, copy)
         except (OSError, sqlite3.Error):
