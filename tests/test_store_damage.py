@@ -209,3 +209,22 @@ def test_a_quarantined_snapshot_whose_files_verify_is_released_by_check(
     assert code == 0 and f"released {newest[:10]}" in out, out + err
     assert run(cli, "rollback", newest, "--dry-run")[0] == 0
     assert not json.loads((store_root / "quarantine.json").read_text())
+
+
+def test_check_repair_writes_back_a_corrupt_blob_the_home_still_holds(
+    cli: CliRunner, codex_home: Path, store_root: Path
+) -> None:
+    (codex_home / "AGENTS.md").write_text("shared by every snapshot\n")
+    for n in range(3):
+        (codex_home / "prompts" / "note.md").write_text(f"note {n}\n")
+        assert run(cli, "snapshot", "-m", f"n{n}")[0] == 0
+    ids = _ids(cli)
+    blob = git_in_store(store_root, "rev-parse", f"{ids[0]}:files/AGENTS.md").stdout.strip()
+    _corrupt(store_root, blob)
+    code, out, _ = run(cli, "check")
+    assert code == 1
+    code, out, err = run(cli, "check", "--repair")
+    assert code == 0, out + err
+    assert "repaired AGENTS.md" in out and "released" in out
+    assert git_in_store(store_root, "fsck", "--full").returncode == 0
+    assert run(cli, "rollback", ids[2], "--dry-run")[0] == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -158,6 +159,14 @@ def recover(
 
 def check(
     as_json: JsonOption = False,
+    repair: Annotated[
+        bool,
+        typer.Option(
+            "--repair",
+            help="First write back stored files that are missing or corrupt from the Codex "
+            "home, where it still holds the same bytes.",
+        ),
+    ] = False,
     store: StoreOption = None,
     codex_home: HomeOption = None,
     codex_sqlite_home: SqliteHomeOption = None,
@@ -169,6 +178,7 @@ def check(
     Damaged snapshots are quarantined: kept, listed, and refused by rollback.
     """
     from codexsnap.commands.check import check as run_check
+    from codexsnap.commands.check import repair as run_repair
 
     try:
         home: CodexHome | None = find_codex_home(codex_home)
@@ -176,6 +186,11 @@ def check(
         home = None  # the store can be checked without the home it serves
     location = find_store_location(store, home)
     del codex_sqlite_home  # taken by every command, so one set of flags works everywhere
+    if repair:
+        if home is None:
+            home = find_codex_home(codex_home)  # raises: repairing needs the home's files
+        for path in run_repair(location.path, home.path):
+            typer.echo(f"repaired {path} from the Codex home", err=as_json)
     result = run_check(location.path)
     if as_json:
         echo_json(json_output.store_check_json(result))

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from codexsnap.commands import open_existing_store
 from codexsnap.errors import StoreError, TamperedSnapshotError
+from codexsnap.scope import load_scope
 from codexsnap.scratch import scratch_folder
 from codexsnap.store import Snapshot, SnapshotStore
 from codexsnap.store.index import is_object_id
@@ -100,6 +101,22 @@ def _unpaired(history: list[Snapshot]) -> list[Finding]:
         for snapshot in history
         if snapshot.operation.startswith("before-") and snapshot.id not in closed
     ]
+
+
+def repair(store_root: Path, home: Path) -> list[str]:
+    """Write back every stored file that is missing or corrupt while the live home still
+    holds the same bytes (same blob id): the paths healed."""
+    healed: list[str] = []
+    with open_existing_store(store_root) as store, store.locked():
+        live = store.scan_home(home, load_scope(store_root), write=False)
+        files = {r.blob: r for r in live.values() if r.kind == "file"}
+        sizes = store.object_sizes(sorted(files))
+        for blob, record in sorted(files.items(), key=lambda item: item[1].relpath):
+            if sizes.get(blob) is not None and _verifies(store, blob):
+                continue
+            if store.git.write_back(blob, home / record.relpath):
+                healed.append(record.relpath)
+    return healed
 
 
 def check(store_root: Path, *, quarantine: bool = True) -> CheckResult:

@@ -240,6 +240,16 @@ class GitRepository:
             ) from None
         return self.run("hash-object", *store_flag, "--no-filters", "--stdin", stdin=data).strip()
 
+    def write_back(self, blob: str, path: Path) -> bool:
+        """Store ``path`` again as the object ``blob``, found missing or corrupt: True when
+        the file still has that id and the object was written."""
+        if self.run("hash-object", "--no-filters", str(path)).strip() != blob:
+            return False
+        # git keeps an object file it already has, even a corrupt one: remove it first.
+        (self.git_dir / "objects" / blob[:2] / blob[2:]).unlink(missing_ok=True)
+        self.close()  # the reader may hold the bad object's pack entry in mind
+        return self.run("hash-object", "-w", "--no-filters", str(path)).strip() == blob
+
     def hash_bytes(self, data: bytes) -> str:
         """Store ``data`` as a blob; its id."""
         return self.run("hash-object", "-w", "--stdin", stdin=data).strip()
