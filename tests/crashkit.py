@@ -56,10 +56,13 @@ import codexsnap.faults as faults
 action, _, rest = os.environ.pop("CODEXSNAP_CRASH_ARM", "").partition(":")
 point, _, nth = rest.rpartition(":")
 census = os.environ.pop("CODEXSNAP_CRASH_CENSUS", "")
+slow_point, _, pause = os.environ.pop("CODEXSNAP_CRASH_SLOW", "").partition(":")
 original, reached, times, seen = faults.fault_point, [], [], {}
 def counted(name):
     reached.append(name)
     times.append(time.monotonic())
+    if name == slow_point:
+        time.sleep(float(pause))
     seen[name] = seen.get(name, 0) + 1
     if name != point or seen[name] != int(nth):
         return
@@ -414,12 +417,23 @@ def run_armed(lab: Lab, args: Sequence[str], arm: str = "", census: Path | None 
     return Run(proc.returncode, out.decode(errors="replace"), seconds, reached, times)
 
 
-def run_timed_kill(lab: Lab, args: Sequence[str], delay: float, whole_group: bool) -> Run:
-    """SIGKILL ``codexsnap args`` after ``delay`` seconds: the process, or all it started."""
+def run_timed_kill(
+    lab: Lab, args: Sequence[str], delay: float, whole_group: bool, slow: str = ""
+) -> Run:
+    """SIGKILL ``codexsnap args`` after ``delay`` seconds: the process, or all it started.
+
+    ``slow`` ("<point>:<seconds>") pauses the run at that fault point each time, as a slow
+    disk would: a timer then has room to land between two home writes on a loaded machine.
+    """
     started = time.perf_counter()
+    env = lab.env()
+    command = [sys.executable, "-m", "codexsnap", *args]
+    if slow:
+        env["CODEXSNAP_CRASH_SLOW"] = slow
+        command = [sys.executable, "-c", LAUNCHER, *args]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "codexsnap", *args],
-        env=lab.env(),
+        command,
+        env=env,
         cwd=REPO,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,

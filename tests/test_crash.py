@@ -447,8 +447,11 @@ def stop_run(prep: Prepared, trial: Trial) -> Run:
     lab, args, yes = prep.lab, prep.args, prep.scenario.yes
     if trial.kind == "fault":
         return run_armed(lab, [*args, *yes], arm=f"kill:{trial.point}:{trial.nth}")
-    if trial.kind in ("timer", "aimed"):
+    if trial.kind == "timer":
         return run_timed_kill(lab, [*args, *yes], trial.delay, trial.whole_group)
+    if trial.kind == "aimed":  # each home write takes SLOW_WRITE more, as on a slow disk
+        slow = f"between-writes:{SLOW_WRITE}"
+        return run_timed_kill(lab, [*args, *yes], trial.delay, trial.whole_group, slow)
     if trial.kind == RECOVERY:
         assert prep.scenario.first_kill is not None
         point, nth = prep.scenario.first_kill
@@ -583,6 +586,7 @@ def run_trial(prep: Prepared, trial: Trial, number: int) -> Outcome:
 
 
 RETRIES = 3  # a timer that rang after the run finished is tried again, earlier
+SLOW_WRITE = 0.06  # seconds added after each home write of an aimed trial
 AIMS = 10  # attempts of an aimed timer to land between two home writes
 
 
@@ -608,10 +612,11 @@ def run_trials(prep: Prepared, trial: Trial, number: int) -> list[Outcome]:
         return [run_trial(prep, trial, number)]
     # Bisect the whole run: a timed run starts faster or slower than the measured one, so
     # the window only seeds the first try. Too early (no write yet) moves up, too late down.
-    low, high = 0.0, prep.seconds
+    writes = prep.reached.count("between-writes")
+    low, high = 0.0, prep.seconds + writes * SLOW_WRITE
     outcomes = []
     for attempt in range(AIMS):
-        first_try = sum(prep.window) / 2 + 0.01 * trial.nth
+        first_try = prep.window[0] + writes * SLOW_WRITE / 2 + 0.01 * trial.nth
         delay = round(first_try if attempt == 0 else (low + high) / 2, 4)
         outcomes.append(run_trial(prep, replace(trial, delay=delay), number))
         landed = outcomes[-1].landed
