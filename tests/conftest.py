@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import os
-import stat
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from codexsnap.cli import app
 from tests.homebuilder import CodexHomeBuilder
 
 _REAL_HOME = Path(os.path.expanduser("~")).resolve()
@@ -63,45 +60,3 @@ def store_root(tmp_path: Path) -> Path:
 def cli() -> CliRunner:
     """Typer's runner; stdout and stderr stay apart."""
     return CliRunner()
-
-
-def run(cli: CliRunner, *args: str, input: str | None = None) -> tuple[int, str, str]:
-    """Run the CLI in-process and return exit code, stdout and stderr."""
-    result = cli.invoke(app, list(args), input=input)
-    return result.exit_code, result.stdout, result.stderr
-
-
-def file_states(home: Path, include_excluded: bool = False) -> dict[str, tuple[bytes, int]]:
-    """Every regular file and link of the home: bytes (link target for links) and mode."""
-    from codexsnap.scope import Scope
-
-    scope = Scope()
-    states: dict[str, tuple[bytes, int]] = {}
-    for path in sorted(home.rglob("*")):
-        relpath = path.relative_to(home).as_posix()
-        st = path.lstat()
-        if not include_excluded and not scope.includes(relpath):
-            continue
-        if (
-            any(
-                not scope.includes(p.relative_to(home).as_posix())
-                for p in path.parents
-                if p != home and home in p.parents
-            )
-            and not include_excluded
-        ):
-            continue
-        if stat.S_ISLNK(st.st_mode):
-            states[relpath] = (os.fsencode(os.readlink(path)), stat.S_IMODE(st.st_mode))
-        elif stat.S_ISREG(st.st_mode):
-            states[relpath] = (path.read_bytes(), stat.S_IMODE(st.st_mode))
-    return states
-
-
-def git_in_store(store: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run git on the store as a test would inspect it, isolated from any user config."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    env.update(
-        GIT_DIR=str(store / "repo.git"), GIT_CONFIG_GLOBAL=os.devnull, GIT_CONFIG_NOSYSTEM="1"
-    )
-    return subprocess.run(["git", *args], capture_output=True, text=True, env=env, check=False)

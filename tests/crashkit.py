@@ -28,7 +28,7 @@ from pathlib import Path
 import psutil
 
 from codexsnap.store import home_id
-from tests.conftest import git_in_store
+from tests.helpers import git_in_store
 
 REPO = Path(__file__).resolve().parents[1]
 SQLITE_MAGIC = b"SQLite format 3\x00"

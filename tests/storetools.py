@@ -10,12 +10,14 @@ import sqlite3
 import stat
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from codexsnap.commands.rollback import RollbackResult, rollback
 from codexsnap.commands.snapshot import SnapshotTaken, snapshot
 from codexsnap.report import DiffReport
+from codexsnap.store import home_id
 
 SQLITE_FILES = ("sqlite/state_5.sqlite", "sqlite/codex-dev.db")  # a desktop home's
 
@@ -179,3 +181,66 @@ def loose_permissions(root: Path) -> list[str]:
                 f"{path.relative_to(root).as_posix() or '.'} {stat.S_IMODE(st.st_mode):04o}"
             )
     return loose
+
+
+def plumb(store: Path, *args: str, stdin: bytes = b"") -> str:
+    """Run git plumbing on the store, as someone tampering with it would."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env.update(
+        GIT_DIR=str(store / "repo.git"),
+        GIT_CONFIG_GLOBAL=os.devnull,
+        GIT_CONFIG_NOSYSTEM="1",
+        GIT_AUTHOR_NAME="mallory",
+        GIT_AUTHOR_EMAIL="mallory@example.com",
+        GIT_COMMITTER_NAME="mallory",
+        GIT_COMMITTER_EMAIL="mallory@example.com",
+    )
+    done = subprocess.run(["git", *args], input=stdin, capture_output=True, env=env, check=False)
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
+    return done.stdout.decode("utf-8", "surrogateescape").strip()
+
+
+def home_ref(home: Path) -> str:
+    return f"refs/codexsnap/homes/{home_id(home)}"
+
+
+Manifest = dict[str, dict[str, Any]]
+
+
+Tree = dict[str, str]  # name in files/ -> an ls-tree / mktree line
+
+
+Tamper = Callable[[Path, Path, Manifest, Tree], None]
+
+
+def record(store: Path, data: bytes, kind: str = "file", mode: str = "0644") -> dict[str, Any]:
+    """A manifest entry for ``data``, its blob written to the store."""
+    blob = plumb(store, "hash-object", "-w", "--stdin", stdin=data)
+    return {"blob": blob, "mode": mode, "size": len(data), "kind": kind}
+
+
+def tree_line(mode: str, oid: str, name: str) -> str:
+    return f"{mode} {'tree' if mode == '040000' else 'blob'} {oid}\t{name}"
+
+
+def commit_tampered(store: Path, home: Path, tamper: Tamper, outside: Path) -> str:
+    """A snapshot on top of this home's latest, its manifest and files/ tree edited."""
+    head = plumb(store, "rev-parse", home_ref(home))
+    document = json.loads(plumb(store, "cat-file", "blob", f"{head}:manifest.json"))
+    files: Tree = {}
+    for line in plumb(store, "ls-tree", f"{head}:files").splitlines():
+        files[line.split("\t", 1)[1]] = line
+    tamper(store, outside, document["files"], files)
+    manifest = record(store, json.dumps(document, indent=1).encode() + b"\n")["blob"]
+    files_tree = plumb(store, "mktree", stdin="".join(f"{v}\n" for v in files.values()).encode())
+    root_lines = [
+        line
+        for line in plumb(store, "ls-tree", head).splitlines()
+        if line.split("\t", 1)[1] not in ("files", "manifest.json")
+    ]
+    root_lines += [tree_line("100644", manifest, "manifest.json")]
+    root_lines += [tree_line("040000", files_tree, "files")]
+    root = plumb(store, "mktree", stdin="".join(f"{v}\n" for v in root_lines).encode())
+    commit = plumb(store, "commit-tree", root, "-p", head, "-m", "snapshot: tampered")
+    plumb(store, "update-ref", home_ref(home), commit, head)
+    return commit

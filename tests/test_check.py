@@ -7,7 +7,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from tests.conftest import git_in_store, run
+from tests.helpers import git_in_store, run
 
 
 def snapshot_ids(cli: CliRunner) -> list[str]:

@@ -44,7 +44,6 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tests.conftest import git_in_store, run
 from tests.crashkit import (
     KILL_WHEN_CREATED,
     LAUNCHER,
@@ -67,6 +66,7 @@ from tests.crashkit import (
     snapshot_ids,
     store_exists,
 )
+from tests.helpers import git_in_store, run
 from tests.homebuilder import THREADS, CodexHomeBuilder, insert_thread, thread_id
 
 FULL_COMMAND = "python3 -m pytest tests/test_crash.py -m slow"

@@ -20,7 +20,7 @@ from codexsnap.doctor import Check, Cure, render_cure
 from codexsnap.doctor.databases import inspect_database
 from codexsnap.home import CodexHome
 from codexsnap.redact import mask
-from tests.conftest import file_states
+from tests.helpers import file_states
 from tests.homebuilder import ENROLLMENT_KEY, REVOKED_CLIENT_ID, CodexHomeBuilder, enrollments
 
 GLOBAL = ".codex-global-state.json"

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from codexsnap import __version__
-from tests.conftest import file_states
+from tests.helpers import file_states
 
 GLOBAL = ".codex-global-state.json"
 ENROLL = "electron-remote-control-client-enrollments"

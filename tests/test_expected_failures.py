@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from codexsnap.errors import EXIT_INTERNAL, EXIT_USAGE
-from tests.conftest import run
+from tests.helpers import run
 
 GLOBAL = ".codex-global-state.json"
 BAK = ".codex-global-state.json.bak"

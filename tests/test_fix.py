@@ -3,21 +3,35 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from codexsnap.commands.fix import FixResult, fix
 from codexsnap.commands.history import history
 from codexsnap.errors import NotConfirmedError, StateFileInvalidError
 from codexsnap.recipes import RecipeOptions
 from codexsnap.report import DiffReport
-from tests.conftest import file_states
-from tests.homebuilder import CodexHomeBuilder
-
-GLOBAL = ".codex-global-state.json"
-BAK = ".codex-global-state.json.bak"
-ENROLL = "electron-remote-control-client-enrollments"
+from tests.helpers import (
+    BAK,
+    ENROLL,
+    FILE_KEYS,
+    GLOBAL,
+    HEX40,
+    fails,
+    file_states,
+    fixed,
+    history_json,
+    ok,
+    ok_json,
+    run,
+    undo_args,
+)
+from tests.homebuilder import (
+    CodexHomeBuilder,
+)
 
 
 def yes(_: DiffReport) -> bool:
@@ -195,3 +209,195 @@ def test_fix_called_directly_recovers_a_killed_run_before_planning(
     assert not any((store_root / "journal").glob("*.json"))
     ops = [s.operation for s in history(codex_home, store_root, None)]
     assert ops[:4] == ["after-fix", "before-fix", "recovery", "drift"]
+
+
+FIX_KEYS = {
+    "recipe",
+    "home",
+    "dry_run",
+    "changed",
+    "snapshot_before",
+    "snapshot_after",
+    "drift_snapshot",
+    "changes",
+    "next_steps",
+    "undo",
+}
+
+
+def labelled_id(output: str, label: str) -> str:
+    """The short snapshot id printed after ``label`` on its own line."""
+    match = re.search(rf"^{re.escape(label)}\s*([0-9a-f]{{10}})$", output, re.MULTILINE)
+    assert match, output
+    return match.group(1)
+
+
+def test_fix_dry_run_reports_both_files_and_writes_nothing(
+    cli: CliRunner, codex_home: Path, store_root: Path
+) -> None:
+    original = file_states(codex_home, include_excluded=True)
+    code, out, err = run(cli, "fix", "--dry-run")
+    assert code == 0 and err == ""
+    lines = out.splitlines()
+    assert any(line.startswith(f"{GLOBAL}  (modified, json)") for line in lines), out
+    assert any(line.startswith(f"{BAK}  (modified, json)") for line in lines), out
+    assert any(line.startswith(f"  - {ENROLL}:") for line in lines), out
+    assert "Dry run: nothing was written." in out
+    assert file_states(codex_home, include_excluded=True) == original
+    assert not store_root.exists()
+
+
+def test_fix_dry_run_json_has_no_snapshots_and_no_undo(
+    cli: CliRunner, codex_home: Path, store_root: Path
+) -> None:
+    result = ok_json(cli, "fix", "--dry-run")
+    assert set(result) == FIX_KEYS
+    assert result["dry_run"] is True and result["changed"] is False
+    assert result["snapshot_before"] is None and result["snapshot_after"] is None
+    assert result["drift_snapshot"] is None
+    assert result["undo"] is None and result["next_steps"] == []
+    assert [f["path"] for f in result["changes"]] == [GLOBAL, BAK]
+    assert not store_root.exists()
+
+
+@pytest.mark.parametrize("extra", [(), ("--json",)])
+def test_fix_without_yes_and_without_terminal_refuses(
+    cli: CliRunner, codex_home: Path, store_root: Path, extra: tuple[str, ...]
+) -> None:
+    original = file_states(codex_home, include_excluded=True)
+    err = fails(cli, 9, "fix", *extra)
+    lines = err.splitlines()
+    assert len(lines) == 2, err
+    assert lines[0].startswith("Error: ") and lines[1].startswith("Hint: ")
+    assert "--yes" in lines[1]
+    assert file_states(codex_home, include_excluded=True) == original
+    assert not store_root.exists()
+
+
+def test_fix_asks_on_stderr_when_on_a_terminal(
+    cli: CliRunner, codex_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("codexsnap.cli.console.is_interactive", lambda: True)
+    original = file_states(codex_home)
+    code, out, err = run(cli, "fix", input="n\n")
+    assert code == 9
+    assert "Apply these changes?" in err and "Apply these changes?" not in out
+    assert file_states(codex_home) == original
+    code, out, err = run(cli, "fix", input="y\n")
+    assert code == 0, err
+    assert "Apply these changes?" in err
+    assert ENROLL not in json.loads((codex_home / GLOBAL).read_bytes())
+
+
+def test_fix_json_never_prompts_even_on_a_terminal(
+    cli: CliRunner, codex_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("codexsnap.cli.console.is_interactive", lambda: True)
+    code, out, _ = run(cli, "fix", "--json", input="y\n")
+    assert code == 9 and out == ""
+
+
+def test_fix_yes_prints_snapshots_next_steps_and_an_undo_that_works(
+    cli: CliRunner, codex_home: Path
+) -> None:
+    original = file_states(codex_home)
+    code, out, err = run(cli, "fix", "--yes")
+    assert code == 0 and err == ""
+    assert out.startswith(f"Changed (remote-control, {codex_home}):")
+    before = labelled_id(out, "Snapshot before:")
+    after = labelled_id(out, "Snapshot after:")
+    assert before != after
+    assert "\nNext steps:\n  1. " in out
+    args = undo_args(out, "To undo: ")
+    assert args[1] == before
+    snapshots = history_json(cli)
+    assert [s["operation"] for s in snapshots] == ["after-fix", "before-fix"]
+    assert snapshots[1]["id"].startswith(before) and snapshots[0]["id"].startswith(after)
+    assert file_states(codex_home) != original
+    ok(cli, *args, "--yes")
+    assert file_states(codex_home) == original
+
+
+def test_printed_undo_works_without_the_environment(
+    cli: CliRunner, codex_home: Path, store_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Copied into another shell, the undo command must still find this home and store."""
+    original = file_states(codex_home)
+    args = undo_args(ok(cli, "fix", "--yes"), "To undo: ")
+    # Only the files the fix wrote, then where they live.
+    assert args[2:6] == ["--path", GLOBAL, "--path", BAK]
+    assert ["--codex-home", str(codex_home)] == args[6:8]
+    assert ["--store", str(store_root)] == args[8:10]
+    monkeypatch.delenv("CODEX_HOME")
+    monkeypatch.delenv("CODEXSNAP_STORE")
+    ok(cli, *args, "--yes")
+    assert file_states(codex_home) == original
+
+
+def test_fix_json_shape_and_its_ids_work_with_rollback(cli: CliRunner, codex_home: Path) -> None:
+    original = file_states(codex_home)
+    result = fixed(cli)
+    fixed_state = file_states(codex_home)
+    assert set(result) == FIX_KEYS
+    assert result["recipe"] == "remote-control"
+    assert result["home"] == str(codex_home)
+    assert result["dry_run"] is False
+    assert result["drift_snapshot"] is None
+    assert HEX40.match(result["snapshot_before"]) and HEX40.match(result["snapshot_after"])
+    assert result["next_steps"] and all(isinstance(s, str) for s in result["next_steps"])
+    assert result["undo"].startswith(f"codexsnap rollback {result['snapshot_before'][:10]}")
+    files = result["changes"]
+    assert [f["path"] for f in files] == [GLOBAL, BAK]
+    for file in files:
+        assert set(file) == FILE_KEYS
+        assert (file["status"], file["format"], file["notes"]) == ("modified", "json", [])
+        assert len(file["changes"]) == 1
+        change = file["changes"][0]
+        assert set(change) == {"kind", "path", "old"}
+        assert change["kind"] == "removed" and change["path"] == [ENROLL]
+        assert isinstance(change["old"], dict) and len(change["old"]) == 1
+    # Both ids are accepted: the home matches "after", and "before" undoes the fix.
+    assert "Nothing to do" in ok(cli, "rollback", result["snapshot_after"])
+    ok(cli, "rollback", result["snapshot_before"], "--yes")
+    assert file_states(codex_home) == original
+    ok(cli, "rollback", result["snapshot_after"], "--yes")
+    assert file_states(codex_home) == fixed_state
+
+
+def test_fix_with_nothing_to_fix_says_so(cli: CliRunner, codex_home: Path) -> None:
+    fixed(cli)
+    count = len(history_json(cli))
+    out = ok(cli, "fix", "--yes")
+    assert out.startswith("Nothing to fix: remote-control found nothing to change")
+    again = ok_json(cli, "fix", "--yes")
+    assert again["changed"] is False and again["changes"] == [] and again["undo"] is None
+    assert len(history_json(cli)) == count
+
+
+def test_change_objects_carry_old_for_removed_new_for_added_both_for_changed(
+    cli: CliRunner, codex_home: Path
+) -> None:
+    ok(cli, "snapshot")
+    state = json.loads((codex_home / GLOBAL).read_bytes())
+    state["sidebar-width"] = 320
+    del state["thread-view-mode"]
+    state["new-key"] = "hello"
+    (codex_home / GLOBAL).write_text(json.dumps(state))
+    ok(cli, "snapshot")
+    latest = history_json(cli, "-n", "1")[0]
+    shown = ok_json(cli, "show", latest["id"])
+    (file,) = [f for f in shown["changes"] if f["path"] == GLOBAL]
+    assert set(file) == FILE_KEYS
+    by_path = {tuple(c["path"]): c for c in file["changes"]}
+    assert by_path[("sidebar-width",)] == {
+        "kind": "changed",
+        "path": ["sidebar-width"],
+        "old": 280,
+        "new": 320,
+    }
+    assert by_path[("thread-view-mode",)] == {
+        "kind": "removed",
+        "path": ["thread-view-mode"],
+        "old": "list",
+    }
+    assert by_path[("new-key",)] == {"kind": "added", "path": ["new-key"], "new": "hello"}

@@ -19,8 +19,8 @@ import pytest
 from typer.testing import CliRunner
 
 from codexsnap.transaction.plan import blob_id
-from tests.conftest import run
 from tests.crashkit import REPO, Lab, copy_tree, home_states, journal_files, run_armed, snapshot_ids
+from tests.helpers import run
 from tests.homebuilder import CodexHomeBuilder
 
 GLOBAL = ".codex-global-state.json"

@@ -16,7 +16,7 @@ from codexsnap.commands.fix import fix
 from codexsnap.commands.history import history
 from codexsnap.recipes import RecipeOptions
 from codexsnap.store import SnapshotStore
-from tests.conftest import file_states, run
+from tests.helpers import file_states, run
 from tests.storetools import (
     git_env,
     git_text,

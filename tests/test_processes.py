@@ -24,7 +24,7 @@ from codexsnap.processes import (
     find_codex_processes,
     install_is_codex,
 )
-from tests.conftest import run
+from tests.helpers import run
 
 APP = "desktop app"
 MAC_EXE = "Contents/MacOS/ChatGPT"

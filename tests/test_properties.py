@@ -31,7 +31,7 @@ from codexsnap.errors import CodexsnapError
 from codexsnap.json_edit import member_texts, remove_top_level_keys, replace_top_level_value
 from codexsnap.recipes import RecipeOptions
 from codexsnap.recipes.remote_control import CLEAN_KEYS
-from tests.conftest import file_states
+from tests.helpers import file_states
 from tests.homebuilder import enrollments
 
 GLOBAL = ".codex-global-state.json"

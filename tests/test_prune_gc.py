@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tests.conftest import git_in_store, run
 from tests.crashkit import Lab, fsck_problems, run_armed
 from tests.crashkit import codexsnap as crash_run
+from tests.helpers import git_in_store, run
 from tests.homebuilder import CodexHomeBuilder
 
 

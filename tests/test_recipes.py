@@ -17,7 +17,7 @@ from codexsnap.demo_data import MIGRATIONS
 from codexsnap.errors import RecipeRefusedError
 from codexsnap.recipes import RecipeOptions, all_recipes
 from codexsnap.report import DiffReport
-from tests.conftest import file_states, run
+from tests.helpers import file_states, run
 from tests.homebuilder import THREADS, CodexHomeBuilder
 
 GLOBAL = ".codex-global-state.json"

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from codexsnap.cli.json_output import change_json, file_json
 from codexsnap.report import diff_file
 from codexsnap.sqlite_diff import diff_databases
-from tests.conftest import git_in_store, run
+from tests.helpers import git_in_store, run
 from tests.homebuilder import ACCESS_TOKEN, MCP_TOKEN, PUBLIC_KEY, REVOKED_CLIENT_ID
 
 OPENAI_KEY = "sk-proj-SECRETopenaiKEY0123456789abcdefghij"

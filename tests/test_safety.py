@@ -18,19 +18,27 @@ import stat
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import psutil
 import pytest
 from typer.testing import CliRunner
 
 from codexsnap.processes import classify_process, find_codex_processes
-from codexsnap.store import home_id
-from tests.conftest import file_states, git_in_store, run
+from tests.helpers import file_states, git_in_store, run
 from tests.homebuilder import ACCESS_TOKEN, MCP_TOKEN, PUBLIC_KEY, REVOKED_CLIENT_ID
+from tests.storetools import (
+    Manifest,
+    Tamper,
+    Tree,
+    commit_tampered,
+    home_ref,
+    plumb,
+    record,
+    tree_line,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 GLOBAL = ".codex-global-state.json"
@@ -125,27 +133,6 @@ def whole_home(home: Path) -> States:
         for relpath, state in file_states(home, include_excluded=True).items()
         if not relpath.endswith("-shm")
     }
-
-
-def home_ref(home: Path) -> str:
-    return f"refs/codexsnap/homes/{home_id(home)}"
-
-
-def plumb(store: Path, *args: str, stdin: bytes = b"") -> str:
-    """Run git plumbing on the store, as someone tampering with it would."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    env.update(
-        GIT_DIR=str(store / "repo.git"),
-        GIT_CONFIG_GLOBAL=os.devnull,
-        GIT_CONFIG_NOSYSTEM="1",
-        GIT_AUTHOR_NAME="mallory",
-        GIT_AUTHOR_EMAIL="mallory@example.com",
-        GIT_COMMITTER_NAME="mallory",
-        GIT_COMMITTER_EMAIL="mallory@example.com",
-    )
-    done = subprocess.run(["git", *args], input=stdin, capture_output=True, env=env, check=False)
-    assert done.returncode == 0, done.stderr.decode(errors="replace")
-    return done.stdout.decode("utf-8", "surrogateescape").strip()
 
 
 def snapshot_ids(store: Path, home: Path) -> set[str]:
@@ -435,43 +422,6 @@ def test_state_file_linked_outside_the_home_is_refused_with_exit_4(
 
 
 # ----- 7. a tampered store ---------------------------------------------------------------
-
-Manifest = dict[str, dict[str, Any]]
-Tree = dict[str, str]  # name in files/ -> an ls-tree / mktree line
-Tamper = Callable[[Path, Path, Manifest, Tree], None]
-
-
-def record(store: Path, data: bytes, kind: str = "file", mode: str = "0644") -> dict[str, Any]:
-    """A manifest entry for ``data``, its blob written to the store."""
-    blob = plumb(store, "hash-object", "-w", "--stdin", stdin=data)
-    return {"blob": blob, "mode": mode, "size": len(data), "kind": kind}
-
-
-def tree_line(mode: str, oid: str, name: str) -> str:
-    return f"{mode} {'tree' if mode == '040000' else 'blob'} {oid}\t{name}"
-
-
-def commit_tampered(store: Path, home: Path, tamper: Tamper, outside: Path) -> str:
-    """A snapshot on top of this home's latest, its manifest and files/ tree edited."""
-    head = plumb(store, "rev-parse", home_ref(home))
-    document = json.loads(plumb(store, "cat-file", "blob", f"{head}:manifest.json"))
-    files: Tree = {}
-    for line in plumb(store, "ls-tree", f"{head}:files").splitlines():
-        files[line.split("\t", 1)[1]] = line
-    tamper(store, outside, document["files"], files)
-    manifest = record(store, json.dumps(document, indent=1).encode() + b"\n")["blob"]
-    files_tree = plumb(store, "mktree", stdin="".join(f"{v}\n" for v in files.values()).encode())
-    root_lines = [
-        line
-        for line in plumb(store, "ls-tree", head).splitlines()
-        if line.split("\t", 1)[1] not in ("files", "manifest.json")
-    ]
-    root_lines += [tree_line("100644", manifest, "manifest.json")]
-    root_lines += [tree_line("040000", files_tree, "files")]
-    root = plumb(store, "mktree", stdin="".join(f"{v}\n" for v in root_lines).encode())
-    commit = plumb(store, "commit-tree", root, "-p", head, "-m", "snapshot: tampered")
-    plumb(store, "update-ref", home_ref(home), commit, head)
-    return commit
 
 
 def _dotdot_path(store: Path, outside: Path, manifest: Manifest, files: Tree) -> None:

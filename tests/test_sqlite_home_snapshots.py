@@ -22,7 +22,7 @@ from codexsnap.errors import SchemaAheadError
 from codexsnap.home import find_codex_home, find_sqlite_home
 from codexsnap.roots import outside_sqlite_home
 from codexsnap.store import SnapshotStore
-from tests.conftest import run
+from tests.helpers import run
 from tests.homebuilder import CodexHomeBuilder
 from tests.storetools import query, stored_bytes, yes
 

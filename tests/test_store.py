@@ -24,7 +24,7 @@ from codexsnap.demo_data import SERVER_ID
 from codexsnap.errors import ConfigError, SnapshotNotFoundError, StoreError
 from codexsnap.recipes import RecipeOptions
 from codexsnap.store import SnapshotStore, home_id, store_state
-from tests.conftest import file_states, git_in_store, run
+from tests.helpers import file_states, git_in_store, run
 from tests.homebuilder import THREADS, CodexHomeBuilder, insert_thread, thread_id
 from tests.storetools import (
     SQLITE_FILES,

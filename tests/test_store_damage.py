@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tests.conftest import git_in_store, run
+from tests.helpers import git_in_store, run
 
 
 def _ids(cli: CliRunner) -> list[str]:

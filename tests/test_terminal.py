@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from codexsnap.cli.console import paint_report_line, paint_status
 from codexsnap.home import color_allowed
-from tests.conftest import run
+from tests.helpers import run
 
 
 def on_a_terminal(*args: str) -> str:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from tests.conftest import file_states, run
+from tests.helpers import file_states, ok, run
 
 GLOBAL = ".codex-global-state.json"
 BAK = ".codex-global-state.json.bak"
@@ -28,3 +28,22 @@ def test_undo_keeps_what_was_edited_after_the_fix(cli: CliRunner, codex_home: Pa
     assert (codex_home / "config.toml").read_text() == 'model = "edited-after-the-fix"\n'
     assert not (codex_home / "AGENTS.md").exists()
     assert (codex_home / "prompts" / "later.md").read_text() == "a prompt written later\n"
+
+
+def test_undo_reverts_the_last_fix_and_undo_of_undo_redoes_it(
+    cli: CliRunner, codex_home: Path
+) -> None:
+    original = file_states(codex_home)
+    ok(cli, "fix", "--yes")
+    fixed = file_states(codex_home)
+    out = ok(cli, "undo", "--yes")
+    assert "Restored" in out and "codexsnap undo" in out
+    assert file_states(codex_home) == original
+    ok(cli, "undo", "--yes")
+    assert file_states(codex_home) == fixed
+
+
+def test_undo_without_an_operation_says_so(cli: CliRunner, codex_home: Path) -> None:
+    ok(cli, "snapshot")
+    code, _, err = run(cli, "undo", "--yes")
+    assert code == 7 and "no fix or rollback to undo" in err

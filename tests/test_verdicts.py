@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tests.conftest import run
+from tests.helpers import run
 
 GLOBAL = ".codex-global-state.json"
 BAK = ".codex-global-state.json.bak"
