@@ -9,9 +9,10 @@ again when a write changed them meanwhile.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,16 +36,29 @@ def read_rows(
         return _query(f"{base}?mode=ro&immutable=1", sql, params, timeout), False
     if database.stat().st_size + wal.stat().st_size > COPY_LIMIT:
         return _query(f"{base}?mode=ro&immutable=1", sql, params, timeout), True
+    with stable_copy(database) as copy:
+        return _query(copy.as_uri(), sql, params, timeout), False
+
+
+@contextlib.contextmanager
+def stable_copy(database: Path) -> Iterator[Path]:
+    """A private copy of ``database`` and its ``-wal``, taken again if either changed meanwhile.
+
+    The copy lives in the store's scratch folder, so a killed run leaves no database copy
+    outside the store; SQLite may open it freely (it is nobody's live file).
+    """
+    wal = sidecars(database)[0]
     for attempt in range(3):
         before = _stamps(database, wal)
-        with scratch_folder("read-") as scratch:  # in the store: a kill leaves no copy out
+        with scratch_folder("read-") as scratch:
             copy = scratch / "db.sqlite"
             shutil.copyfile(database, copy)
-            shutil.copyfile(wal, scratch / "db.sqlite-wal")
+            if wal.exists():
+                shutil.copyfile(wal, scratch / "db.sqlite-wal")
             if _stamps(database, wal) != before and attempt < 2:
                 continue  # written meanwhile: the copy may be torn
-            return _query(copy.as_uri(), sql, params, timeout), False
-    raise AssertionError("unreachable")
+            yield copy
+            return
 
 
 def _stamps(*paths: Path) -> list[tuple[int, int] | None]:

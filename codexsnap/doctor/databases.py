@@ -3,9 +3,7 @@ checkpointed, Codex's own recovery copies to restore from, and the split between
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
-import tempfile
 import time
 from pathlib import Path
 
@@ -14,6 +12,7 @@ from codexsnap.doctor.check import Check, Cure, human_size, shown_path, stat_siz
 from codexsnap.doctor.context import DoctorContext
 from codexsnap.redact import redact_text
 from codexsnap.sqlite_copy import sidecars
+from codexsnap.sqlite_read import stable_copy
 
 BIG_WAL = 64 << 20  # a -wal this big, and WAL_RATIO times its database, is not checkpointed
 WAL_RATIO = 4
@@ -144,28 +143,8 @@ def quick_check(path: Path, live: bool = False) -> list[str]:
     wal, shm = sidecars(path)
     if live and wal.exists() and shm.exists():
         return _quick_check(f"{path.resolve().as_uri()}?mode=ro")
-    for attempt in range(3):
-        before = _stamps(path, wal)
-        with tempfile.TemporaryDirectory(prefix="codexsnap-doctor-") as scratch:
-            copy = Path(scratch) / "db.sqlite"
-            shutil.copyfile(path, copy)
-            if wal.exists():
-                shutil.copyfile(wal, Path(scratch) / "db.sqlite-wal")
-            if _stamps(path, wal) != before and attempt < 2:
-                continue  # a process we do not know of wrote meanwhile: the copy may be torn
-            return _quick_check(copy.as_uri())
-    raise AssertionError("unreachable")
-
-
-def _stamps(*paths: Path) -> list[tuple[int, int] | None]:
-    found: list[tuple[int, int] | None] = []
-    for path in paths:
-        try:
-            st = path.stat()
-            found.append((st.st_size, st.st_mtime_ns))
-        except OSError:
-            found.append(None)
-    return found
+    with stable_copy(path) as copy:
+        return _quick_check(copy.as_uri())
 
 
 def _quick_check(uri: str) -> list[str]:
