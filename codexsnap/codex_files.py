@@ -18,6 +18,15 @@ GLOBAL_STATE_BAK = ".codex-global-state.json.bak"
 GLOBAL_STATE_TMP_PREFIX = "..codex-global-state.json.tmp-"
 
 LOCAL_PROJECTS_KEY = "local-projects"
+# Ids of the projects in sidebar order, index-aligned with the saved workspace roots
+# (BigPizzaV3/CodexPlusPlus PR #1559).
+PROJECT_ORDER_KEY = "project-order"
+SAVED_ROOTS_KEY = "electron-saved-workspace-roots"
+# The project registry: what #37927 restored alone to bring back all 12 projects.
+REGISTRY_KEYS = (LOCAL_PROJECTS_KEY, PROJECT_ORDER_KEY, SAVED_ROOTS_KEY)
+THREAD_ASSIGNMENTS_KEY = "thread-project-assignments"
+# The app treats its project migration as done even when the registry is empty (#35088).
+MIGRATIONS_KEY = "electron-completed-local-data-migration-ids"
 ENROLLMENT_KEY = "electron-remote-control-client-enrollments"
 # Which remote host the app picked, auto-connects to, and the environments it added.
 REMOTE_SELECTION_KEYS = (
@@ -41,6 +50,34 @@ def has_projects(data: dict[str, Any]) -> bool:
     return isinstance(projects, list | dict) and bool(projects)
 
 
+def registry_entries(data: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """The entries of ``local-projects`` the app keeps: objects with numeric timestamps.
+
+    An entry without numeric ``createdAt``/``updatedAt`` is silently dropped by the app
+    (#42739), so it is no project the sidebar shows.
+    """
+    found = (data or {}).get(LOCAL_PROJECTS_KEY)
+    if isinstance(found, list):  # an older shape: a list of entries carrying their ids
+        found = {str(e.get("id")): e for e in found if isinstance(e, dict)}
+    if not isinstance(found, dict):
+        return {}
+    return {
+        str(key): entry
+        for key, entry in found.items()
+        if isinstance(entry, dict) and all(_is_ms(entry.get(k)) for k in ("createdAt", "updatedAt"))
+    }
+
+
+def _is_ms(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def root_paths(entry: dict[str, Any]) -> list[str]:
+    """The ``rootPaths`` of a registry entry (strings only)."""
+    roots = entry.get("rootPaths")
+    return [r for r in roots if isinstance(r, str)] if isinstance(roots, list) else []
+
+
 def enrollments(data: dict[str, Any] | None) -> dict[str, str | None]:
     """Enrollment key -> clientId, from a parsed global state."""
     found = (data or {}).get(ENROLLMENT_KEY)
@@ -59,6 +96,9 @@ AUTH = "auth.json"
 INSTALLATION_ID = "installation_id"
 STATE_DB = "state_5.sqlite"
 LOGS_DB = "logs_2.sqlite"
+# A database's sidecars: SQLite's WAL index and rollback journal go with it when it moves
+# (the maintainer's advice in #20841: move the database *with* its -wal and -shm).
+DB_SIDECARS = ("-wal", "-shm", "-journal")
 # The app server's log databases (logs_2.sqlite): they hold only logs.
 LOG_DATABASE_PREFIX = "logs_"
 TUI_LOG = "log/codex-tui.log"
@@ -82,6 +122,8 @@ HOME_MARKERS = (CONFIG, GLOBAL_STATE, "sessions", AUTH, STATE_DB)
 # Windows has no Settings → Connections → Control other devices (#28919, #31039): it is never
 # a remote-control controller, so a revoked controller client cannot be its trouble.
 NO_CONTROLLER_PLATFORMS = ("win32", "cygwin")
+# Where a project of several folders stops the app from starting (#35057).
+WINDOWS_PLATFORMS = ("win32", "cygwin")
 
 # ----- the app server's runtime files (recreated on start, never snapshotted) -----------
 

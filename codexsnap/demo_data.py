@@ -130,6 +130,11 @@ def insert_thread(
     )  # fmt: skip
 
 
+def native_project_id(position: int) -> str:
+    """The database's own id of the project at ``position`` (the sidebar has legacy ids)."""
+    return f"proj_{position + 1:02d}" + "a1b2c3d4e5f6a7b8c9d0"
+
+
 def fill_state(
     db: sqlite3.Connection,
     threads: list[Thread],
@@ -145,7 +150,7 @@ def fill_state(
         [(v, d, bytes([v]) * 48) for v, d in MIGRATIONS],
     )
     for position, (project, legacy) in enumerate(zip(projects, legacy_ids, strict=True)):
-        native = f"proj_{position + 1:02d}" + "a1b2c3d4e5f6a7b8c9d0"
+        native = native_project_id(position)
         db.execute(
             "INSERT INTO projects VALUES (?, ?, '{}', ?, ?, ?)",
             (native, project["name"], position, project["createdAt"], project["updatedAt"]),
@@ -161,6 +166,12 @@ def fill_state(
         insert_thread(db, thread.id, thread.title, thread.cwd, f"{home}/{thread.rollout}")
         if thread.name:
             db.execute("UPDATE threads SET name = ? WHERE id = ?", (thread.name, thread.id))
+        # Each thread belongs to the project of its folder, as the app links them.
+        db.execute(
+            "UPDATE threads SET project_id = (SELECT project_id FROM project_roots WHERE path = ?)"
+            " WHERE id = ?",
+            (thread.cwd, thread.id),
+        )
     db.execute(
         "INSERT INTO backfill_state VALUES (1, 'complete', ?, 1763632900, 1763632900)",
         (threads[-1].rollout if threads else None,),

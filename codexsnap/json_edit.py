@@ -170,3 +170,18 @@ def add_top_level_member(text: str, key: str, value: object) -> str:
         body = body.replace("\n", "\n" + prefix)
         return text[: last.end] + separators[0] + "\n" + prefix + body + text[last.end :]
     return text[: last.end] + separators[0] + body + text[last.end :]
+
+
+def set_top_level_members(text: str, values: dict[str, Any]) -> str:
+    """Set each key to its value in the file's style; a key whose value is equal keeps its bytes.
+
+    Equality is JSON's (objects compare without their order), so a registry that already
+    holds the right projects in another order is no change.
+    """
+    present = member_texts(text)
+    for key, value in values.items():
+        if key not in present:
+            text = add_top_level_member(text, key, value)
+        elif _DECODER.decode(present[key]) != value:
+            text = replace_top_level_value(text, key, value)
+    return text

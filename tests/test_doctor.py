@@ -374,6 +374,8 @@ def test_checks_come_in_the_order_a_person_reads_them(codex_home: Path, store_ro
         "global-state",
         "global-state-bak",
         "global-state-leftovers",
+        "project-registry",
+        "project-roots",
         "remote-control-revoked",
         "remote-control-mfa",
         "remote-control-account",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -38,7 +39,7 @@ def yes(_: DiffReport) -> bool:
     return True
 
 
-def run_fix(home: Path, store: Path, **options: bool) -> FixResult:
+def run_fix(home: Path, store: Path, **options: Any) -> FixResult:
     dry_run = options.pop("dry_run", False)
     force = options.pop("force", False)
     return fix(
@@ -221,6 +222,7 @@ FIX_KEYS = {
     "drift_snapshot",
     "changes",
     "next_steps",
+    "notes",
     "undo",
 }
 

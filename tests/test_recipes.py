@@ -6,6 +6,7 @@ import json
 import sqlite3
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -28,7 +29,7 @@ def yes(_: DiffReport) -> bool:
     return True
 
 
-def apply(home: Path, store: Path, recipe: str, **options: bool) -> FixResult:
+def apply(home: Path, store: Path, recipe: str, **options: Any) -> FixResult:
     return fix(
         home,
         store,

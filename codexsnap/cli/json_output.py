@@ -124,6 +124,7 @@ def fix_json(result: FixResult, undo: str | None) -> dict[str, Any]:
         "drift_snapshot": _id(result.drift),
         "changes": changes_json(result.report),
         "next_steps": list(result.next_steps) if result.changed else [],
+        "notes": list(result.notes),
         "undo": undo,
     }
 
@@ -170,11 +171,13 @@ def check_json(check: Check, cure: str | None) -> dict[str, Any]:
 
 
 def recipes_json(recipes: Iterable[Recipe]) -> list[dict[str, Any]]:
+    from codexsnap.recipes import flag
+
     return [
         {
             "name": r.name,
             "summary": r.summary,
-            "options": sorted(f"--{o.replace('_', '-')}" for o in r.options),
+            "options": sorted(flag(o) for o in r.options),
             "cites": [f"openai/codex{c}" for c in r.cites],
         }
         for r in recipes

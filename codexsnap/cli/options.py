@@ -86,6 +86,39 @@ ReplaceBakOption = Annotated[
     ),
 ]
 
+ThreadsOption = Annotated[
+    bool,
+    typer.Option(
+        "--threads",
+        help="project-registry: also rebuild thread-project-assignments from the database.",
+    ),
+]
+ProjectOption = Annotated[
+    str | None,
+    typer.Option(
+        "--project",
+        metavar="NAME",
+        help="project-roots: the project (its name or id) whose rootPaths to trim.",
+    ),
+]
+FromOption = Annotated[
+    str | None,
+    typer.Option(
+        "--from",
+        metavar="SOURCE",
+        help="quarantine-db: put a good copy in its place, from 'recovery-copy' (Codex's "
+        "own) or 'snapshot' (the newest good one).",
+    ),
+]
+DatabaseArgument = Annotated[
+    str | None,
+    typer.Argument(
+        metavar="NAME",
+        help="quarantine-db: the database to move aside (state_5, logs_2, ...).",
+        show_default=False,
+    ),
+]
+
 # demo
 KeepOption = Annotated[
     bool, typer.Option("--keep", help="Keep the demo folder to explore it afterwards.")

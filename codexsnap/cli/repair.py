@@ -26,12 +26,14 @@ from codexsnap.cli.options import (
     KeepOption,
     LogsOption,
     OnlyRevokedOption,
+    ProjectOption,
     RecipeArgument,
     ReplaceBakOption,
     ResetOption,
     SecretsOption,
     SqliteHomeOption,
     StoreOption,
+    ThreadsOption,
     WithDbOption,
     YesOption,
 )
@@ -46,6 +48,8 @@ def fix(
     only_revoked: OnlyRevokedOption = False,
     with_db: WithDbOption = False,
     replace_bak: ReplaceBakOption = False,
+    threads: ThreadsOption = False,
+    project: ProjectOption = None,
     logs: LogsOption = None,
     dry_run: DryRunOption = False,
     yes: YesOption = False,
@@ -70,6 +74,8 @@ def fix(
         only_revoked=only_revoked,
         with_db=with_db,
         replace_bak=replace_bak,
+        threads=threads,
+        project=project,
     )
     if logs and not only_revoked:
         raise UnknownRecipeError(

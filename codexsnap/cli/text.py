@@ -81,8 +81,15 @@ def cure_lines(checks: Sequence[Check], location: str, logs: Sequence[Path]) -> 
 
 def fix_command(recipe: str, options: RecipeOptions, logs: Sequence[Path], flags: str) -> str:
     """The command that applies what a dry run showed."""
-    switches = "".join(f" --{name.replace('_', '-')}" for name, on in vars(options).items() if on)
-    return f"codexsnap fix {recipe}{switches}{logs_flags(logs)}{flags}"
+    from codexsnap.recipes import flag
+
+    named = "" if options.database is None else f" {shlex.quote(options.database)}"
+    switches = "".join(
+        f" {flag(name)}" + ("" if value is True else f" {shlex.quote(str(value))}")
+        for name, value in vars(options).items()
+        if value and name != "database"
+    )
+    return f"codexsnap fix {recipe}{named}{switches}{logs_flags(logs)}{flags}"
 
 
 # ----- what each command prints ------------------------------------------------------------
@@ -118,6 +125,7 @@ def fix_text(
         if report_shown and not result.dry_run
         else [heading + ":", result.report]
     )
+    out += [f"\nNote: {note}" for note in result.notes]
     if options.reset:
         out.append(
             "\nNote: --reset removes both global-state files; Codex starts with empty state "
@@ -188,9 +196,11 @@ def doctor_text(
 
 
 def recipes_text(recipes: Iterable[Recipe]) -> Text:
+    from codexsnap.recipes import flag
+
     out: Text = []
     for r in recipes:
-        options = " ".join(sorted(f"--{o.replace('_', '-')}" for o in r.options))
+        options = " ".join(sorted(flag(o) for o in r.options))
         out.append(f"{r.name:<22} {r.summary}")
         out.append(f"{'':<22} options: {options or '-'}; cites openai/codex {', '.join(r.cites)}")
     return out

@@ -10,21 +10,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codexsnap.codex_files import (
-    GLOBAL_STATE,
     PID_FILES,
     PID_LOCKS,
     ROLLOUT_HEAD_BYTES,
     SOCKET,
     STATE_DB,
-    has_projects,
     pid_in,
 )
-from codexsnap.errors import CodexsnapError, StateFileInvalidError
+from codexsnap.errors import StateFileInvalidError
 from codexsnap.recipes import Evidence, Recipe, RecipeOptions
 from codexsnap.sqlite_copy import backup_database, is_sqlite_file
-from codexsnap.state_file import parse_state, resolve_target
-
-_CANDIDATE_SEARCH = 200  # snapshots searched for a good global state
+from codexsnap.state_file import resolve_target
 
 
 @dataclass(frozen=True)
@@ -146,19 +142,24 @@ def gather_evidence(
         pids = [pid_in(read_input(home, name, ()).data) for name in (*PID_FILES, *PID_LOCKS)]
         live = alive([p for p in pids if p is not None])
         socket_state = probe_socket(home / SOCKET)[0]
-    candidate = _restore_candidate(home, store_root) if "snapshots" in recipe.needs else None
+    candidate = projects = None
+    if "snapshots" in recipe.needs:
+        from codexsnap.commands.snapshot_search import restore_candidates
+
+        candidate, projects = restore_candidates(home, store_root)
     state_database, outside = _live_state_database(home)
     return Evidence(
-        listing,
-        revoked,
-        searched,
-        app_servers,
-        live,
-        candidate,
-        socket_state,
-        state_database,
-        outside,
-        sys.platform,
+        home_files=listing,
+        revoked_client_ids=revoked,
+        logs_searched=searched,
+        app_server_pids=app_servers,
+        live_pids=live,
+        restore_candidate=candidate,
+        projects_candidate=projects,
+        socket_state=socket_state,
+        state_database=state_database,
+        state_database_outside=outside,
+        platform=sys.platform,
     )
 
 
@@ -171,29 +172,3 @@ def _live_state_database(home: Path) -> tuple[str, str | None]:
         return live.relative_to(home.resolve()).as_posix(), None
     except ValueError:
         return STATE_DB, str(live)
-
-
-def _restore_candidate(home: Path, store_root: Path) -> tuple[str, bytes] | None:
-    """The newest snapshot whose global state parses and lists projects (else just parses)."""
-    from codexsnap.store import SnapshotStore
-
-    if not SnapshotStore.exists(store_root):
-        return None
-    fallback: tuple[str, bytes] | None = None
-    with SnapshotStore.open(store_root, create=False) as store:
-        for snapshot in store.history(home, _CANDIDATE_SEARCH):
-            try:
-                record = store.records(snapshot).get(GLOBAL_STATE)
-                data = store.read_blob(record.blob) if record else None
-            except CodexsnapError:
-                continue  # a damaged snapshot is no candidate; older ones may be
-            if data is None:
-                continue
-            try:
-                _, parsed = parse_state(GLOBAL_STATE, data)
-            except StateFileInvalidError:
-                continue
-            if has_projects(parsed):
-                return snapshot.id, data
-            fallback = fallback or (snapshot.id, data)
-    return fallback

@@ -9,7 +9,7 @@ from pathlib import Path
 from codexsnap.commands import Confirm
 from codexsnap.commands.evidence import gather_evidence, read_input
 from codexsnap.errors import ConfigError
-from codexsnap.recipes import Recipe, RecipeOptions, check_options, get_recipe
+from codexsnap.recipes import Recipe, RecipeOptions, check_options, get_recipe, planned
 from codexsnap.report import DiffReport
 from codexsnap.scope import load_scope
 from codexsnap.store import Snapshot
@@ -33,6 +33,7 @@ class FixResult:
     restorable: tuple[str, ...] = ()  # the written files a rollback can put back
     recovery: Recovery | None = None  # a killed run undone before planning
     recovery_pending: bool = False  # a dry run found a killed run and left it
+    notes: tuple[str, ...] = ()  # what the recipe says about its plan (the snapshot it used)
 
     @property
     def changed(self) -> bool:
@@ -78,6 +79,7 @@ def fix(
             next_steps=recipe.next_steps,
             recovery=begun.recovery,
             recovery_pending=begun.pending,
+            notes=plan.notes,
         )
     restorable = tuple(w.relpath for w in plan.writes if plan.scope.includes(w.relpath))
     return FixResult(
@@ -91,6 +93,7 @@ def fix(
         recipe.next_steps,
         restorable,
         begun.recovery,
+        notes=plan.notes,
     )
 
 
@@ -106,7 +109,10 @@ def plan_fix(
     """The recipe's writes on the home as it is now, and their report."""
     evidence = gather_evidence(recipe, options, home, store_root, log_folders)
     inputs = {name: read_input(home, name, recipe.head_only) for name in recipe.inputs(evidence)}
-    changes = recipe.plan({name: found.data for name, found in inputs.items()}, options, evidence)
+    answer = planned(
+        recipe.plan({name: found.data for name, found in inputs.items()}, options, evidence)
+    )
+    changes = answer.changes
     scope = load_scope(store_root).with_sqlite_home(sqlite_home)
     writes: list[PlannedWrite] = []
     shown: list[Shown] = []
@@ -134,4 +140,11 @@ def plan_fix(
         )
         shown.append(Shown(name, old, new, found.kind))
     report = planned_report(shown, show_secrets)
-    return Plan(tuple(writes), report, scope, f"fix {recipe.name}", {"Recipe": recipe.name})
+    return Plan(
+        tuple(writes),
+        report,
+        scope,
+        f"fix {recipe.name}",
+        {"Recipe": recipe.name},
+        notes=answer.notes,
+    )

@@ -9,13 +9,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from codexsnap.codex_files import GLOBAL_STATE, GLOBAL_STATE_BAK, LOGS_DB
+from codexsnap.codex_files import GLOBAL_STATE, GLOBAL_STATE_BAK, LOGS_DB, STATE_DB
 from codexsnap.doctor.app_server_log import AppServerLog, read_app_server_log
 from codexsnap.doctor.check import read_regular
 from codexsnap.errors import CodexsnapError
 from codexsnap.home import CODEX_DATABASES, CodexHome, SqliteHome, find_sqlite_home
 from codexsnap.logs import LogScan, scan_logs
 from codexsnap.processes import CodexProcess, alive, find_codex_processes
+from codexsnap.projects_db import StateRead, read_state_database
 from codexsnap.state_file import read_state_file
 
 
@@ -49,6 +50,7 @@ class DoctorContext:
     now: float
     sqlite: SqliteHome
     app_server_log: AppServerLog
+    state: StateRead  # the live state database's projects and backfill
     platform: str = sys.platform  # a parameter so that tests can be another system
     # Which of these pids are alive: a parameter so that tests can decide.
     alive: Callable[[list[int]], frozenset[int]] = field(default=alive)
@@ -75,6 +77,7 @@ def gather_context(
     sqlite = find_sqlite_home(home, sqlite_option)
     databases = tuple(find_databases(home.path, sqlite))
     log = read_app_server_log(sqlite.database(LOGS_DB))
+    state = read_state_database(sqlite.database(STATE_DB))
     return DoctorContext(
         home,
         store_root,
@@ -87,6 +90,7 @@ def gather_context(
         time.time(),
         sqlite,
         log,
+        state,
         platform=platform,
     )
 

@@ -15,6 +15,7 @@ from codexsnap.doctor.global_state import (
     check_state_leftovers,
 )
 from codexsnap.doctor.log_files import check_log_sizes
+from codexsnap.doctor.projects import check_project_registry, check_root_paths
 from codexsnap.doctor.remote_control import (
     check_account_mismatch,
     check_mfa_required,
@@ -36,6 +37,8 @@ BEFORE_DATABASES: tuple[CheckFunction, ...] = (
     check_global_state,
     check_global_state_backup,
     check_state_leftovers,
+    check_project_registry,
+    check_root_paths,
     check_revoked_client,
     check_mfa_required,
     check_account_mismatch,

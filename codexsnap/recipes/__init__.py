@@ -26,6 +26,36 @@ class RecipeOptions:
     only_revoked: bool = False
     with_db: bool = False
     replace_bak: bool = False  # mirror an emptied primary over a .bak that holds projects
+    threads: bool = False  # project-registry: rebuild thread-project-assignments too
+    project: str | None = None  # project-roots: the project (name or id) to trim
+    source: str | None = None  # quarantine-db --from: "recovery-copy" or "snapshot"
+    database: str | None = None  # quarantine-db: the database NAME (state_5, logs_2...)
+
+
+# How each option is typed, where it is not --<name with dashes>.
+_FLAGS = {"source": "--from", "database": "a database NAME"}
+
+
+def flag(name: str) -> str:
+    """The option ``name`` of RecipeOptions as the user types it."""
+    return _FLAGS.get(name, "--" + name.replace("_", "-"))
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A global state kept by a snapshot: which one, as the user reads it, and its bytes."""
+
+    snapshot_id: str
+    label: str  # "1a2b3c4d5e of 2026-11-20 10:00"
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A recipe's changes and what the user must be told about them (the snapshot used)."""
+
+    changes: Changes
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -37,11 +67,19 @@ class Evidence:
     logs_searched: tuple[str, ...] = ()
     app_server_pids: tuple[int, ...] = ()
     live_pids: frozenset[int] = frozenset()
-    restore_candidate: tuple[str, bytes] | None = None  # (snapshot id, global state bytes)
+    # The newest snapshot whose global state lists projects, else the newest that parses.
+    restore_candidate: Candidate | None = None
+    # The newest snapshot whose global state lists projects (none: no snapshot had them).
+    projects_candidate: Candidate | None = None
     socket_state: str = "absent"  # the app server's socket: absent, listening, stale, unknown
     state_database: str = "state_5.sqlite"  # the live state database, relative to the home
     state_database_outside: str | None = None  # set when the live one is outside the home
     platform: str = ""  # sys.platform of this computer
+    # quarantine-db: the database's own files in the home (relative paths), Codex's recovery
+    # copies of it, newest first, and the newest snapshot holding a good copy.
+    database_files: tuple[str, ...] = ()
+    recovery_copies: tuple[str, ...] = ()
+    database_candidate: Candidate | None = None
 
 
 @dataclass(frozen=True)
@@ -51,7 +89,7 @@ class Recipe:
     name: str
     summary: str
     inputs: Callable[[Evidence], tuple[str, ...]]
-    plan: Callable[[Contents, RecipeOptions, Evidence], Changes]
+    plan: Callable[[Contents, RecipeOptions, Evidence], Changes | Planned]
     next_steps: tuple[str, ...]
     cites: tuple[str, ...]
     options: frozenset[str] = frozenset()
@@ -61,6 +99,11 @@ class Recipe:
     runtime_removals: bool = False
     # Inputs under these folders are read up to their first line only (rollout headers).
     head_only: tuple[str, ...] = field(default=())
+
+
+def planned(result: Changes | Planned) -> Planned:
+    """A recipe's answer, with or without notes, as one shape."""
+    return result if isinstance(result, Planned) else Planned(result)
 
 
 def refuse(message: str, hint: str) -> RecipeRefusedError:
@@ -74,6 +117,8 @@ def all_recipes() -> dict[str, Recipe]:
         app_server_stale,
         new_installation_id,
         pairing_reset,
+        project_registry,
+        project_roots,
         remote_control,
         restore_global_state,
     )
@@ -84,6 +129,8 @@ def all_recipes() -> dict[str, Recipe]:
         new_installation_id,
         app_server_stale,
         restore_global_state,
+        project_registry,
+        project_roots,
     )
     return {m.RECIPE.name: m.RECIPE for m in modules}
 
@@ -115,6 +162,6 @@ def check_options(recipe: Recipe, options: RecipeOptions) -> None:
     for name, on in vars(options).items():
         if on and name not in recipe.options:
             raise UnknownRecipeError(
-                f"--{name.replace('_', '-')} does not apply to the {recipe.name} recipe",
+                f"{flag(name)} does not apply to the {recipe.name} recipe",
                 hint="Run 'codexsnap recipes' to see each recipe's options.",
             )

@@ -68,6 +68,7 @@ class Plan:
     trailers: dict[str, str] = field(default_factory=dict)
     target: Snapshot | None = None  # the snapshot restored (rollback, undo)
     warnings: tuple[str, ...] = ()  # risks the user went ahead with (--force)
+    notes: tuple[str, ...] = ()  # what the user is told about the plan (the snapshot used)
 
 
 def blob_id(data: bytes) -> str:
