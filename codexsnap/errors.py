@@ -97,6 +97,13 @@ class SchemaAheadError(CodexsnapError):
     exit_code = 13
 
 
+class ServiceJobError(CodexsnapError):
+    """The service manager (systemctl, launchctl, schtasks) refused to install or remove the
+    background job of ``codexsnap protect``."""
+
+    exit_code = 14
+
+
 class UsageError(CodexsnapError):
     """Options that do not go together, or a value a command cannot take."""
 

@@ -2,29 +2,71 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from codexsnap.errors import LockHeldError
 
+# How long a command waits for the lock while `codexsnap watch` holds it for one snapshot
+# (a second at most on a large home): long enough for a slow disk, short enough to notice
+# a watcher that hangs.
+BRIEF_WAIT = 30.0
+_BRIEF = ".brief-"
+
 
 @contextmanager
-def store_lock(lock_path: Path) -> Iterator[None]:
-    """Hold the store's lock, or fail at once when another codexsnap holds it."""
+def store_lock(lock_path: Path, *, brief: bool = False) -> Iterator[None]:
+    """Hold the store's lock, or fail at once when another codexsnap holds it.
+
+    ``brief``: the holder is ``codexsnap watch`` taking one automatic snapshot. It says so
+    in a marker beside the lock, and a command that finds the lock held by such a holder
+    waits for it instead of failing: the watcher must never make a fix or rollback fail.
+    """
     import filelock
 
     # An OS-level lock (flock / LockFileEx): the kernel drops it when the holder dies,
     # so a SIGKILLed codexsnap cannot block the next run.
     lock = filelock.FileLock(str(lock_path), mode=0o600)
+    marker = lock_path.with_name(f"{lock_path.name}{_BRIEF}{os.getpid()}")
+    if brief:
+        # Written before the lock is tried, so nobody sees the lock held by us unmarked.
+        marker.write_bytes(b"")
     try:
-        lock.acquire(timeout=0)
-    except filelock.Timeout:
-        raise LockHeldError(
-            f"another codexsnap operation is running on the store ({lock_path})",
-            hint="Wait for it to finish, then try again.",
-        ) from None
-    try:
-        yield
+        try:
+            lock.acquire(timeout=0)
+        except filelock.Timeout:
+            if brief or not _brief_holder(lock_path):
+                raise _held(lock_path) from None
+            try:
+                lock.acquire(timeout=BRIEF_WAIT, poll_interval=0.05)
+            except filelock.Timeout:
+                raise _held(lock_path) from None
+        try:
+            yield
+        finally:
+            lock.release()
     finally:
-        lock.release()
+        if brief:
+            with contextlib.suppress(OSError):
+                marker.unlink()
+
+
+def _held(lock_path: Path) -> LockHeldError:
+    return LockHeldError(
+        f"another codexsnap operation is running on the store ({lock_path})",
+        hint="Wait for it to finish, then try again.",
+    )
+
+
+def _brief_holder(lock_path: Path) -> bool:
+    """True when a live ``codexsnap watch`` marked the lock as held for one snapshot."""
+    import psutil
+
+    for marker in lock_path.parent.glob(f"{lock_path.name}{_BRIEF}*"):
+        pid = marker.name.rsplit("-", 1)[1]
+        if pid.isdigit() and psutil.pid_exists(int(pid)):
+            return True
+    return False

@@ -286,3 +286,40 @@ def color_allowed() -> bool:
     if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
         return False
     return sys.stdout.isatty()
+
+
+@dataclass(frozen=True)
+class JobPlaces:
+    """Where ``codexsnap protect`` writes the per-user background job on each system."""
+
+    systemd_user: Path  # Linux: the systemd user units
+    launch_agents: Path  # macOS: ~/Library/LaunchAgents
+    mac_logs: Path  # macOS: where launchd sends the watcher's output
+    task_folder: Path  # Windows: the Task Scheduler definition protect registers
+    windows_user: str  # Windows: DOMAIN\\user, whose logon starts the task
+
+
+def job_places() -> JobPlaces:
+    """The places for this user, from the environment as systemd, launchd and Windows read it."""
+    home = Path.home()
+    xdg_config = os.environ.get("XDG_CONFIG_HOME", "")
+    config = Path(xdg_config) if xdg_config and Path(xdg_config).is_absolute() else None
+    appdata = os.environ.get("APPDATA", "")
+    domain = os.environ.get("USERDOMAIN", "")
+    user = os.environ.get("USERNAME", "") or os.environ.get("USER", "")
+    return JobPlaces(
+        systemd_user=(config or home / ".config") / "systemd" / "user",
+        launch_agents=home / "Library" / "LaunchAgents",
+        mac_logs=home / "Library" / "Logs",
+        task_folder=(Path(appdata) if appdata else home / "AppData" / "Roaming") / "codexsnap",
+        windows_user=f"{domain}\\{user}" if domain else user,
+    )
+
+
+def this_platform() -> str:
+    """``linux``, ``macos`` or ``windows``: which kind of background job protect installs."""
+    import sys
+
+    if sys.platform == "darwin":
+        return "macos"
+    return "windows" if sys.platform == "win32" else "linux"

@@ -370,6 +370,7 @@ def test_checks_come_in_the_order_a_person_reads_them(codex_home: Path, store_ro
     assert names == [
         "codex-home",
         "store",
+        "protection",
         "codex-running",
         "global-state",
         "global-state-bak",

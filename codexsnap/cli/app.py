@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from codexsnap import __version__
-from codexsnap.cli import repair, restore, snapshots
+from codexsnap.cli import repair, restore, snapshots, watching
 from codexsnap.cli.errors import HandledGroup
 
 app = typer.Typer(
@@ -44,6 +44,9 @@ for command in (
     snapshots.pin,
     snapshots.unpin,
     snapshots.note,
+    watching.watch,
+    watching.protect,
+    watching.unprotect,
 ):
     app.command()(command)
 

@@ -199,3 +199,35 @@ PinMessageOption = Annotated[str, typer.Option("--message", "-m", help="Why it i
 NoteTextArgument = Annotated[
     str, typer.Argument(metavar="TEXT", help="The note; empty removes it.")
 ]
+
+# watch
+DebounceOption = Annotated[
+    float,
+    typer.Option(
+        "--debounce",
+        metavar="SECONDS",
+        min=0,
+        help="Quiet seconds after the last change before a snapshot (the app writes in bursts).",
+    ),
+]
+MinIntervalOption = Annotated[
+    float,
+    typer.Option(
+        "--min-interval",
+        metavar="SECONDS",
+        min=0,
+        help="At least this long between two automatic snapshots.",
+    ),
+]
+PollOption = Annotated[
+    bool,
+    typer.Option("--poll", help="Look for changes every few seconds instead of file events."),
+]
+
+# protect
+StatusOption = Annotated[
+    bool,
+    typer.Option(
+        "--status", help="Say whether protection is installed and running; change nothing."
+    ),
+]

@@ -1,4 +1,4 @@
-"""codexsnap snapshot: commit the home's current state by hand."""
+"""codexsnap snapshot: commit the home's current state by hand (and, for ``watch``, by itself)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,12 @@ from pathlib import Path
 
 from codexsnap.scope import load_scope
 from codexsnap.store import Snapshot, SnapshotStore
+from codexsnap.store.commit import SnapshotResult
 from codexsnap.transaction.operation import begin
 from codexsnap.transaction.recovery import Recovery
+
+# The Operation trailer of a snapshot `codexsnap watch` took (store/history.py).
+AUTOMATIC = "automatic"
 
 
 @dataclass(frozen=True)
@@ -30,12 +34,24 @@ def snapshot(
     # A snapshot of a half-written home would record a state that never was.
     begun = begin(home, store_root, force=False, sqlite_home=sqlite_home)
     with SnapshotStore.open(store_root, create=True) as store, store.locked():
-        done = store.take_snapshot(
-            home,
-            load_scope(store_root).with_sqlite_home(sqlite_home),
-            "snapshot",
-            {"Operation": "snapshot"},
-            message,
-            allow_unchanged=bool(message.strip()),
-        )
+        done = take(store, home, sqlite_home, message)
         return SnapshotTaken(done.snapshot, done.created, begun.recovery)
+
+
+def take(
+    store: SnapshotStore,
+    home: Path,
+    sqlite_home: Path | None,
+    message: str = "",
+    operation: str = "snapshot",
+) -> SnapshotResult:
+    """The snapshot of ``snapshot`` and of ``watch`` (``operation`` AUTOMATIC), store locked."""
+    summary = "automatic snapshot (watch)" if operation == AUTOMATIC else "snapshot"
+    return store.take_snapshot(
+        home,
+        load_scope(store.root).with_sqlite_home(sqlite_home),
+        summary,
+        {"Operation": operation},
+        message,
+        allow_unchanged=bool(message.strip()),
+    )

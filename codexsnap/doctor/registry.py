@@ -16,6 +16,7 @@ from codexsnap.doctor.global_state import (
 )
 from codexsnap.doctor.log_files import check_log_sizes
 from codexsnap.doctor.projects import check_project_registry, check_root_paths
+from codexsnap.doctor.protection import check_protection
 from codexsnap.doctor.remote_control import (
     check_account_mismatch,
     check_mfa_required,
@@ -33,6 +34,7 @@ CheckFunction = Callable[[DoctorContext], Check]
 BEFORE_DATABASES: tuple[CheckFunction, ...] = (
     check_home,
     check_store,
+    check_protection,
     check_processes,
     check_global_state,
     check_global_state_backup,

@@ -52,6 +52,11 @@ class Snapshot:
         return self.trailers.get("Operation", "snapshot")
 
     @property
+    def automatic(self) -> bool:
+        """Taken by ``codexsnap watch`` on its own, not asked for by a person or an operation."""
+        return self.operation == "automatic"
+
+    @property
     def files_changed(self) -> int:
         """Files that differ from the parent snapshot."""
         return int(self.trailers.get("Files-Changed", "0"))

@@ -117,9 +117,12 @@ class SnapshotStore:
         return store
 
     @contextlib.contextmanager
-    def locked(self) -> Iterator[None]:
-        """Hold the store for a mutating operation and clear what a killed run left."""
-        with store_lock(self.root / "codexsnap.lock"):
+    def locked(self, brief: bool = False) -> Iterator[None]:
+        """Hold the store for a mutating operation and clear what a killed run left.
+
+        ``brief``: for one automatic snapshot, which other commands wait for (file_lock.py).
+        """
+        with store_lock(self.root / "codexsnap.lock", brief=brief):
             clear_leftovers(self.root, self.git_dir)
             for home, head in self.home_heads().items():
                 index.index_chain(self.git, home, head)
