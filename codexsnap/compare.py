@@ -29,13 +29,24 @@ class HomeState:
     auth: dict[str, Any] | None = None
 
 
+class DamagedFile(Exception):
+    """A stored file whose bytes are missing or do not hash to their id."""
+
+
 def snapshot_state(store: SnapshotStore, snapshot: Snapshot) -> HomeState:
     """A snapshot as one side of a comparison."""
     outside_raw = store.extra(snapshot, OUTSIDE_NAME)
     auth_raw = store.extra(snapshot, AUTH_NAME)
+
+    def read(record: FileRecord) -> bytes:
+        data = store.read_verified(record.blob)
+        if data is None:
+            raise DamagedFile(record.relpath)
+        return data
+
     return HomeState(
         store.records(snapshot),
-        lambda record: store.read_blob(record.blob),
+        read,
         json.loads(outside_raw) if outside_raw else {},
         json.loads(auth_raw) if auth_raw else None,
     )
@@ -79,16 +90,22 @@ def compare(
             (before.mode, after.mode) if before and after and before.mode != after.mode else None
         )
         kind = (after or before).kind  # type: ignore[union-attr]
-        diffs.append(
-            diff_file(
-                path,
-                old.read(before) if before else None,
-                new.read(after) if after else None,
-                kind,
-                show_secrets,
-                mode_change,
+        try:
+            diffs.append(
+                diff_file(
+                    path,
+                    old.read(before) if before else None,
+                    new.read(after) if after else None,
+                    kind,
+                    show_secrets,
+                    mode_change,
+                )
             )
-        )
+        except DamagedFile:
+            # One damaged file must not hide what the others changed (per-file quarantine).
+            status = "added" if before is None else "removed" if after is None else "modified"
+            note = "its stored bytes are damaged: the content cannot be shown"
+            diffs.append(FileDiff(path, status, "damaged", (), (note,)))
     return DiffReport(
         tuple(diffs), diff_outside(old.outside, new.outside), diff_auth(old.auth, new.auth)
     )

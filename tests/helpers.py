@@ -93,6 +93,7 @@ SNAPSHOT_KEYS = {
     "pruned",
     "damaged",
     "quarantined",
+    "damaged_files",
 }
 
 

@@ -25,6 +25,7 @@ def test_clean_store_passes(cli: CliRunner, codex_home: Path) -> None:
         "databases_checked",
         "findings",
         "quarantined",
+        "damaged_files",
     }
     assert data["damaged"] is False and data["databases_checked"] >= 1
 
@@ -48,8 +49,11 @@ def test_damaged_blob_is_found_and_the_snapshot_quarantined(
         git_in_store(store_root, "rev-parse", f"refs/codexsnap/quarantine/{newest}").returncode == 0
     )
     assert newest in snapshot_ids(cli)
+    # Only the damaged file is refused, and only where it would have to be written.
+    (codex_home / "AGENTS.md").write_text("changed since\n")
     code, _, err = run(cli, "rollback", newest, "--yes")
-    assert code == 8 and "quarantined" in err and "Traceback" not in err
+    assert code == 8 and "AGENTS.md" in err and "damaged" in err and "Traceback" not in err
+    assert (codex_home / "AGENTS.md").read_text() == "changed since\n"
     assert run(cli, "rollback", oldest, "--dry-run")[0] == 0
     # A second check reports the damage again but quarantines nothing new.
     data = json.loads(run(cli, "check", "--json")[1])

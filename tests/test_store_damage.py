@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tests.helpers import git_in_store, run
+from tests.helpers import GLOBAL, file_states, git_in_store, run
 
 
 def _ids(cli: CliRunner) -> list[str]:
@@ -153,7 +153,8 @@ def test_doctor_reports_quarantined_snapshots_and_history_marks_them(
     assert run(cli, "check")[0] == 1
     listed = json.loads(run(cli, "history", "--json")[1])
     assert listed[0]["quarantined"] and not listed[1]["quarantined"]
-    assert "[quarantined]" in run(cli, "history")[1].splitlines()[0]
+    assert listed[0]["damaged_files"] == ["AGENTS.md"] and not listed[1]["damaged_files"]
+    assert "[quarantined file: AGENTS.md]" in run(cli, "history")[1].splitlines()[0]
     _, out, _ = run(cli, "doctor", "--json")
     store = [c for c in json.loads(out)["checks"] if c["name"] == "store"]
     assert store[0]["status"] == "problem" and "quarantined" in store[0]["evidence"]
@@ -228,3 +229,149 @@ def test_check_repair_writes_back_a_corrupt_blob_the_home_still_holds(
     assert "repaired AGENTS.md" in out and "released" in out
     assert git_in_store(store_root, "fsck", "--full").returncode == 0
     assert run(cli, "rollback", ids[2], "--dry-run")[0] == 0
+
+
+# ----- per-file quarantine -------------------------------------------------------------------
+
+
+def _shared_damage(cli: CliRunner, home: Path, store: Path) -> tuple[list[str], str]:
+    """Three snapshots sharing one AGENTS.md whose blob is then corrupted: (ids, blob)."""
+    (home / "AGENTS.md").write_text("shared by every snapshot\n")
+    for n in range(3):
+        (home / "prompts" / "note.md").write_text(f"note {n}\n")
+        assert run(cli, "snapshot", "-m", f"n{n}")[0] == 0
+    ids = _ids(cli)
+    blob = git_in_store(store, "rev-parse", f"{ids[0]}:files/AGENTS.md").stdout.strip()
+    _corrupt(store, blob)
+    return ids, blob
+
+
+def test_a_damaged_file_shared_by_every_snapshot_sets_aside_only_that_file(
+    cli: CliRunner, codex_home: Path, store_root: Path, tmp_path: Path
+) -> None:
+    ids, blob = _shared_damage(cli, codex_home, store_root)
+    code, out, err = run(cli, "check", "--json")
+    assert code == 1, out + err
+    assert json.loads(out)["damaged_files"] == {i: ["AGENTS.md"] for i in ids}
+    table = json.loads((store_root / "quarantine.json").read_text())
+    assert {i: e["files"] for i, e in table.items()} == {i: {"AGENTS.md": blob} for i in ids}
+    listed = json.loads(run(cli, "history", "--json")[1])
+    assert all(s["damaged_files"] == ["AGENTS.md"] for s in listed)
+    assert all(
+        "[quarantined file: AGENTS.md]" in line for line in run(cli, "history")[1].splitlines()
+    )
+    code, out, err = run(cli, "show", ids[2])
+    assert code == 0, out + err
+    assert "[quarantined file: AGENTS.md]" in out.splitlines()[0]
+    assert "AGENTS.md  (added, damaged)" in out and "cannot be shown" in out
+
+    # The live AGENTS.md differs now, so no snapshot can heal the damaged one.
+    (codex_home / "AGENTS.md").write_text("edited since\n")
+    # An intact file of the oldest snapshot restores.
+    code, out, err = run(cli, "rollback", ids[2], "--path", "prompts/note.md", "--yes", "--force")
+    assert code == 0, out + err
+    assert (codex_home / "prompts" / "note.md").read_text() == "note 0\n"
+
+    # --to-dir writes every intact file, then names the one it could not (exit 8).
+    review = tmp_path / "review"
+    code, out, err = run(cli, "rollback", ids[2], "--to-dir", str(review))
+    assert code == 8, out + err
+    last = err.strip().splitlines()
+    assert any("AGENTS.md" in line and "damaged" in line for line in last[-2:]), err
+    assert (review / "prompts" / "note.md").read_text() == "note 0\n"
+    assert not (review / "AGENTS.md").exists()
+    assert (review / "config.toml").is_file()
+    code, out, _ = run(cli, "rollback", ids[2], "--to-dir", str(tmp_path / "again"), "--json")
+    assert code == 8 and json.loads(out)["damaged"] == ["AGENTS.md"]
+
+    # A full rollback that would have to write the damaged file refuses, naming it.
+    before = file_states(codex_home)
+    for args in ((ids[1],), (ids[1], "--path", "AGENTS.md")):
+        code, out, err = run(cli, "rollback", *args, "--yes", "--force")
+        assert code == 8 and "AGENTS.md" in err and "Traceback" not in err, out + err
+        assert file_states(codex_home) == before
+
+
+def test_undo_refuses_naming_a_damaged_file_it_would_put_back(
+    cli: CliRunner, codex_home: Path, store_root: Path
+) -> None:
+    (codex_home / "prompts" / "note.md").write_text("first\n")
+    assert run(cli, "snapshot", "-m", "first")[0] == 0
+    first = _ids(cli)[0]
+    (codex_home / "prompts" / "note.md").write_text("second\n")
+    code, out, err = run(cli, "rollback", first, "--path", "prompts/note.md", "--yes", "--force")
+    assert code == 0, out + err
+    before = json.loads(run(cli, "history", "--json")[1])[1]
+    assert before["operation"] == "before-rollback"
+    blob = git_in_store(store_root, "rev-parse", f"{before['id']}:files/prompts/note.md")
+    _corrupt(store_root, blob.stdout.strip())
+    code, out, err = run(cli, "undo", "--yes", "--force")
+    assert code == 8 and "prompts/note.md" in err and "damaged" in err, out + err
+    assert (codex_home / "prompts" / "note.md").read_text() == "first\n"
+
+
+def test_an_old_whole_snapshot_quarantine_is_read_then_narrowed_by_check(
+    cli: CliRunner, codex_home: Path, store_root: Path
+) -> None:
+    ids, blob = _shared_damage(cli, codex_home, store_root)
+    # As versions before 0.2.0 wrote it: id -> reason, the whole snapshot set aside.
+    (store_root / "quarantine.json").write_text(json.dumps({ids[2]: "AGENTS.md: damaged"}))
+    assert run(cli, "rollback", ids[2], "--path", "prompts/note.md", "--dry-run")[0] == 8
+    assert "[quarantined]" in run(cli, "history")[1].splitlines()[2]
+    assert run(cli, "check")[0] == 1
+    table = json.loads((store_root / "quarantine.json").read_text())
+    assert table[ids[2]]["files"] == {"AGENTS.md": blob}
+    code, out, err = run(cli, "rollback", ids[2], "--path", "prompts/note.md", "--dry-run")
+    assert code == 0, out + err
+
+
+# ----- healing ----------------------------------------------------------------------------------
+
+
+def test_the_next_snapshot_heals_a_damaged_blob_the_home_still_holds(
+    cli: CliRunner, codex_home: Path, store_root: Path
+) -> None:
+    ids, _ = _shared_damage(cli, codex_home, store_root)
+    assert run(cli, "check")[0] == 1
+    code, out, err = run(cli, "snapshot")
+    assert code == 0, out + err
+    assert git_in_store(store_root, "fsck", "--full").returncode == 0
+    assert json.loads((store_root / "quarantine.json").read_text()) == {}
+    assert not any(s["damaged_files"] for s in json.loads(run(cli, "history", "--json")[1]))
+    (codex_home / "AGENTS.md").write_text("edited since\n")
+    code, out, err = run(cli, "rollback", ids[2], "--yes", "--force")
+    assert code == 0, out + err
+    assert (codex_home / "AGENTS.md").read_text() == "shared by every snapshot\n"
+    assert run(cli, "check")[0] == 0
+
+
+def test_a_fix_heals_a_damaged_blob_its_before_snapshot_reuses(
+    cli: CliRunner, codex_home: Path, store_root: Path
+) -> None:
+    original = (codex_home / GLOBAL).read_bytes()
+    assert run(cli, "snapshot")[0] == 0
+    blob = git_in_store(store_root, "rev-parse", f"{_ids(cli)[0]}:files/{GLOBAL}").stdout.strip()
+    _corrupt(store_root, blob)  # check never ran: nothing knows of the damage
+    code, out, err = run(cli, "fix", "--yes")
+    assert code == 0 and "To undo" in out, out + err
+    assert git_in_store(store_root, "cat-file", "-p", blob).stdout.encode() == original
+    code, out, err = run(cli, "undo", "--yes")
+    assert code == 0, out + err
+    assert (codex_home / GLOBAL).read_bytes() == original
+
+
+def test_a_fix_whose_way_back_cannot_be_healed_refuses_before_writing(
+    cli: CliRunner, codex_home: Path, store_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from codexsnap.store import SnapshotStore
+
+    assert run(cli, "snapshot")[0] == 0
+    blob = git_in_store(store_root, "rev-parse", f"{_ids(cli)[0]}:files/{GLOBAL}").stdout.strip()
+    _corrupt(store_root, blob)
+    # The object cannot be written anew (a read-only or full store): the damage is real.
+    monkeypatch.setattr(SnapshotStore, "heal", lambda self, blob, data: False)
+    before = file_states(codex_home)
+    code, out, err = run(cli, "fix", "--yes")
+    assert code == 8, out + err
+    assert GLOBAL in err and "nothing was changed" in err and "To undo" not in out + err
+    assert file_states(codex_home) == before

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from codexsnap.commands.doctor import DoctorResult
     from codexsnap.commands.fix import FixResult
     from codexsnap.commands.prune import PruneResult
-    from codexsnap.commands.rollback import RollbackResult
+    from codexsnap.commands.rollback import Exported, RollbackResult
     from codexsnap.commands.show import ShowResult
     from codexsnap.commands.snapshot import SnapshotTaken
     from codexsnap.doctor import Check
@@ -56,6 +56,7 @@ def snapshot_json(snapshot: Snapshot) -> dict[str, Any]:
         "pruned": snapshot.pruned,
         "damaged": snapshot.damaged or None,
         "quarantined": snapshot.quarantined or None,
+        "damaged_files": list(snapshot.damaged_files),
     }
 
 
@@ -143,9 +144,13 @@ def rollback_json(result: RollbackResult, undo: str | None) -> dict[str, Any]:
     }
 
 
-def export_json(to_dir: Path, count: int) -> dict[str, Any]:
+def export_json(to_dir: Path, exported: Exported) -> dict[str, Any]:
     """``rollback --to-dir --json``."""
-    return {"to_dir": str(to_dir.resolve()), "files": count}
+    return {
+        "to_dir": str(to_dir.resolve()),
+        "files": exported.written,
+        "damaged": list(exported.damaged),
+    }
 
 
 def doctor_json(
@@ -195,6 +200,7 @@ def store_check_json(result: CheckResult) -> dict[str, Any]:
         "databases_checked": result.databases_checked,
         "findings": [finding_json(f) for f in result.findings],
         "quarantined": list(result.quarantined),
+        "damaged_files": {k: list(v) for k, v in sorted(result.damaged_files.items())},
     }
 
 

@@ -146,7 +146,12 @@ def snapshot_marks(snapshot: Snapshot) -> list[str]:
     """The marks history shows after a snapshot, each with its leading space."""
     marks = ((" [pinned]", snapshot.pinned), (" [pruned]", snapshot.pruned))
     found = [mark for mark, on in marks if on]
-    if snapshot.quarantined:
+    if snapshot.damaged_files:  # only these files are set aside; the others restore
+        names = ", ".join(snapshot.damaged_files[:3])
+        more = len(snapshot.damaged_files) - 3
+        label = "file" if len(snapshot.damaged_files) == 1 else "files"
+        found.append(f" [quarantined {label}: {names}{f' +{more}' if more > 0 else ''}]")
+    elif snapshot.quarantined:
         found.append(" [quarantined]")
     return found
 

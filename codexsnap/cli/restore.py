@@ -90,17 +90,20 @@ def _export(
     restricted: bool,
 ) -> None:
     """``rollback --to-dir``: the snapshot's files into a new folder, the home untouched."""
-    from codexsnap.commands.rollback import export_snapshot
+    from codexsnap.commands.rollback import export_damage, export_snapshot
 
     if restricted:
         raise UsageError(
             "--to-dir writes the whole snapshot elsewhere; it takes no --dry-run, --path or --key",
             hint="Drop those options, or drop --to-dir to restore into the home.",
         )
-    count = export_snapshot(home.path, location.path, snapshot_id, to_dir)
+    exported = export_snapshot(home.path, location.path, snapshot_id, to_dir)
     if as_json:
-        return echo_json(json_output.export_json(to_dir, count))
-    echo_text([text.export_text(count, snapshot_id, to_dir)])
+        echo_json(json_output.export_json(to_dir, exported))
+    else:
+        echo_text([text.export_text(exported.written, snapshot_id, to_dir)])
+    if exported.damaged:  # the files that could not be written, as the last line (exit 8)
+        raise export_damage(exported)
 
 
 def undo(
@@ -175,7 +178,8 @@ def check(
 
     Example: codexsnap check --json
 
-    Damaged snapshots are quarantined: kept, listed, and refused by rollback.
+    Damaged snapshots are quarantined: kept, listed, and refused by rollback; a snapshot
+    with damaged files still restores its other files.
     """
     from codexsnap.commands.check import check as run_check
     from codexsnap.commands.check import repair as run_repair

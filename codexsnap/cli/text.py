@@ -211,7 +211,16 @@ def check_text(result: CheckResult, store: Path) -> Text:
     for finding in result.findings:
         where = f"{finding.snapshot[:10]}: " if finding.snapshot else ""
         out.append(f"{finding.severity}: {where}{finding.message}")
-    out += [f"quarantined {i[:10]} (kept; rollback refuses it)" for i in result.quarantined]
+    for snapshot_id in result.quarantined:
+        files = result.damaged_files.get(snapshot_id)
+        if files:
+            names = ", ".join(files[:5]) + (f" +{len(files) - 5}" if len(files) > 5 else "")
+            out.append(
+                f"quarantined {snapshot_id[:10]} (kept; rollback refuses {names}, "
+                "its other files still restore)"
+            )
+        else:
+            out.append(f"quarantined {snapshot_id[:10]} (kept; rollback refuses it)")
     out += [f"released {i[:10]} from quarantine (its files verify)" for i in result.released]
     verdict = "DAMAGED" if result.damaged else "ok"
     out.append(

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from codexsnap.store import Snapshot, SnapshotStore
-from codexsnap.store.tables import NOTES, PINS, PRUNED, load_marks
+from codexsnap.store.tables import NOTES, PINS, PRUNED, Quarantine, load_marks
+
+
+def quarantine_marks(entry: Quarantine | None) -> dict[str, Any]:
+    """The Snapshot fields that show a quarantine entry (history, show)."""
+    if entry is None:
+        return {"quarantined": "", "damaged_files": ()}
+    return {"quarantined": entry.reason, "damaged_files": tuple(sorted(entry.files))}
 
 
 def history(
@@ -30,7 +38,7 @@ def history(
                     pinned=snapshot.id in pins,
                     note=notes.get(snapshot.id, ""),
                     pruned=snapshot.id in pruned,
-                    quarantined=quarantined.get(snapshot.id, ""),
+                    **quarantine_marks(quarantined.get(snapshot.id)),
                 )
             )
             if limit is not None and len(found) >= limit:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from codexsnap.codex_version import newer_databases
 from codexsnap.commands import Confirm, open_existing_store
-from codexsnap.errors import SchemaAheadError, UsageError
+from codexsnap.errors import SchemaAheadError, TamperedSnapshotError, UsageError
 from codexsnap.report import DiffReport
 from codexsnap.roots import live_path
 from codexsnap.scope import load_scope
@@ -17,7 +17,14 @@ from codexsnap.transaction.operation import Transaction, transact
 from codexsnap.transaction.plan import Plan, plan_restore, plan_rollback
 from codexsnap.transaction.recovery import Recovery
 
-__all__ = ["RollbackResult", "export_snapshot", "plan_restore", "rollback"]
+__all__ = [
+    "Exported",
+    "RollbackResult",
+    "export_damage",
+    "export_snapshot",
+    "plan_restore",
+    "rollback",
+]
 
 
 @dataclass(frozen=True)
@@ -144,9 +151,22 @@ def rollback_result(done: Transaction, dry_run: bool) -> RollbackResult:
     )
 
 
-def export_snapshot(home: Path, store_root: Path, snapshot_id: str, folder: Path) -> int:
+@dataclass(frozen=True)
+class Exported:
+    """What ``rollback --to-dir`` wrote, and the files it could not (damaged in the store)."""
+
+    snapshot: Snapshot
+    written: int
+    damaged: tuple[str, ...] = ()
+
+
+def export_snapshot(home: Path, store_root: Path, snapshot_id: str, folder: Path) -> Exported:
     """Write a snapshot's files into another (new or empty) folder, for review; the home and
-    the store stay untouched. Returns the number of files written."""
+    the store stay untouched.
+
+    A file whose stored bytes are damaged is left out and named: every intact file is
+    still written (per-file quarantine), and the caller reports the rest as a failure.
+    """
     from codexsnap.atomic_io import atomic_symlink, atomic_write
 
     folder = folder.expanduser().resolve()
@@ -159,14 +179,32 @@ def export_snapshot(home: Path, store_root: Path, snapshot_id: str, folder: Path
             f"--to-dir {folder} exists and is not an empty folder",
             hint="Give a new or empty folder.",
         )
+    damaged: list[str] = []
     with open_existing_store(store_root) as store:
-        records = store.records(store.resolve(home, snapshot_id))
+        snapshot = store.resolve(home, snapshot_id)
+        records = store.records(snapshot)
         for relpath, record in sorted(records.items()):
+            data = store.read_verified(record.blob)
+            if data is None:
+                damaged.append(relpath)
+                continue
             path = folder / relpath
             path.parent.mkdir(parents=True, exist_ok=True)
-            data = store.read_blob(record.blob)
             if record.kind == "symlink":
                 atomic_symlink(path, data.decode("utf-8", "surrogateescape"))
             else:
                 atomic_write(path, data, record.mode)
-        return len(records)
+        return Exported(snapshot, len(records) - len(damaged), tuple(damaged))
+
+
+def export_damage(exported: Exported) -> TamperedSnapshotError:
+    """The error ``rollback --to-dir`` ends with when it had to leave files out."""
+    names = ", ".join(exported.damaged[:5])
+    more = len(exported.damaged) - 5
+    return TamperedSnapshotError(
+        f"{len(exported.damaged)} file(s) of snapshot {exported.snapshot.short_id} could not "
+        f"be written, their stored bytes are damaged: {names}"
+        + (f" and {more} more" if more > 0 else ""),
+        hint="Every other file was written. 'codexsnap check --repair' heals a file the Codex "
+        "home still holds; an older snapshot may hold it too ('codexsnap history').",
+    )

@@ -16,9 +16,11 @@ trees are simple enough to parse ourselves (store/objects.py).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import subprocess
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
@@ -81,6 +83,11 @@ def check_git_version() -> None:
             f"{out.stdout.strip()} is too old to be isolated from your git configuration",
             hint="Install git 2.32 or newer.",
         )
+
+
+def blob_hash(data: bytes) -> str:
+    """The id git gives these bytes as a blob."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
 
 
 class GitRepository:
@@ -240,15 +247,46 @@ class GitRepository:
             ) from None
         return self.run("hash-object", *store_flag, "--no-filters", "--stdin", stdin=data).strip()
 
-    def write_back(self, blob: str, path: Path) -> bool:
-        """Store ``path`` again as the object ``blob``, found missing or corrupt: True when
-        the file still has that id and the object was written."""
-        if self.run("hash-object", "--no-filters", str(path)).strip() != blob:
+    def read_verified(self, blob: str) -> bytes | None:
+        """The bytes of one blob when they hash to its id; None when missing or damaged.
+
+        ``cat-file`` does not check what it inflates against the id: a damaged object whose
+        bytes still inflate would be restored as if it were the file.
+        """
+        try:
+            kind, data = self._reader().read(blob)
+        except (ValueError, OSError, StoreError):
+            return None
+        return data if kind == "blob" and blob_hash(data) == blob else None
+
+    def write_back(self, blob: str, data: bytes) -> bool:
+        """Store ``data`` again as the object ``blob``, found missing or corrupt (call with
+        the store locked): True when the object now reads back whole."""
+        if blob_hash(data) != blob:
             return False
-        # git keeps an object file it already has, even a corrupt one: remove it first.
-        (self.git_dir / "objects" / blob[:2] / blob[2:]).unlink(missing_ok=True)
-        self.close()  # the reader may hold the bad object's pack entry in mind
-        return self.run("hash-object", "-w", "--no-filters", str(path)).strip() == blob
+        try:
+            # git keeps an object file it already has, even a corrupt one: remove it first.
+            (self.git_dir / "objects" / blob[:2] / blob[2:]).unlink(missing_ok=True)
+            self.close()  # the reader may hold the bad object's pack entry in mind
+            written = self.run("hash-object", "-w", "--stdin", stdin=data).strip()
+            if written == blob and self.read_verified(blob) is not None:
+                return True
+            # A corrupt copy in a pack makes hash-object write nothing ("already there");
+            # git reads the loose object once the pack entry fails, so write that ourselves.
+            self._write_loose(blob, data)
+        except (OSError, StoreError):
+            return False  # a full disk, a read-only store: the damage stays, and is named
+        finally:
+            self.close()
+        return self.read_verified(blob) is not None
+
+    def _write_loose(self, blob: str, data: bytes) -> None:
+        folder = self.git_dir / "objects" / blob[:2]
+        folder.mkdir(mode=0o700, exist_ok=True)
+        temporary = folder / f"tmp_obj_codexsnap_{os.getpid()}"
+        temporary.write_bytes(zlib.compress(b"blob %d\0" % len(data) + data))
+        temporary.chmod(0o444)
+        os.replace(temporary, folder / blob[2:])
 
     def hash_bytes(self, data: bytes) -> str:
         """Store ``data`` as a blob; its id."""

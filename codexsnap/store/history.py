@@ -38,8 +38,10 @@ class Snapshot:
     pruned: bool = False
     # Why the commit cannot be read ("" when it can): only the id of such a snapshot is known.
     damaged: str = ""
-    # Why ``codexsnap check`` set it aside ("" when it did not), filled in like the marks.
+    # Why ``codexsnap check`` set it aside ("" when it did not), filled in like the marks,
+    # and the files it found damaged (none: the whole snapshot is set aside).
     quarantined: str = ""
+    damaged_files: tuple[str, ...] = ()
 
     @property
     def short_id(self) -> str:

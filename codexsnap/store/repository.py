@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -21,6 +22,7 @@ from codexsnap.errors import (
     TamperedSnapshotError,
 )
 from codexsnap.file_lock import store_lock
+from codexsnap.roots import live_path
 from codexsnap.scope import Scope
 from codexsnap.scratch import use_store
 from codexsnap.store import commit, index, rewrite
@@ -44,7 +46,13 @@ from codexsnap.store.manifest import (
     load_manifest,
 )
 from codexsnap.store.scan import cache_file, home_id, scan_home
-from codexsnap.store.tables import ALIASES, QUARANTINE, load_marks, save_marks
+from codexsnap.store.tables import (
+    ALIASES,
+    Quarantine,
+    load_marks,
+    load_quarantine,
+    save_quarantine,
+)
 
 _Method = TypeVar("_Method", bound=Callable[..., Any])
 
@@ -186,8 +194,12 @@ class SnapshotStore:
             ids = [s.id for s in walked]
             damaged = {s.id: s.damaged for s in walked if s.damaged}
         return history_.resolve(
-            self.git, home, ids, damaged, snapshot_id, aliases, self.quarantined()
+            self.git, home, ids, damaged, snapshot_id, aliases, self.set_aside()
         )
+
+    def set_aside(self) -> dict[str, str]:
+        """The snapshots quarantined whole (id -> why): nothing of them may be used."""
+        return {k: v.reason for k, v in self.quarantined().items() if v.whole}
 
     @_reads_store
     def records(self, snapshot: Snapshot) -> dict[str, FileRecord]:
@@ -246,26 +258,58 @@ class SnapshotStore:
         """Size of each object, None when the store lacks it."""
         return self.git.object_sizes(blobs)
 
-    def quarantined(self) -> dict[str, str]:
-        """Snapshots ``codexsnap check`` found damaged: id -> reason. They are kept, not used."""
-        return load_marks(self.root, QUARANTINE)
+    def quarantined(self) -> dict[str, Quarantine]:
+        """Snapshots ``codexsnap check`` found damaged, whole or in some files (tables.py)."""
+        return load_quarantine(self.root)
 
-    def quarantine(self, snapshot_id: str, reason: str) -> None:
-        """Set a damaged snapshot aside: a ref keeps its objects, rollback refuses it."""
+    def quarantine(self, snapshot_id: str, entry: Quarantine) -> None:
+        """Set a damaged snapshot (or some of its files) aside: a ref keeps its objects."""
         # git refuses a ref to a commit it cannot read; its snapshot ref keeps such a one.
         with contextlib.suppress(StoreError):
             self.git.run("update-ref", f"refs/codexsnap/quarantine/{snapshot_id}", snapshot_id)
-        save_marks(self.root, QUARANTINE, {**self.quarantined(), snapshot_id: reason})
+        save_quarantine(self.root, {**self.quarantined(), snapshot_id: entry})
 
     def forget_quarantined(self, snapshot_ids: set[str]) -> None:
         """Remove ids from the quarantine list (pruned, or rewritten under a new id)."""
         kept = {k: v for k, v in self.quarantined().items() if k not in snapshot_ids}
-        save_marks(self.root, QUARANTINE, kept)
+        save_quarantine(self.root, kept)
 
     def release(self, snapshot_id: str) -> None:
         """Take a snapshot out of quarantine (``check`` verified it whole)."""
         self.forget_quarantined({snapshot_id})
         self.drop_quarantine_ref(snapshot_id)
+
+    def release_healed(self) -> list[str]:
+        """Drop the quarantined files whose blobs read back whole again (healed): the ids
+        of the snapshots this leaves with no damaged file, released (call with the lock)."""
+        entries = self.quarantined()
+        blobs = {b for e in entries.values() for b in e.files.values()}
+        healed = {b for b in blobs if self.git.read_verified(b) is not None}
+        if not healed:
+            return []
+        released: list[str] = []
+        for snapshot_id, entry in list(entries.items()):
+            if entry.whole or not healed & set(entry.files.values()):
+                continue
+            left = {p: b for p, b in entry.files.items() if b not in healed}
+            if left:
+                entries[snapshot_id] = Quarantine(entry.reason, left)
+            else:
+                del entries[snapshot_id]
+                released.append(snapshot_id)
+        save_quarantine(self.root, entries)
+        for snapshot_id in released:
+            self.drop_quarantine_ref(snapshot_id)
+        return released
+
+    def read_verified(self, blob: str) -> bytes | None:
+        """The bytes of one stored file when they hash to its id; None when damaged."""
+        return self.git.read_verified(blob)
+
+    def heal(self, blob: str, data: bytes) -> bool:
+        """Write a damaged blob anew from ``data`` (the live file, same id), under the lock:
+        True when it reads back whole."""
+        return self.git.write_back(blob, data)
 
     def drop_quarantine_ref(self, snapshot_id: str) -> None:
         """Forget the quarantine ref of a snapshot that was pruned."""
@@ -362,6 +406,7 @@ class SnapshotStore:
             # reached the disk, a pruned blob): forget it and read every file again.
             cache_file(self.root, home).unlink(missing_ok=True)
             records = self.scan_home(home, scope)
+        self.heal_from_home(home, scope, records)
         head = self._head(home)
         previous = commit.manifest_bytes(self.git, head, CODEX_NAME) if head else None
         extras = commit.extras_of(home, scope)
@@ -373,3 +418,43 @@ class SnapshotStore:
         return self.commit_records(
             home, records, summary, trailers, message, allow_unchanged, extras
         )
+
+    def heal_from_home(
+        self,
+        home: Path,
+        scope: Scope,
+        records: dict[str, FileRecord],
+        blobs: set[str] | None = None,
+        *,
+        release: bool = True,
+    ) -> list[str]:
+        """Write back each damaged blob (the quarantined ones, or ``blobs``) that a live file
+        of ``records`` still holds, then release what healed (unless ``release`` is False:
+        ``check --repair`` lets its check release and report them): the paths healed.
+        Call with the store locked.
+
+        ``git hash-object -w`` keeps an existing object file even when it is corrupt, so a
+        snapshot alone would go on naming the damaged object: ``heal`` replaces it.
+        """
+        if blobs is None:
+            blobs = {b for e in self.quarantined().values() for b in e.files.values()}
+        healed: list[str] = []
+        for record in sorted(records.values(), key=lambda r: r.relpath):
+            # A database's blob is a consistent copy, not the live file's bytes.
+            if record.blob not in blobs or record.kind == "sqlite":
+                continue
+            path = live_path(home, record.relpath, scope.sqlite_home)
+            try:
+                data = (
+                    os.fsencode(os.readlink(path))
+                    if record.kind == "symlink"
+                    else path.read_bytes()
+                )
+            except OSError:
+                continue
+            if self.heal(record.blob, data):
+                healed.append(record.relpath)
+                blobs = blobs - {record.blob}
+        if healed and release:
+            self.release_healed()
+        return healed

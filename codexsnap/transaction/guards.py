@@ -5,10 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from codexsnap.errors import CodexRunningError, HomeWriteError
+from codexsnap.compare import read_live
+from codexsnap.errors import (
+    CodexRunningError,
+    CodexsnapError,
+    HomeWriteError,
+    TamperedSnapshotError,
+)
 from codexsnap.processes import find_codex_processes
 from codexsnap.roots import live_path
+from codexsnap.scope import Scope
 from codexsnap.sqlite_copy import is_busy
+from codexsnap.store import Snapshot, SnapshotStore
 from codexsnap.store.manifest import FileRecord
 from codexsnap.transaction.plan import PlannedWrite
 
@@ -52,3 +60,44 @@ def check_unchanged(writes: Iterable[PlannedWrite], records: dict[str, FileRecor
                 f"{write.relpath} changed since the plan was shown; nothing was written",
                 hint="Make sure Codex is quit, then run the command again.",
             )
+
+
+def ensure_way_back(
+    store: SnapshotStore,
+    home: Path,
+    scope: Scope,
+    before: Snapshot,
+    writes: list[PlannedWrite],
+    records: dict[str, FileRecord],
+) -> None:
+    """Every file the run will overwrite or remove reads back whole from ``before``, the
+    way back (put back on failure, ``undo``), before anything is written.
+
+    The snapshot reuses blobs already in the store, and ``git hash-object -w`` keeps an
+    existing object even when it is corrupt: a damaged one is written anew from the live
+    file (the snapshot was just taken from it: the same bytes), or the run is refused,
+    so a fix never prints a ``To undo:`` line the store would refuse.
+    """
+    needed = {w.relpath: records[w.relpath] for w in writes if w.relpath in records}
+    damaged = {p: r for p, r in needed.items() if store.read_verified(r.blob) is None}
+    if not damaged:
+        return
+    healed = False
+    for record in damaged.values():
+        try:
+            data = read_live(home, record, scope.sqlite_home)
+        except (OSError, CodexsnapError):
+            continue
+        healed = store.heal(record.blob, data) or healed
+    if healed:
+        store.release_healed()
+    left = sorted(p for p, r in damaged.items() if store.read_verified(r.blob) is None)
+    if left:
+        names = ", ".join(left[:5]) + (f" and {len(left) - 5} more" if len(left) > 5 else "")
+        raise TamperedSnapshotError(
+            f"the snapshot before this run ({before.short_id}) cannot hold {names}: the "
+            "store's object for it is damaged and could not be written anew, so the run "
+            "could not be undone; nothing was changed",
+            hint="Run 'codexsnap check' to see the damage; free space or fix the store "
+            "folder's permissions, then run the command again.",
+        )

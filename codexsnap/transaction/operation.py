@@ -21,6 +21,7 @@ from codexsnap.store import Snapshot, SnapshotStore
 from codexsnap.transaction.apply import apply_writes, check_paths, put_back, verify
 from codexsnap.transaction.guards import (
     check_unchanged,
+    ensure_way_back,
     refuse_busy_databases,
     refuse_if_codex_running,
 )
@@ -155,6 +156,7 @@ def run_operation(
         ).snapshot
         before_records = store.records(before)
         check_unchanged(writes, before_records)
+        ensure_way_back(store, home, scope, before, writes, before_records)
         refuse_if_codex_running(force)  # it may have started while we took the snapshot
         journal = JournalFile.of(store.root, home)
         journal.save(journal_for(name, home, before, writes, before_records))

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from codexsnap.compare import read_live
-from codexsnap.errors import StateFileInvalidError, UsageError
+from codexsnap.errors import StateFileInvalidError, TamperedSnapshotError, UsageError
 from codexsnap.json_edit import (
     add_top_level_member,
     remove_top_level_keys,
@@ -138,9 +138,14 @@ def plan_rollback(
             for w in writes
         ]
     else:
-        writes = plan_restore(store, wanted, current)
-        if paths:
-            writes = [w for w in writes if within(w.relpath, list(paths))]
+        # Select before reading: a damaged file outside ``paths`` must not stop the rest.
+        selected = [*paths] if paths else [""]
+        writes = plan_restore(
+            store,
+            {p: r for p, r in wanted.items() if within(p, selected)},
+            {p: r for p, r in current.items() if within(p, selected)},
+            target,
+        )
         shown = [
             _shown_restore(home, w, current.get(w.relpath), wanted, scope.sqlite_home)
             for w in writes
@@ -174,24 +179,51 @@ def _shown_restore(
 
 
 def plan_restore(
-    store: SnapshotStore, target: dict[str, FileRecord], current: dict[str, FileRecord]
+    store: SnapshotStore,
+    target: dict[str, FileRecord],
+    current: dict[str, FileRecord],
+    snapshot: Snapshot | None = None,
 ) -> list[PlannedWrite]:
-    """The writes that turn ``current`` into ``target``: only files that differ."""
+    """The writes that turn ``current`` into ``target``: only files that differ.
+
+    Every stored file it would write is read and checked against its id; one that is
+    missing or damaged refuses the whole plan, naming it (a file the home already holds
+    needs no write, so its damage does not matter here).
+    """
     writes: list[PlannedWrite] = []
+    damaged: list[str] = []
     for path in sorted(target.keys() | current.keys()):
         want, have = target.get(path), current.get(path)
         if want is not None and have is not None and want.same_content(have):
             continue
+        data = store.read_verified(want.blob) if want else None
+        if want is not None and data is None:
+            damaged.append(path)
+            continue
         writes.append(
             PlannedWrite(
                 path,
-                store.read_blob(want.blob) if want else None,
+                data,
                 want.mode if want else None,
                 (want or have).kind,  # type: ignore[union-attr]
                 have.blob if have else None,
             )
         )
+    if damaged:
+        raise damaged_error(snapshot, damaged)
     return writes
+
+
+def damaged_error(snapshot: Snapshot | None, paths: Sequence[str]) -> TamperedSnapshotError:
+    """The refusal of a restore that needs stored files whose bytes are damaged."""
+    names = ", ".join(paths[:5]) + (f" and {len(paths) - 5} more" if len(paths) > 5 else "")
+    which = f"snapshot {snapshot.short_id}" if snapshot else "the snapshot"
+    return TamperedSnapshotError(
+        f"{which} cannot restore {names}: the stored bytes are damaged (missing or not "
+        "matching their id); nothing was changed",
+        hint="Its other files still restore (rollback ID --path FILE, or --to-dir DIR); "
+        "'codexsnap check --repair' heals a file the Codex home still holds.",
+    )
 
 
 def _nested(value: Any, keys: list[str]) -> Any:
@@ -222,7 +254,10 @@ def key_restore(
     keys = [k for k in key_path.split("/") if k]
     if not keys:
         raise UsageError("--key is empty", hint="For example: --key local-projects")
-    old_text = store.read_blob(want.blob).decode("utf-8", "replace")
+    stored = store.read_verified(want.blob)
+    if stored is None:
+        raise damaged_error(None, [relpath])
+    old_text = stored.decode("utf-8", "replace")
     live = live_path(home, relpath, sqlite_home).read_bytes()
     _check_key(relpath, key_path, keys, old_text, live)
 
