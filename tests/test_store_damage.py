@@ -375,3 +375,24 @@ def test_a_fix_whose_way_back_cannot_be_healed_refuses_before_writing(
     assert code == 8, out + err
     assert GLOBAL in err and "nothing was changed" in err and "To undo" not in out + err
     assert file_states(codex_home) == before
+
+
+def test_a_snapshot_heals_a_damaged_packed_blob(
+    cli: CliRunner, codex_home: Path, store_root: Path
+) -> None:
+    (codex_home / "AGENTS.md").write_text("shared, and packed with the others\n")
+    assert run(cli, "snapshot")[0] == 0
+    assert git_in_store(store_root, "repack", "-a", "-d", "-q").returncode == 0
+    blob = git_in_store(store_root, "rev-parse", f"{_ids(cli)[0]}:files/AGENTS.md").stdout.strip()
+    (pack,) = (store_root / "repo.git" / "objects" / "pack").glob("*.pack")
+    index = git_in_store(store_root, "verify-pack", "-v", str(pack.with_suffix(".idx"))).stdout
+    offset = next(int(line.split()[4]) for line in index.splitlines() if line.startswith(blob))
+    data = bytearray(pack.read_bytes())
+    data[offset + 4 : offset + 8] = b"\xff\xff\xff\xff"  # into the entry's deflated bytes
+    pack.chmod(0o600)
+    pack.write_bytes(bytes(data))
+    assert run(cli, "check")[0] == 1
+    assert run(cli, "snapshot")[0] == 0
+    assert git_in_store(store_root, "fsck", "--full").returncode == 0
+    code, out, err = run(cli, "check")
+    assert code == 0 and "damage:" not in out, out + err

@@ -204,7 +204,10 @@ def _check_snapshot(
             continue
         if record.blob not in checked_dbs:
             data = store.read_verified(record.blob)
-            checked_dbs[record.blob] = _database_ok(data) if data is not None else None
+            try:
+                checked_dbs[record.blob] = _database_ok(data) if data is not None else None
+            except OSError as exc:  # no room for the scratch copy: say so, go on
+                checked_dbs[record.blob] = f"could not be checked ({exc.strerror or exc})"
         verdict = checked_dbs[record.blob]
         if verdict:
             damaged[path] = f"{path}: integrity_check: {verdict}"

@@ -7,6 +7,7 @@
 - ``manifest``: the record of every file in a snapshot
 - ``commit``: writing a snapshot's tree and commit
 - ``tables``: pins, notes, pruned, aliases and quarantine
+- ``quarantine``: healing damaged blobs from the live home, releasing healed files
 - ``rewrite``: prune --gc
 - ``repository``: SnapshotStore, the object the rest of codexsnap uses
 """

@@ -16,6 +16,7 @@ trees are simple enough to parse ourselves (store/objects.py).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -272,8 +273,13 @@ class GitRepository:
             if written == blob and self.read_verified(blob) is not None:
                 return True
             # A corrupt copy in a pack makes hash-object write nothing ("already there");
-            # git reads the loose object once the pack entry fails, so write that ourselves.
+            # git reads the loose object once the pack entry fails, so write that ourselves,
+            # then repack so the pack holds it whole again (git fsck would go on naming the
+            # bad entry). -A: an unreachable packed object is kept loose, never dropped.
             self._write_loose(blob, data)
+            self.close()
+            with contextlib.suppress(StoreError):  # the loose copy already serves reads
+                self.run("repack", "-A", "-d", "-q")
         except (OSError, StoreError):
             return False  # a full disk, a read-only store: the damage stays, and is named
         finally:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -22,10 +21,9 @@ from codexsnap.errors import (
     TamperedSnapshotError,
 )
 from codexsnap.file_lock import store_lock
-from codexsnap.roots import live_path
 from codexsnap.scope import Scope
 from codexsnap.scratch import use_store
-from codexsnap.store import commit, index, rewrite
+from codexsnap.store import commit, index, quarantine, rewrite
 from codexsnap.store import history as history_
 from codexsnap.store.commit import SCOPE_NAME, SnapshotResult
 from codexsnap.store.git import GitRepository
@@ -282,22 +280,7 @@ class SnapshotStore:
     def release_healed(self) -> list[str]:
         """Drop the quarantined files whose blobs read back whole again (healed): the ids
         of the snapshots this leaves with no damaged file, released (call with the lock)."""
-        entries = self.quarantined()
-        blobs = {b for e in entries.values() for b in e.files.values()}
-        healed = {b for b in blobs if self.git.read_verified(b) is not None}
-        if not healed:
-            return []
-        released: list[str] = []
-        for snapshot_id, entry in list(entries.items()):
-            if entry.whole or not healed & set(entry.files.values()):
-                continue
-            left = {p: b for p, b in entry.files.items() if b not in healed}
-            if left:
-                entries[snapshot_id] = Quarantine(entry.reason, left)
-            else:
-                del entries[snapshot_id]
-                released.append(snapshot_id)
-        save_quarantine(self.root, entries)
+        released = quarantine.release_healed(self.git, self.root)
         for snapshot_id in released:
             self.drop_quarantine_ref(snapshot_id)
         return released
@@ -429,32 +412,13 @@ class SnapshotStore:
         release: bool = True,
     ) -> list[str]:
         """Write back each damaged blob (the quarantined ones, or ``blobs``) that a live file
-        of ``records`` still holds, then release what healed (unless ``release`` is False:
-        ``check --repair`` lets its check release and report them): the paths healed.
-        Call with the store locked.
-
-        ``git hash-object -w`` keeps an existing object file even when it is corrupt, so a
-        snapshot alone would go on naming the damaged object: ``heal`` replaces it.
+        of ``records`` still holds (store/quarantine.py): the paths healed. Then release
+        what healed, unless ``release`` is False (``check --repair`` lets its check release
+        and report them). Call with the store locked.
         """
         if blobs is None:
             blobs = {b for e in self.quarantined().values() for b in e.files.values()}
-        healed: list[str] = []
-        for record in sorted(records.values(), key=lambda r: r.relpath):
-            # A database's blob is a consistent copy, not the live file's bytes.
-            if record.blob not in blobs or record.kind == "sqlite":
-                continue
-            path = live_path(home, record.relpath, scope.sqlite_home)
-            try:
-                data = (
-                    os.fsencode(os.readlink(path))
-                    if record.kind == "symlink"
-                    else path.read_bytes()
-                )
-            except OSError:
-                continue
-            if self.heal(record.blob, data):
-                healed.append(record.relpath)
-                blobs = blobs - {record.blob}
+        healed = quarantine.heal_from_home(self.git, home, scope.sqlite_home, records, blobs)
         if healed and release:
             self.release_healed()
         return healed
