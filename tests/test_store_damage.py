@@ -369,7 +369,7 @@ def test_a_fix_whose_way_back_cannot_be_healed_refuses_before_writing(
     blob = git_in_store(store_root, "rev-parse", f"{_ids(cli)[0]}:files/{GLOBAL}").stdout.strip()
     _corrupt(store_root, blob)
     # The object cannot be written anew (a read-only or full store): the damage is real.
-    monkeypatch.setattr(SnapshotStore, "heal", lambda self, blob, data: False)
+    monkeypatch.setattr(SnapshotStore, "heal", lambda self, blob, data: False, raising=False)
     before = file_states(codex_home)
     code, out, err = run(cli, "fix", "--yes")
     assert code == 8, out + err
