@@ -210,17 +210,19 @@ def plan_restore(
             )
         )
     if damaged:
-        raise damaged_error(snapshot, damaged)
+        raise damaged_error(store, snapshot, damaged)
     return writes
 
 
-def damaged_error(snapshot: Snapshot | None, paths: Sequence[str]) -> TamperedSnapshotError:
+def damaged_error(
+    store: SnapshotStore, snapshot: Snapshot | None, paths: Sequence[str]
+) -> TamperedSnapshotError:
     """The refusal of a restore that needs stored files whose bytes are damaged."""
     names = ", ".join(paths[:5]) + (f" and {len(paths) - 5} more" if len(paths) > 5 else "")
     which = f"snapshot {snapshot.short_id}" if snapshot else "the snapshot"
     return TamperedSnapshotError(
-        f"{which} cannot restore {names}: the stored bytes are damaged (missing or not "
-        "matching their id); nothing was changed",
+        f"{which} in the store {store.root} cannot restore {names}: the stored bytes are "
+        "damaged (missing or not matching their id); nothing was changed",
         hint="Its other files still restore (rollback ID --path FILE, or --to-dir DIR); "
         "'codexsnap check --repair' heals a file the Codex home still holds.",
     )
@@ -256,7 +258,7 @@ def key_restore(
         raise UsageError("--key is empty", hint="For example: --key local-projects")
     stored = store.read_verified(want.blob)
     if stored is None:
-        raise damaged_error(None, [relpath])
+        raise damaged_error(store, None, [relpath])
     old_text = stored.decode("utf-8", "replace")
     live = live_path(home, relpath, sqlite_home).read_bytes()
     _check_key(relpath, key_path, keys, old_text, live)
