@@ -8,6 +8,7 @@ import shutil
 import sqlite3
 import stat
 import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -94,7 +95,8 @@ def test_a_broken_home_gets_each_problem_with_its_cure(codex_home: Path, store_r
     assert checks["sqlite:sqlite/state_5.sqlite"].status == "ok"
     assert checks["sqlite:sqlite/codex-dev.db"].status == "ok"
     assert all(
-        set(check_json(c, c.cure)) == {"name", "status", "evidence", "cure"} for c in result.checks
+        set(check_json(c, c.cure)) == {"name", "status", "evidence", "cure", "to_run"}
+        for c in result.checks
     )
 
 
@@ -231,7 +233,7 @@ def test_a_torn_global_state_is_a_problem_and_bak_is_no_backup(
     assert "NUL" in checks["global-state"].evidence
     assert checks["global-state"].cure == "codexsnap fix restore-global-state"
     assert checks["global-state-bak"].status == "warning"
-    assert checks["remote-control-revoked"].status == "ok"  # no log: nothing to compare
+    assert checks["remote-control-revoked"].status == "skipped"  # no log: nothing to compare
 
 
 def test_a_bak_edited_apart_is_a_warning(codex_home: Path, store_root: Path) -> None:
@@ -407,3 +409,61 @@ def test_every_fix_a_cure_names_is_a_recipe_with_those_options() -> None:
         assert recipe in recipes, recipe
         for option in re.findall(r'"--([^"]+)"', options):
             assert option.replace("-", "_") in recipes[recipe].options, (recipe, option)
+
+
+def test_a_check_that_could_not_run_is_skipped_never_ok(
+    codex_home: Path, store_root: Path
+) -> None:
+    # No desktop log folder anywhere: the log checks did not run, and must not claim health.
+    os.truncate(codex_home / "sqlite" / "codex-dev.db", 300 << 20)  # sparse: over the bound
+    checks = by_name(run_doctor(codex_home, store_root))
+    for name in ("remote-control-revoked", "remote-control-account"):
+        assert checks[name].status == "skipped", checks[name]
+        assert "--logs DIR" in checks[name].to_run
+    big = checks["sqlite:sqlite/codex-dev.db"]
+    assert big.status == "skipped" and "quick_check skipped" in big.evidence
+    # MFA is also read from the app server's table, which was read: that check did run.
+    assert checks["remote-control-mfa"].status == "ok"
+    assert "no desktop log folder" in checks["remote-control-mfa"].evidence
+
+
+def test_checks_without_the_app_server_log_are_skipped(codex_home: Path, store_root: Path) -> None:
+    for name in ("logs_2.sqlite", "logs_2.sqlite-wal", "logs_2.sqlite-shm"):
+        (codex_home / "sqlite" / name).unlink(missing_ok=True)
+    checks = by_name(run_doctor(codex_home, store_root))
+    for name in ("remote-control-enrollment", "remote-control-409", "remote-control-mfa"):
+        assert checks[name].status == "skipped", checks[name]
+    assert "--codex-sqlite-home" in checks["remote-control-409"].to_run
+
+
+def test_doctor_says_how_many_checks_were_skipped_and_how_to_run_them(
+    builder: CodexHomeBuilder, store_root: Path, tmp_path: Path
+) -> None:
+    builder.with_runtime = False
+    home = builder.build().resolve()
+    snapshot(home, store_root, "baseline")
+    env = {**os.environ, "CODEX_HOME": str(home), "CODEXSNAP_STORE": str(store_root)}
+    cmd = [sys.executable, "-m", "codexsnap", "doctor"]
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert any(line.startswith("skipped  remote-control-revoked") for line in lines)
+    assert "Healthy: 0 problems" in done.stdout
+    assert "2 checks skipped, so not covered by this verdict:" in done.stdout
+    assert "remote-control-revoked, remote-control-account: give the desktop app's log " \
+        "folder with --logs DIR" in done.stdout
+    shown = json.loads(
+        subprocess.run([*cmd, "--json"], capture_output=True, env=env, check=False).stdout
+    )
+    assert shown["skipped"] == 2 and shown["healthy"] is True
+    skipped = [c for c in shown["checks"] if c["status"] == "skipped"]
+    assert [c["name"] for c in skipped] == ["remote-control-revoked", "remote-control-account"]
+    assert all(c["to_run"] and c["cure"] is None for c in skipped)
+    # With the logs given, every check runs.
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "main.log").write_text("2026-09-21T07:42:20.001Z info [app] starting\n")
+    again = subprocess.run(
+        [*cmd, "--logs", str(logs)], capture_output=True, text=True, env=env, check=False
+    )
+    assert "skipped" not in again.stdout, again.stdout

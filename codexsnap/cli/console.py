@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from codexsnap.transaction.recovery import Recovery
 
 _LINE_COLORS = {"  + ": "green", "  - ": "red", "  ~ ": "yellow"}
-_STATUS_COLORS = {"ok": "green", "warning": "yellow", "problem": "red"}
+_STATUS_COLORS = {"ok": "green", "warning": "yellow", "problem": "red", "skipped": "blue"}
 
 
 def paint_report_line(line: str) -> str:
@@ -35,7 +35,7 @@ def paint_report_line(line: str) -> str:
 
 
 def paint_status(status: str) -> str:
-    """ok / warning / problem, padded, in green / yellow / red."""
+    """ok / warning / problem / skipped, padded, in green / yellow / red / blue."""
     return typer.style(f"{status:<7}", fg=_STATUS_COLORS.get(status), bold=status == "problem")
 
 

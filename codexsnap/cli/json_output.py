@@ -164,6 +164,7 @@ def doctor_json(
         "healthy": result.healthy,
         "problems": result.problems,
         "warnings": result.warnings,
+        "skipped": len(result.skipped),
         "checks": [
             check_json(check, cure) for check, cure in zip(result.checks, cures, strict=True)
         ],
@@ -172,7 +173,13 @@ def doctor_json(
 
 def check_json(check: Check, cure: str | None) -> dict[str, Any]:
     """One doctor check; ``cure`` as rendered with the run's flags."""
-    return {"name": check.name, "status": check.status, "evidence": check.evidence, "cure": cure}
+    return {
+        "name": check.name,
+        "status": check.status,
+        "evidence": check.evidence,
+        "cure": cure,
+        "to_run": check.to_run or None,
+    }
 
 
 def recipes_json(recipes: Iterable[Recipe]) -> list[dict[str, Any]]:

@@ -192,6 +192,18 @@ def doctor_text(
         out.append(f"\nHealthy: {counts}.")
     else:
         out.append(f"\n{counts}: apply the cures above, then run 'codexsnap doctor' again.")
+    return out + skipped_lines(result.skipped)
+
+
+def skipped_lines(skipped: Sequence[Check]) -> Text:
+    """How many checks did not run, and what runs each kind (a healthy verdict covers none)."""
+    if not skipped:
+        return []
+    ways: dict[str, list[str]] = {}
+    for check in skipped:
+        ways.setdefault(check.to_run, []).append(check.name)
+    out: Text = [f"{plural(len(skipped), 'check')} skipped, so not covered by this verdict:"]
+    out += [f"  {', '.join(names)}: {to_run}" for to_run, names in ways.items()]
     return out
 
 

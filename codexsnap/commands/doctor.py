@@ -21,7 +21,7 @@ class DoctorResult:
 
     @property
     def healthy(self) -> bool:
-        """True when no check found a problem (warnings do not count)."""
+        """True when no check found a problem (warnings and skipped checks do not count)."""
         return not any(c.status == "problem" for c in self.checks)
 
     @property
@@ -33,6 +33,11 @@ class DoctorResult:
     def warnings(self) -> int:
         """How many checks gave a warning."""
         return sum(1 for c in self.checks if c.status == "warning")
+
+    @property
+    def skipped(self) -> tuple[Check, ...]:
+        """The checks that could not run (no log folder, a database too big...)."""
+        return tuple(c for c in self.checks if c.status == "skipped")
 
 
 def doctor(

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-Status = Literal["ok", "warning", "problem"]
+# "skipped": the check could not run (no log folder, no logs_2.sqlite, a database too big or
+# busy): never "ok", which would claim a health nobody looked at.
+Status = Literal["ok", "warning", "problem", "skipped"]
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,12 @@ class Check:
     status: Status
     evidence: str
     remedy: Cure | None = None
+    to_run: str = ""  # for a skipped check: what lets it run ("give the logs with --logs DIR")
+
+    @classmethod
+    def skipped(cls, name: str, why: str, to_run: str) -> Check:
+        """A check that could not run: ``why`` as its evidence, ``to_run`` how to run it."""
+        return cls(name, "skipped", f"not checked: {why}", to_run=to_run)
 
     @property
     def cure(self) -> str | None:

@@ -93,17 +93,19 @@ def inspect_database(home: Path, path: Path, live: bool = False) -> Check:
         repair = Cure.run("history", "roll back to a snapshot from before:").after_quit()
         copies, repair = _with_copies(path, repair)
     if db_size + wal_size > QUICK_CHECK_LIMIT:
-        verdict = Check(
+        verdict = Check.skipped(
             name,
-            "ok",
             f"{sizes}; quick_check skipped: over {human_size(QUICK_CHECK_LIMIT)}, too slow",
+            f"quit Codex, then: sqlite3 {path} 'PRAGMA quick_check'",
         )
     else:
         try:
             complaints = quick_check(path, live)
         except sqlite3.OperationalError as error:
             if "locked" in str(error) or "busy" in str(error):
-                return Check(name, "warning", f"{sizes}; busy, not checked: {error}", None)
+                return Check.skipped(
+                    name, f"{sizes}; busy: {error}", "quit Codex, then run codexsnap doctor again"
+                )
             return Check(name, "problem", f"{sizes}; cannot be read: {error}{copies}", repair)
         except sqlite3.DatabaseError as error:
             return Check(name, "problem", f"{sizes}; {error}{copies}", repair)

@@ -6,12 +6,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from codexsnap.codex_files import NO_CONTROLLER_PLATFORMS, enrollments
+from codexsnap.codex_files import APP_SERVER_SIGNS, NO_CONTROLLER_PLATFORMS, enrollments
 from codexsnap.doctor.app_server_log import AppServerSign
 from codexsnap.doctor.check import Check, Cure, Status, human_size
 from codexsnap.doctor.context import DoctorContext
 from codexsnap.logs import LogScan, RevocationEvidence
 from codexsnap.redact import mask, redact_text
+
+LOGS_TO_RUN = "give the desktop app's log folder with --logs DIR"
 
 
 def check_revoked_client(ctx: DoctorContext) -> Check:
@@ -20,8 +22,10 @@ def check_revoked_client(ctx: DoctorContext) -> Check:
     name = "remote-control-revoked"
     searched = _searched(scan, missing_folders)
     quiet: Status = "warning" if missing_folders else "ok"
+    if not scan.folders and missing_folders:  # a --logs DIR that is not there: say so
+        return Check(name, "warning", f"not checked: {searched}; give one with --logs DIR")
     if not scan.folders:
-        return Check(name, quiet, f"not checked: {searched}; give one with --logs DIR")
+        return Check.skipped(name, searched, LOGS_TO_RUN)
     if not scan.revoked:
         return Check(name, quiet, f"no revocation in {searched}")
     held = enrollments(primary.data)
@@ -122,10 +126,16 @@ def _server_side(ctx: DoctorContext, kind: str, name: str, what: str, advice: st
     scan = ctx.scan
     found = [f for f in scan.findings if f.kind == kind]
     host = ctx.app_server_log.seen(kind)
+    host_read = ctx.app_server_log.read and kind in APP_SERVER_SIGNS
+    if not scan.folders and not host_read:
+        return Check.skipped(name, "no desktop log folder found", LOGS_TO_RUN)
     if not found and host is None:
+        table = f"the app server's {ctx.app_server_log.database.name}"
+        if not scan.folders:  # only the table could be read
+            return Check(name, "ok", f"not seen in {table} (no desktop log folder found)")
         searched = _searched(scan, ())
-        if ctx.app_server_log.read:
-            searched += f", nor in the app server's {ctx.app_server_log.database.name}"
+        if host_read:
+            searched += f", nor in {table}"
         return Check(name, "ok", f"not seen in {searched}")
     seen = []
     if found:

@@ -13,7 +13,7 @@ def check_host_enrollment(ctx: DoctorContext) -> Check:
     name = "remote-control-enrollment"
     log = ctx.app_server_log
     if not log.read:
-        return Check(name, "ok", f"not checked: {log.error}")
+        return _skipped(name, ctx)
     stuck = log.seen("enrollment-incomplete")
     if stuck is not None:
         return Check(
@@ -45,7 +45,7 @@ def check_already_online(ctx: DoctorContext) -> Check:
     name = "remote-control-409"
     log = ctx.app_server_log
     if not log.read:
-        return Check(name, "ok", f"not checked: {log.error}")
+        return _skipped(name, ctx)
     seen = log.seen("already-online")
     if seen is None:
         return Check(name, "ok", f"no '409 already online' in {log.database.name}" + _partial(ctx))
@@ -60,6 +60,15 @@ def check_already_online(ctx: DoctorContext) -> Check:
             advice="if this home was copied from another computer (or the other was from it):",
         ).after_quit(bool(ctx.processes)),
     )
+
+
+def _skipped(name: str, ctx: DoctorContext) -> Check:
+    log = ctx.app_server_log
+    if log.database.exists():
+        to_run = f"run it again once {log.database.name} can be read (see its sqlite: check)"
+    else:  # no app server ran with this SQLite home, or it lives elsewhere
+        to_run = f"give the folder of the app server's {log.database.name} with --codex-sqlite-home"
+    return Check.skipped(name, log.error or "", to_run)
 
 
 def _partial(ctx: DoctorContext) -> str:
