@@ -411,9 +411,7 @@ def test_every_fix_a_cure_names_is_a_recipe_with_those_options() -> None:
             assert option.replace("-", "_") in recipes[recipe].options, (recipe, option)
 
 
-def test_a_check_that_could_not_run_is_skipped_never_ok(
-    codex_home: Path, store_root: Path
-) -> None:
+def test_a_check_that_could_not_run_is_skipped_never_ok(codex_home: Path, store_root: Path) -> None:
     # No desktop log folder anywhere: the log checks did not run, and must not claim health.
     os.truncate(codex_home / "sqlite" / "codex-dev.db", 300 << 20)  # sparse: over the bound
     checks = by_name(run_doctor(codex_home, store_root))
@@ -450,8 +448,10 @@ def test_doctor_says_how_many_checks_were_skipped_and_how_to_run_them(
     assert any(line.startswith("skipped  remote-control-revoked") for line in lines)
     assert "Healthy: 0 problems" in done.stdout
     assert "2 checks skipped, so not covered by this verdict:" in done.stdout
-    assert "remote-control-revoked, remote-control-account: give the desktop app's log " \
+    assert (
+        "remote-control-revoked, remote-control-account: give the desktop app's log "
         "folder with --logs DIR" in done.stdout
+    )
     shown = json.loads(
         subprocess.run([*cmd, "--json"], capture_output=True, env=env, check=False).stdout
     )
@@ -467,3 +467,32 @@ def test_doctor_says_how_many_checks_were_skipped_and_how_to_run_them(
         [*cmd, "--logs", str(logs)], capture_output=True, text=True, env=env, check=False
     )
     assert "skipped" not in again.stdout, again.stdout
+
+
+def test_after_an_interrupted_fix_doctor_names_the_run_and_recover_not_the_user(
+    codex_home: Path, store_root: Path
+) -> None:
+    env = {**os.environ, "CODEX_HOME": str(codex_home), "CODEXSNAP_STORE": str(store_root)}
+    cmd = [sys.executable, "-m", "codexsnap"]
+    subprocess.run([*cmd, "snapshot"], env=env, check=True, capture_output=True)
+    killed = subprocess.run(
+        [*cmd, "fix", "--yes", "--force"],
+        env={**env, "CODEXSNAP_TEST_FAULT": "kill:between-writes"},
+        capture_output=True,
+        check=False,
+    )
+    assert killed.returncode == -9, killed  # the primary written, its .bak not yet
+    checks = by_name(run_doctor(codex_home, store_root))
+    mirror = checks["global-state-bak"]
+    assert "edited alone" not in mirror.evidence
+    assert "codexsnap fix remote-control was interrupted" in mirror.evidence, mirror
+    assert mirror.status == "problem" and mirror.cure is not None
+    assert mirror.cure.endswith("codexsnap recover")
+    store = checks["store"]
+    assert store.status == "problem" and "interrupted" in store.evidence, store
+    assert store.cure is not None and store.cure.endswith("codexsnap recover")
+    # Once recovered, nothing is left to blame on anyone.
+    subprocess.run([*cmd, "recover", "--force"], env=env, check=True, capture_output=True)
+    after = by_name(run_doctor(codex_home, store_root))
+    assert after["global-state-bak"].status == "ok"
+    assert after["store"].status == "ok"

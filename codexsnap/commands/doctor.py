@@ -51,5 +51,27 @@ def doctor(
     ``sqlite_option`` is ``--codex-sqlite-home``: where the databases are, when given.
     """
     folders = tuple(dict.fromkeys([*default_log_folders(), *extra_log_folders]))
-    checks = run_checks(home, store_root, folders, sqlite_option)
+    interrupted = interrupted_operation(home.path, store_root)
+    checks = run_checks(home, store_root, folders, sqlite_option, interrupted=interrupted)
     return DoctorResult(home, store_root, folders, tuple(checks))
+
+
+def interrupted_operation(home: Path, store_root: Path) -> str | None:
+    """The operation a killed run left a journal of ("" when the journal cannot be read).
+
+    Read here, not by a check: the journal belongs to the write path, and doctor only reads.
+    """
+    from codexsnap.errors import CodexsnapError
+    from codexsnap.store import SnapshotStore
+    from codexsnap.transaction.journal import JournalFile
+
+    try:
+        if not SnapshotStore.exists(store_root):
+            return None
+        journal_file = JournalFile.of(store_root, home)
+        if not journal_file.exists():
+            return None
+        journal = journal_file.load()
+    except (CodexsnapError, OSError):
+        return "" if JournalFile.of(store_root, home).path.exists() else None
+    return None if journal is None else journal.operation

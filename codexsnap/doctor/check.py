@@ -90,6 +90,13 @@ class Check:
 
 # ----- small helpers the checks share ---------------------------------------------------
 
+RECOVER = Cure.run("recover", "put back what the interrupted run half-wrote:")
+
+
+def interrupted_run(operation: str) -> str:
+    """The interrupted run as a sentence names it: "a codexsnap fix remote-control"."""
+    return f"a codexsnap {operation}" if operation else "a codexsnap run"
+
 
 def read_regular(path: Path) -> bytes | None:
     """The bytes of a regular file, or None (absent, unreadable, or not a regular file)."""

@@ -51,6 +51,9 @@ class DoctorContext:
     sqlite: SqliteHome
     app_server_log: AppServerLog
     state: StateRead  # the live state database's projects and backfill
+    # The operation whose journal is still in the store: a codexsnap run stopped half-way,
+    # so the home may hold some of its writes and not others ("" when the journal is unread).
+    interrupted: str | None = None
     platform: str = sys.platform  # a parameter so that tests can be another system
     # Which of these pids are alive: a parameter so that tests can decide.
     alive: Callable[[list[int]], frozenset[int]] = field(default=alive)
@@ -67,6 +70,7 @@ def gather_context(
     log_folders: Sequence[Path],
     sqlite_option: Path | None = None,
     platform: str = sys.platform,
+    interrupted: str | None = None,
 ) -> DoctorContext:
     """Read, once, what the checks need; nothing in the home or store changes."""
     processes = tuple(find_codex_processes())
@@ -91,6 +95,7 @@ def gather_context(
         sqlite,
         log,
         state,
+        interrupted=interrupted,
         platform=platform,
     )
 

@@ -10,7 +10,7 @@ from codexsnap.codex_files import (
     LOCAL_PROJECTS_KEY,
     has_projects,
 )
-from codexsnap.doctor.check import Check, Cure, human_size
+from codexsnap.doctor.check import RECOVER, Check, Cure, human_size, interrupted_run
 from codexsnap.doctor.context import DoctorContext
 from codexsnap.redact import redact_text
 
@@ -83,6 +83,16 @@ def check_global_state_backup(ctx: DoctorContext) -> Check:
     if not keys:
         return Check(name, "ok", ".bak holds the same data as the primary (formatted apart)")
     shown = ", ".join(redact_text(k) for k in keys[:3]) + (", …" if len(keys) > 3 else "")
+    if ctx.interrupted is not None:
+        # codexsnap writes the two files one after the other: a run killed between them
+        # leaves exactly this, and its journal says so. Nobody edited anything by hand.
+        return Check(
+            name,
+            "problem",
+            f".bak differs from the primary in {len(keys)} top-level keys ({shown}): "
+            f"{interrupted_run(ctx.interrupted)} was interrupted between its writes",
+            RECOVER,
+        )
     return Check(
         name,
         "warning",

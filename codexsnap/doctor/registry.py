@@ -67,7 +67,11 @@ def run_checks(
     log_folders: Sequence[Path],
     sqlite_option: Path | None = None,
     platform: str = sys.platform,
+    interrupted: str | None = None,
 ) -> list[Check]:
-    """Every check, in the order a person reads them; nothing in the home or store changes."""
-    ctx = gather_context(home, store_root, log_folders, sqlite_option, platform)
+    """Every check, in the order a person reads them; nothing in the home or store changes.
+
+    ``interrupted``: the operation of a journal left in the store (see DoctorContext).
+    """
+    ctx = gather_context(home, store_root, log_folders, sqlite_option, platform, interrupted)
     return [check(ctx) for check in checks_for(ctx)]

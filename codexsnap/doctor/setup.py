@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from codexsnap.codex_files import HOME_MARKERS
-from codexsnap.doctor.check import Check, Cure
+from codexsnap.doctor.check import RECOVER, Check, Cure, interrupted_run
 from codexsnap.doctor.context import DoctorContext
 from codexsnap.errors import CodexsnapError
 from codexsnap.redact import redact_text
@@ -65,6 +65,14 @@ def check_store(ctx: DoctorContext) -> Check:
             f"{'; '.join(p for p in parts if not p.startswith('0 '))}; "
             f"{len(readable)} readable snapshot(s) still restore",
             Cure.run("check"),
+        )
+    if ctx.interrupted is not None:
+        return Check(
+            "store",
+            "problem",
+            f"{interrupted_run(ctx.interrupted)} was interrupted (its journal is still in "
+            f"{store_root}): the home may hold part of its writes",
+            RECOVER,
         )
     latest = readable[0] if readable else None
     if latest is None:
