@@ -293,3 +293,19 @@ def test_commands_make_their_temporary_copies_inside_the_store(
     assert made, "no temporary folder was made: the test sees nothing"
     outside = [p for p in made if lab.store / "tmp" not in p.parents]
     assert outside == []
+
+
+
+def test_the_recovery_notice_is_printed_when_it_happens_even_if_the_command_then_fails(
+    lab: Lab,
+) -> None:
+    killed = run_armed(lab, ["fix", "--yes"], arm="kill:between-writes:1")
+    assert killed.returncode == -9, killed.output
+    assert journal_files(lab.store) != []
+    # The rollback recovers first, then finds no such snapshot: exit 7.
+    code, _, err = run(CliRunner(), "rollback", "deadbeef", "--yes", *lab.flags())
+    assert code == 7, err
+    assert journal_files(lab.store) == []  # the killed run was undone...
+    lines = err.strip().splitlines()  # ...and the user hears of it before the error
+    assert lines[0].startswith("Recovered an interrupted fix remote-control: put back 1 file")
+    assert lines[1].startswith("Error: ") and "deadbeef" in lines[1], err

@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import typer
 
 from codexsnap.cli.json_output import dump_json
 from codexsnap.cli.report_text import report_text, snapshot_line, snapshot_marks
-from codexsnap.cli.text import PENDING_WARNING, Text, recovery_text
+from codexsnap.cli.text import PENDING_WARNING, Text
 from codexsnap.commands import Confirm
 from codexsnap.errors import NotConfirmedError
 from codexsnap.home import color_allowed, is_interactive
 from codexsnap.report import DiffReport
 from codexsnap.store import Snapshot
-
-if TYPE_CHECKING:
-    from codexsnap.transaction.recovery import Recovery
 
 _LINE_COLORS = {"  + ": "green", "  - ": "red", "  ~ ": "yellow"}
 _STATUS_COLORS = {"ok": "green", "warning": "yellow", "problem": "red", "skipped": "blue"}
@@ -129,10 +126,11 @@ def echo_json(value: Any) -> None:
     typer.echo(dump_json(value), nl=False)
 
 
-def echo_recovery(done: Recovery | None, pending: bool = False) -> None:
-    """On stderr: what was recovered before planning, or that a dry run left a recovery."""
-    if done is not None:
-        typer.echo(recovery_text(done), err=True)
+def echo_pending(pending: bool) -> None:
+    """On stderr: a dry run found an interrupted run and left its recovery for later.
+
+    A recovery that was done is told when it happens (``locate.announce_recovery``).
+    """
     if pending:
         typer.echo(PENDING_WARNING, err=True)
 

@@ -1,13 +1,17 @@
-"""The home and store a command works on, from its options; a warning of a pending recovery."""
+"""The home and store a command works on, from its options; the notices of a recovery."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from codexsnap.cli.text import PENDING_WARNING
 from codexsnap.home import CodexHome, StoreLocation, find_codex_home, find_store_location
+
+if TYPE_CHECKING:
+    from codexsnap.transaction.recovery import Recovery
 
 
 def locate(home_option: Path | None, store_option: Path | None) -> tuple[CodexHome, StoreLocation]:
@@ -35,6 +39,14 @@ def sqlite_root(home: CodexHome, option: Path | None) -> tuple[Path | None, str]
     outside = outside_sqlite_home(home.path, path)
     repeat = outside is not None and source in ("--codex-sqlite-home", "CODEX_SQLITE_HOME")
     return outside, f" --codex-sqlite-home {shlex.quote(str(outside))}" if repeat else ""
+
+
+def announce_recovery(done: Recovery) -> None:
+    """On stderr, the moment a killed run was undone: the command may still fail after it,
+    and its error must not be the only thing the user learns (their home changed)."""
+    from codexsnap.cli.text import recovery_text
+
+    typer.echo(recovery_text(done), err=True)
 
 
 def warn_pending(home: CodexHome, location: StoreLocation) -> None:

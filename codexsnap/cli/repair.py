@@ -12,11 +12,11 @@ from codexsnap.cli.console import (
     asked,
     confirmer,
     echo_json,
-    echo_recovery,
+    echo_pending,
     echo_text,
     status_painter,
 )
-from codexsnap.cli.locate import locate, log_folders, sqlite_root
+from codexsnap.cli.locate import announce_recovery, locate, log_folders, sqlite_root
 from codexsnap.cli.options import (
     CleanOption,
     DryRunOption,
@@ -92,8 +92,9 @@ def fix(
         confirm=confirmer(yes, as_json),
         log_folders=log_folders(logs) if only_revoked else [],
         sqlite_home=sqlite,
+        on_recovery=announce_recovery,
     )
-    echo_recovery(result.recovery, result.recovery_pending)
+    echo_pending(result.recovery_pending)
     flags = text.location_flags(home, location) + sqlite_flag
     if as_json:
         return echo_json(json_output.fix_json(result, text.fix_undo(result, flags)))

@@ -12,11 +12,11 @@ from codexsnap.cli.console import (
     asked,
     confirmer,
     echo_json,
-    echo_recovery,
+    echo_pending,
     echo_text,
     echo_warnings,
 )
-from codexsnap.cli.locate import locate, sqlite_root
+from codexsnap.cli.locate import announce_recovery, locate, sqlite_root
 from codexsnap.cli.options import (
     DryRunOption,
     ForceOption,
@@ -72,8 +72,9 @@ def rollback(
         paths=[home_relative(home.path, p, sqlite) for p in path or []],
         key=key,
         sqlite_home=sqlite,
+        on_recovery=announce_recovery,
     )
-    echo_recovery(result.recovery, result.recovery_pending)
+    echo_pending(result.recovery_pending)
     echo_warnings(result.warnings)
     flags = text.location_flags(home, location) + sqlite_flag
     if as_json:
@@ -132,8 +133,9 @@ def undo(
         show_secrets=show_secrets,
         confirm=confirmer(yes, as_json),
         sqlite_home=sqlite,
+        on_recovery=announce_recovery,
     )
-    echo_recovery(result.recovery, result.recovery_pending)
+    echo_pending(result.recovery_pending)
     echo_warnings(result.warnings)
     flags = text.location_flags(home, location) + sqlite_flag
     if as_json:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import typer
 
 from codexsnap.cli import json_output, text
-from codexsnap.cli.console import echo_history, echo_json, echo_recovery, echo_text
-from codexsnap.cli.locate import locate, sqlite_root, warn_pending
+from codexsnap.cli.console import echo_history, echo_json, echo_text
+from codexsnap.cli.locate import announce_recovery, locate, sqlite_root, warn_pending
 from codexsnap.cli.options import (
     AllOption,
     DryRunOption,
@@ -123,8 +123,8 @@ def snapshot(
     from codexsnap.commands.snapshot import snapshot as run_snapshot
 
     home, location = locate(codex_home, store)
-    taken = run_snapshot(home.path, location.path, message, sqlite_root(home, codex_sqlite_home)[0])
-    echo_recovery(taken.recovery)
+    sqlite = sqlite_root(home, codex_sqlite_home)[0]
+    taken = run_snapshot(home.path, location.path, message, sqlite, on_recovery=announce_recovery)
     if as_json:
         return echo_json(json_output.snapshot_taken_json(taken))
     typer.echo(text.snapshot_text(taken))

@@ -13,7 +13,7 @@ from codexsnap.recipes import Recipe, RecipeOptions, check_options, get_recipe, 
 from codexsnap.report import DiffReport
 from codexsnap.scope import load_scope
 from codexsnap.store import Snapshot
-from codexsnap.transaction.operation import transact
+from codexsnap.transaction.operation import OnRecovery, transact
 from codexsnap.transaction.plan import Plan, PlannedWrite, Shown, blob_id, planned_report
 from codexsnap.transaction.recovery import Recovery
 
@@ -53,6 +53,7 @@ def fix(
     confirm: Confirm,
     log_folders: Sequence[Path] = (),
     sqlite_home: Path | None = None,
+    on_recovery: OnRecovery | None = None,
 ) -> FixResult:
     """Plan the recipe, show it, then apply it between a "before" and an "after" snapshot.
 
@@ -68,6 +69,7 @@ def fix(
         force=force,
         confirm=confirm,
         sqlite_home=sqlite_home,
+        on_recovery=on_recovery,
     )
     plan, begun = done.plan, done.begun
     if done.done is None:

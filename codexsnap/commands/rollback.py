@@ -13,7 +13,7 @@ from codexsnap.report import DiffReport
 from codexsnap.roots import live_path
 from codexsnap.scope import load_scope
 from codexsnap.store import Snapshot
-from codexsnap.transaction.operation import Transaction, transact
+from codexsnap.transaction.operation import OnRecovery, Transaction, transact
 from codexsnap.transaction.plan import Plan, plan_restore, plan_rollback
 from codexsnap.transaction.recovery import Recovery
 
@@ -59,6 +59,7 @@ def rollback(
     paths: Sequence[str] = (),
     key: str | None = None,
     sqlite_home: Path | None = None,
+    on_recovery: OnRecovery | None = None,
 ) -> RollbackResult:
     """Restore a snapshot: rewrite only files that differ, remove files it did not have.
 
@@ -88,6 +89,7 @@ def rollback(
         force=force,
         confirm=confirm,
         sqlite_home=sqlite_home,
+        on_recovery=on_recovery,
     )
     return rollback_result(done, dry_run)
 

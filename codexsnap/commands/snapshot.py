@@ -8,7 +8,7 @@ from pathlib import Path
 from codexsnap.scope import load_scope
 from codexsnap.store import Snapshot, SnapshotStore
 from codexsnap.store.commit import SnapshotResult
-from codexsnap.transaction.operation import begin
+from codexsnap.transaction.operation import OnRecovery, begin
 from codexsnap.transaction.recovery import Recovery
 
 # The Operation trailer of a snapshot `codexsnap watch` took (store/history.py).
@@ -25,14 +25,18 @@ class SnapshotTaken:
 
 
 def snapshot(
-    home: Path, store_root: Path, message: str, sqlite_home: Path | None = None
+    home: Path,
+    store_root: Path,
+    message: str,
+    sqlite_home: Path | None = None,
+    on_recovery: OnRecovery | None = None,
 ) -> SnapshotTaken:
     """Snapshot the home; with nothing changed, make none unless a note asks to mark it.
 
     ``sqlite_home``: a SQLite home outside the Codex home, whose databases it holds too.
     """
     # A snapshot of a half-written home would record a state that never was.
-    begun = begin(home, store_root, force=False, sqlite_home=sqlite_home)
+    begun = begin(home, store_root, force=False, sqlite_home=sqlite_home, on_recovery=on_recovery)
     with SnapshotStore.open(store_root, create=True) as store, store.locked():
         done = take(store, home, sqlite_home, message)
         return SnapshotTaken(done.snapshot, done.created, begun.recovery)

@@ -8,7 +8,7 @@ from pathlib import Path
 from codexsnap.commands import Confirm, open_existing_store
 from codexsnap.commands.rollback import RollbackResult, plan_snapshot_restore, rollback_result
 from codexsnap.errors import SnapshotNotFoundError, TamperedSnapshotError
-from codexsnap.transaction.operation import transact
+from codexsnap.transaction.operation import OnRecovery, transact
 from codexsnap.transaction.plan import Plan
 
 
@@ -46,6 +46,7 @@ def undo(
     show_secrets: bool,
     confirm: Confirm,
     sqlite_home: Path | None = None,
+    on_recovery: OnRecovery | None = None,
 ) -> RollbackResult:
     """Put back the files the last operation wrote, as they were before it; what Codex
     changed elsewhere since stays. Running it again undoes the undo."""
@@ -72,5 +73,6 @@ def undo(
         force=force,
         confirm=confirm,
         sqlite_home=sqlite_home,
+        on_recovery=on_recovery,
     )
     return rollback_result(done, dry_run)

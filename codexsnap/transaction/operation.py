@@ -40,6 +40,9 @@ from codexsnap.transaction.recovery import Recovery, pending, recover, recover_i
 Confirm = Callable[[DiffReport], bool]
 # Reads the home (after any recovery) and returns what to write; writes nothing itself.
 Planner = Callable[[], Plan]
+# Told at once when a killed run was undone: the command may still fail after it (a refused
+# recipe, an unknown id), and the user must learn that their home was changed all the same.
+OnRecovery = Callable[[Recovery], None]
 
 
 @dataclass(frozen=True)
@@ -83,15 +86,19 @@ def begin(
     force: bool,
     dry_run: bool = False,
     sqlite_home: Path | None = None,
+    on_recovery: OnRecovery | None = None,
 ) -> Begun:
     """Undo what a killed run half-wrote before anything new is planned on the home.
 
     ``sqlite_home``: the SQLite home outside the Codex home (roots.py), which the killed
-    run may have written too.
+    run may have written too. ``on_recovery`` hears of a recovery as soon as it is done.
     """
     if dry_run:  # a dry run writes nothing, not even a recovery
         return Begun(pending=pending(home, store_root))
-    return Begun(recovery=recover(home, store_root, force=force, sqlite_home=sqlite_home))
+    recovery = recover(home, store_root, force=force, sqlite_home=sqlite_home)
+    if recovery is not None and on_recovery is not None:
+        on_recovery(recovery)
+    return Begun(recovery=recovery)
 
 
 def transact(
@@ -103,13 +110,22 @@ def transact(
     force: bool,
     confirm: Confirm,
     sqlite_home: Path | None = None,
+    on_recovery: OnRecovery | None = None,
 ) -> Transaction:
     """Recover, plan, show, then apply the plan between a "before" and an "after" snapshot.
 
     The planner runs only once a killed run is undone: a plan read from a half-written home
-    would be wrong.
+    would be wrong. ``on_recovery`` is told of each recovery when it happens, before the
+    command can fail.
     """
-    begun = begin(home, store_root, force=force, dry_run=dry_run, sqlite_home=sqlite_home)
+    begun = begin(
+        home,
+        store_root,
+        force=force,
+        dry_run=dry_run,
+        sqlite_home=sqlite_home,
+        on_recovery=on_recovery,
+    )
     plan = planner()
     if dry_run or not plan.writes:
         return Transaction(plan, begun)
@@ -117,7 +133,14 @@ def transact(
     ask(confirm, plan.report)
     with SnapshotStore.open(store_root, create=True) as store:
         done = run_operation(
-            store, home, plan.scope, list(plan.writes), plan.name, plan.trailers, force
+            store,
+            home,
+            plan.scope,
+            list(plan.writes),
+            plan.name,
+            plan.trailers,
+            force,
+            on_recovery,
         )
     return Transaction(plan, begun, done)
 
@@ -130,6 +153,7 @@ def run_operation(
     name: str,
     trailers: dict[str, str],
     force: bool,
+    on_recovery: OnRecovery | None = None,
 ) -> OperationResult:
     """Apply ``writes`` to the home with snapshots before and after; undoable by rollback."""
     with store.locked():
@@ -140,7 +164,9 @@ def run_operation(
         check_paths(home, writes, scope.sqlite_home)  # a link in the way: no journal
         # Another killed run may have left a journal since `begin`: the check below then
         # refuses the plan made on the half-changed home.
-        recover_interrupted(store, home, scope)
+        late = recover_interrupted(store, home, scope)
+        if late is not None and on_recovery is not None:
+            on_recovery(late)
         drift = None
         if store.latest(home) is not None:
             found = store.take_snapshot(
