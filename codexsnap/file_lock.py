@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from codexsnap.errors import LockHeldError
+from codexsnap.errors import LockHeldError, StoreError
 
 # How long a command waits for the lock while `codexsnap watch` holds it for one snapshot
 # (a second at most on a large home): long enough for a slow disk, short enough to notice
@@ -44,6 +44,12 @@ def store_lock(lock_path: Path, *, brief: bool = False) -> Iterator[None]:
                 lock.acquire(timeout=BRIEF_WAIT, poll_interval=0.05)
             except filelock.Timeout:
                 raise _held(lock_path) from None
+        except OSError as exc:  # a read-only store with no lock file yet, or another owner's
+            raise StoreError(
+                f"the store {lock_path.parent} cannot be locked ({exc.strerror or exc}): it "
+                "is read-only or not yours; nothing was changed",
+                hint="Make it writable again (chmod -R u+w), or give another store with --store.",
+            ) from None
         try:
             yield
         finally:

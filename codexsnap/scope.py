@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from codexsnap.errors import ConfigError
+from codexsnap.faults import race_point
 from codexsnap.roots import SQLITE_PREFIX, SQLITE_ROOT, in_sqlite_root
 
 SCOPE_FILE_NAME = "scope.toml"
@@ -230,8 +231,10 @@ def walk_scope(home: Path, scope: Scope) -> Iterator[HomeEntry]:
         folder = home / prefix if prefix else home
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
-        except FileNotFoundError:
-            continue  # vanished while we walked: Codex deletes its temporary folders
+        except (FileNotFoundError, NotADirectoryError):
+            # Vanished while we walked (Codex deletes its temporary folders), or replaced by
+            # a file: either way no folder of that name is there to hold.
+            continue
         except PermissionError:
             raise ConfigError(
                 f"the folder {folder} cannot be read, so it cannot be snapshotted",
@@ -244,6 +247,7 @@ def walk_scope(home: Path, scope: Scope) -> Iterator[HomeEntry]:
                 st = entry.stat(follow_symlinks=False)
             except FileNotFoundError:
                 continue  # the app's own atomic saves come and go while we walk
+            race_point(Path(entry.path))
             if stat.S_ISDIR(st.st_mode):
                 if scope.excluded_by(relpath + "/") is None and scope.includes(relpath):
                     stack.append(relpath)

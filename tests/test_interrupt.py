@@ -295,7 +295,6 @@ def test_commands_make_their_temporary_copies_inside_the_store(
     assert outside == []
 
 
-
 def test_the_recovery_notice_is_printed_when_it_happens_even_if_the_command_then_fails(
     lab: Lab,
 ) -> None:

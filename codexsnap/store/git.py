@@ -238,7 +238,9 @@ class GitRepository:
     def _hash_one(self, path: Path, store_flag: list[str]) -> str | None:
         try:
             data = path.read_bytes()
-        except FileNotFoundError:
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            # Gone since the walk, or a folder now in its place (or in its parent's): no
+            # file of that name is there to hold. The next snapshot sees what replaced it.
             return None
         except PermissionError:
             raise StateFileInvalidError(

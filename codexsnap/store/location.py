@@ -7,6 +7,7 @@ doctor all ask it.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import shutil
@@ -34,18 +35,54 @@ def store_state(root: Path) -> StoreState:
     "empty" includes a folder holding only a ``scope.toml`` (written before the first
     snapshot) or what a killed creation left: both are valid places for a store.
     """
-    if root.exists() and not root.is_dir():
-        return "foreign"
-    if (root / MARKER).is_file():
-        return "store"
     try:
+        if root.exists() and not root.is_dir():
+            return "foreign"
+        if (root / MARKER).is_file():
+            return "store"
         names = [entry.name for entry in os.scandir(root)]
     except FileNotFoundError:
         return "absent"
+    except PermissionError as exc:
+        raise unreadable_store(root, exc) from None
     own = (*OWN_ENTRIES, *_ALSO_OURS)
     if any(n not in own and not n.endswith(".codexsnap-tmp") for n in names):
         return "foreign"
     return "empty"
+
+
+def unreadable_store(root: Path, exc: OSError) -> StoreError:
+    """The error of a store folder codexsnap may not read (another owner, a mode of 000)."""
+    return StoreError(
+        f"the store {root} cannot be read ({exc.strerror or exc}); nothing was changed",
+        hint="Run codexsnap as the store's owner, or give it back read and write permission "
+        "(chmod -R u+rwX).",
+    )
+
+
+def check_writable(root: Path, git_dir: Path) -> None:
+    """Refuse a store codexsnap cannot write to before it starts (read-only, immutable, or
+    owned by someone else), instead of failing half-way through its first write to it."""
+    for folder in (root, git_dir / "objects"):
+        probe = folder / f".write-probe-{os.getpid()}.codexsnap-tmp"
+        try:
+            fd = os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+            os.close(fd)
+            os.unlink(probe)
+        except FileExistsError:
+            os.unlink(probe)  # a killed run of this pid's predecessor: it was writable
+        except OSError as exc:
+            if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+                raise StoreError(
+                    f"cannot write to the store {root} ({exc.strerror or exc}); nothing was "
+                    "changed",
+                    hint="Free disk space in the store's folder, then run the command again.",
+                ) from None
+            raise StoreError(
+                f"the store {root} is read-only ({exc.strerror or exc}); nothing was changed",
+                hint="Make it writable again (chmod -R u+w, or remount it read-write), or "
+                "give another store with --store.",
+            ) from None
 
 
 def store_exists(root: Path) -> bool:
@@ -143,6 +180,8 @@ def check_format(root: Path, git_dir: Path) -> None:
     try:
         data = json.loads(marker.read_text())
         version = int(data["format"])
+    except PermissionError as exc:
+        raise unreadable_store(root, exc) from None
     except (OSError, ValueError, KeyError, TypeError):
         raise StoreError(
             f"{marker} is damaged", hint="Restore it, or start a new store with --store."

@@ -31,6 +31,7 @@ from codexsnap.store.history import Snapshot
 from codexsnap.store.location import (
     MARKER,
     check_format,
+    check_writable,
     clear_half_created,
     clear_leftovers,
     create_store,
@@ -129,6 +130,7 @@ class SnapshotStore:
         ``brief``: for one automatic snapshot, which other commands wait for (file_lock.py).
         """
         with store_lock(self.root / "codexsnap.lock", brief=brief):
+            check_writable(self.root, self.git_dir)
             clear_leftovers(self.root, self.git_dir)
             for home, head in self.home_heads().items():
                 index.index_chain(self.git, home, head)

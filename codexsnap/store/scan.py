@@ -4,6 +4,7 @@ databases are hashed from a consistent copy, never from the live file."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -85,7 +86,15 @@ def scan_home(
             source = entry.path
             if kind == "symlink":
                 source = scratch / f"link-{len(to_hash)}"
-                source.write_bytes(os.fsencode(os.readlink(entry.path)))
+                try:
+                    target = os.readlink(entry.path)
+                except (FileNotFoundError, NotADirectoryError):
+                    continue  # gone since the walk: it is not part of this snapshot
+                except OSError as exc:
+                    if exc.errno != errno.EINVAL:
+                        raise
+                    continue  # a file or folder in its place now: the next walk holds it
+                source.write_bytes(os.fsencode(target))
             elif kind == "sqlite":
                 source = scratch / f"db-{len(to_hash)}.sqlite"
                 if not _backup_or_fail(entry.path, source):
