@@ -10,7 +10,7 @@ import os
 import threading
 from collections.abc import Callable, Hashable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 # Reads fire these (our own snapshot opens every file it hashes, and SQLite opens a -wal
 # for writing even to read it, so closing it fires "closed"): a write fires "modified".
@@ -47,14 +47,15 @@ def native_events(
     polling, inotify's watch limit reached, a folder gone): the caller polls instead.
     """
     try:
-        from watchdog.events import FileSystemEvent, FileSystemEventHandler
         from watchdog.observers import Observer
         from watchdog.observers.polling import PollingObserver
     except ImportError:
         return None
 
-    class Handler(FileSystemEventHandler):
-        def on_any_event(self, event: FileSystemEvent) -> None:
+    class Handler:
+        # watchdog only calls dispatch(); not subclassing its handler keeps this module
+        # type-checked where watchdog is missing (a checkout whose environment predates it).
+        def dispatch(self, event: Any) -> None:
             if event.event_type in _NOT_CHANGES:
                 return
             if event.is_directory and event.event_type == "modified":
@@ -68,7 +69,7 @@ def native_events(
     observer = Observer()
     try:
         for folder in folders:
-            observer.schedule(Handler(), str(folder), recursive=True)
+            observer.schedule(cast(Any, Handler()), str(folder), recursive=True)
         observer.start()
     except OSError:
         # ENOSPC from inotify_add_watch (fs.inotify.max_user_watches), a folder that

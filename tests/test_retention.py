@@ -96,3 +96,22 @@ def test_retention_never_prunes_the_newest_good_state_pins_or_other_snapshots(
     shown = {s.id for s in history(codex_home, store_root, None, False)}
     kept = {by_hand.id, good_new.id, emptied_pinned.id, latest.id}
     assert shown == kept and visible >= kept
+
+
+def test_the_search_for_a_good_state_looks_past_a_run_of_emptied_automatic_snapshots(
+    codex_home: Path, store_root: Path
+) -> None:
+    """The defect: emptied automatic snapshots filled the search window (200) and
+    restore-global-state and project-registry found no good state behind them."""
+    from codexsnap.commands import snapshot_search
+
+    good = snapshot(codex_home, store_root, "").snapshot
+    for count in range(5):  # the app keeps rewriting the emptied file; the watcher follows
+        _state(codex_home, [])
+        data = json.loads((codex_home / GLOBAL_STATE).read_bytes())
+        (codex_home / GLOBAL_STATE).write_text(json.dumps({**data, "rev": count}))
+        _automatic(codex_home, store_root)
+    searched = snapshot_search.stored_files(codex_home, store_root, GLOBAL_STATE, limit=3)
+    assert good.id in [found.id for found, _ in searched]  # a window of 3, 5 automatic ones
+    found = snapshot_search.newest_with_projects(codex_home, store_root)
+    assert found is not None and found.snapshot_id == good.id

@@ -18,7 +18,11 @@ from codexsnap.recipes import Candidate
 from codexsnap.state_file import parse_state
 from codexsnap.store import Snapshot, SnapshotStore
 
-SEARCH_LIMIT = 200  # snapshots searched, newest first
+SEARCH_LIMIT = 200  # snapshots searched, newest first (automatic ones aside, below)
+# `codexsnap watch` snapshots an emptied registry every time the app rewrites it: such
+# snapshots must not push the last good one out of the search, so they count apart, up to
+# this many (retention keeps some 1,500 at most at one a minute).
+AUTOMATIC_LIMIT = 5000
 
 Accept = Callable[[Snapshot], bool]
 
@@ -29,20 +33,32 @@ def label(snapshot: Snapshot) -> str:
 
 
 def stored_files(
-    home: Path, store_root: Path, relpath: str, limit: int = SEARCH_LIMIT
+    home: Path, store_root: Path, relpath: str, limit: int | None = None
 ) -> Iterator[tuple[Snapshot, bytes]]:
-    """Each readable snapshot's copy of ``relpath``, newest first (damaged ones skipped)."""
+    """Each readable snapshot's copy of ``relpath``, newest first (damaged ones skipped).
+
+    ``limit`` (default SEARCH_LIMIT) counts the snapshots not taken by ``codexsnap watch``;
+    automatic ones count apart (AUTOMATIC_LIMIT), and one holding the same copy as a newer
+    one already given is skipped, as its verdict would be the same.
+    """
     if not SnapshotStore.exists(store_root):
         return
+    left = {False: limit or SEARCH_LIMIT, True: AUTOMATIC_LIMIT}
+    given: set[str] = set()
     with SnapshotStore.open(store_root, create=False) as store:
-        for snapshot in store.history(home, limit):
+        for snapshot in store.history(home):
+            left[snapshot.automatic] -= 1
+            if left[False] < 0 or left[True] < 0:
+                return
             try:
                 record = store.records(snapshot).get(relpath)
-                data = store.read_blob(record.blob) if record else None
+                if record is None or (snapshot.automatic and record.blob in given):
+                    continue
+                data = store.read_blob(record.blob)
             except CodexsnapError:
                 continue  # a damaged snapshot is no candidate; older ones may be
-            if data is not None:
-                yield snapshot, data
+            given.add(record.blob)
+            yield snapshot, data
 
 
 def global_states(
