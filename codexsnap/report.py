@@ -61,6 +61,9 @@ class DiffReport:
     files: tuple[FileDiff, ...] = field(default=())
     outside: tuple[OutsideChange, ...] = field(default=())
     auth: tuple[str, ...] = field(default=())
+    # What the command says about the change before it is confirmed (the source a recipe
+    # took the new content from, what a rebuild loses).
+    notes: tuple[str, ...] = field(default=())
 
     @property
     def empty(self) -> bool:

@@ -266,7 +266,8 @@ def test_a_damaged_database_is_a_problem_checked_on_a_copy(
         handle.seek(4096 * 3)
         handle.write(b"\xa5" * 4096 * 4)
     check = by_name(run_doctor(codex_home, store_root))["sqlite:goals_1.sqlite"]
-    assert check.status == "problem" and check.cure and "codexsnap history" in check.cure
+    assert check.status == "problem"
+    assert check.cure == "codexsnap fix quarantine-db goals_1.sqlite"  # not the live layout
     assert not (codex_home / "goals_1.sqlite-wal").exists()
     assert not (codex_home / "goals_1.sqlite-shm").exists()
 
@@ -388,6 +389,7 @@ def test_checks_come_in_the_order_a_person_reads_them(codex_home: Path, store_ro
         "daemon-pid-files",
         "sqlite-home",
         *databases,
+        "backfill",
         "threads",
         "log-size",
     ]

@@ -19,8 +19,10 @@ from codexsnap.cli.console import (
 from codexsnap.cli.locate import announce_recovery, locate, log_folders, sqlite_root
 from codexsnap.cli.options import (
     CleanOption,
+    DatabaseArgument,
     DryRunOption,
     ForceOption,
+    FromOption,
     HomeOption,
     JsonOption,
     KeepOption,
@@ -43,6 +45,7 @@ from codexsnap.recipes import RecipeOptions, all_recipes
 
 def fix(
     recipe: RecipeArgument = "remote-control",
+    database: DatabaseArgument = None,
     clean: CleanOption = False,
     reset: ResetOption = False,
     only_revoked: OnlyRevokedOption = False,
@@ -50,6 +53,7 @@ def fix(
     replace_bak: ReplaceBakOption = False,
     threads: ThreadsOption = False,
     project: ProjectOption = None,
+    source: FromOption = None,
     logs: LogsOption = None,
     dry_run: DryRunOption = False,
     yes: YesOption = False,
@@ -76,6 +80,8 @@ def fix(
         replace_bak=replace_bak,
         threads=threads,
         project=project,
+        source=source,
+        database=database,
     )
     if logs and not only_revoked:
         raise UnknownRecipeError(

@@ -90,6 +90,7 @@ def report_text(report: DiffReport, limit: int = 50) -> list[str]:
         lines.append("Outside the snapshot scope (noted, never stored or restored):")
         lines += [f"  {outside_line(change)}" for change in report.outside]
     lines += report.auth
+    lines += [f"Note: {note}" for note in report.notes]
     return [printable(line) for line in lines]
 
 

@@ -125,7 +125,6 @@ def fix_text(
         if report_shown and not result.dry_run
         else [heading + ":", result.report]
     )
-    out += [f"\nNote: {note}" for note in result.notes]
     if options.reset:
         out.append(
             "\nNote: --reset removes both global-state files; Codex starts with empty state "

@@ -148,6 +148,23 @@ def gather_evidence(
 
         candidate, projects = restore_candidates(home, store_root)
     state_database, outside = _live_state_database(home)
+    files: tuple[str, ...] = ()
+    copies: tuple[str, ...] = ()
+    good = None
+    if "database" in recipe.needs and options.database:
+        from codexsnap.commands.database_evidence import (
+            database_files,
+            resolve_database,
+            snapshot_copy,
+        )
+
+        found = database_files(home, resolve_database(home, options.database))
+        files, copies = found.files, found.recovery_copies
+        if options.source == "snapshot":
+            good = snapshot_copy(home, store_root, found.relpath)
+        database = found.relpath
+    else:
+        database = ""
     return Evidence(
         home_files=listing,
         revoked_client_ids=revoked,
@@ -160,6 +177,10 @@ def gather_evidence(
         state_database=state_database,
         state_database_outside=outside,
         platform=sys.platform,
+        database=database,
+        database_files=files,
+        recovery_copies=copies,
+        database_candidate=good,
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from codexsnap.commands import Confirm
@@ -118,6 +118,10 @@ def plan_fix(
     scope = load_scope(store_root).with_sqlite_home(sqlite_home)
     writes: list[PlannedWrite] = []
     shown: list[Shown] = []
+    aside: tuple[str, ...] = ()
+    if recipe.moves_aside:
+        writes, shown, aside = _moved_aside(home, changes)
+        changes = {}
     for name, new in changes.items():
         found = inputs.get(name) or read_input(home, name, ())
         old = found.data
@@ -141,7 +145,7 @@ def plan_fix(
             )
         )
         shown.append(Shown(name, old, new, found.kind))
-    report = planned_report(shown, show_secrets)
+    report = replace(planned_report(shown, show_secrets), notes=answer.notes)
     return Plan(
         tuple(writes),
         report,
@@ -149,4 +153,27 @@ def plan_fix(
         f"fix {recipe.name}",
         {"Recipe": recipe.name},
         notes=answer.notes,
+        aside=aside,
     )
+
+
+def _moved_aside(
+    home: Path, changes: dict[str, bytes | None]
+) -> tuple[list[PlannedWrite], list[Shown], tuple[str, ...]]:
+    """Writes of files the store keeps byte for byte first (a damaged database, its -wal).
+
+    Their raw bytes are what is kept and shown: a damaged database has no consistent copy,
+    and its sidecars are no database at all. They are written as plain files, the -wal of
+    the old database going with it, never replayed onto a good copy.
+    """
+    writes: list[PlannedWrite] = []
+    shown: list[Shown] = []
+    kept: list[str] = []
+    for name, new in changes.items():
+        path = home / name
+        old = path.read_bytes() if path.is_file() and not path.is_symlink() else None
+        if old is not None:
+            kept.append(name)
+        writes.append(PlannedWrite(name, new, kind="file", check_expected=False))
+        shown.append(Shown(name, old, new, "file"))
+    return writes, shown, tuple(kept)

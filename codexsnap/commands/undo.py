@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from codexsnap.codex_files import DB_SIDECARS
 from codexsnap.commands import Confirm, open_existing_store
 from codexsnap.commands.rollback import RollbackResult, plan_snapshot_restore, rollback_result
 from codexsnap.errors import SnapshotNotFoundError, TamperedSnapshotError
+from codexsnap.scope import load_scope
+from codexsnap.store.aside import kept as aside_files
+from codexsnap.transaction.apply import aside_write
 from codexsnap.transaction.operation import OnRecovery, transact
-from codexsnap.transaction.plan import Plan
+from codexsnap.transaction.plan import Plan, PlannedWrite, Shown, planned_report
 
 
 def last_operation(home: Path, store_root: Path) -> tuple[str, list[str]]:
@@ -54,6 +58,9 @@ def undo(
     def plan() -> Plan:
         # After any recovery: the last operation is read from the history it completed.
         before, wrote = last_operation(home, store_root)
+        kept = aside_files(store_root, before)
+        if kept:
+            return plan_put_back_aside(home, store_root, before, kept, show_secrets)
         return plan_snapshot_restore(
             home,
             store_root,
@@ -76,3 +83,39 @@ def undo(
         on_recovery=on_recovery,
     )
     return rollback_result(done, dry_run)
+
+
+def plan_put_back_aside(
+    home: Path, store_root: Path, before: str, kept: dict[str, Path], show_secrets: bool
+) -> Plan:
+    """Put back, byte for byte, the files the last operation moved into the store.
+
+    What took their place goes: a database Codex rebuilt meanwhile, and any sidecar of it
+    that was not moved (its -wal would be replayed onto the old database).
+    """
+    with open_existing_store(store_root) as store:
+        target = store.resolve(home, before)
+    scope = load_scope(store_root)
+    databases = {p for p in kept if not p.endswith(DB_SIDECARS)}
+    stale = [
+        f"{db}{suffix}"
+        for db in databases
+        for suffix in DB_SIDECARS
+        if f"{db}{suffix}" not in kept and (home / f"{db}{suffix}").is_file()
+    ]
+    writes = [aside_write(relpath, path) for relpath, path in sorted(kept.items())]
+    writes += [PlannedWrite(relpath, None, check_expected=False) for relpath in stale]
+    shown = [Shown(w.relpath, _bytes(home / w.relpath), w.new) for w in writes]
+    report = planned_report(shown, show_secrets)
+    return Plan(
+        tuple(writes),
+        report,
+        scope,
+        f"rollback to {target.short_id}",
+        {"Target": target.id, "Paths": " ".join(sorted(kept))},
+        target,
+    )
+
+
+def _bytes(path: Path) -> bytes | None:
+    return path.read_bytes() if path.is_file() and not path.is_symlink() else None

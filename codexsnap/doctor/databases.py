@@ -3,6 +3,7 @@ checkpointed, Codex's own recovery copies to restore from, and the split between
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 import time
 from pathlib import Path
@@ -26,7 +27,71 @@ class DatabaseCheck:
         self.path = path
 
     def __call__(self, ctx: DoctorContext) -> Check:
-        return inspect_database(ctx.path, self.path, bool(ctx.processes))
+        verdict = inspect_database(ctx.path, self.path, bool(ctx.processes))
+        if verdict.status != "problem" or verdict.remedy is None:
+            return verdict
+        return _quarantine_cure(ctx, self.path, verdict)
+
+
+def quarantine_name(ctx: DoctorContext, path: Path) -> str | None:
+    """How ``quarantine-db`` names the database: its stem when live, else its path in the home."""
+    try:
+        relpath = path.relative_to(ctx.path).as_posix()
+    except ValueError:
+        return None  # outside the Codex home: not moved from there
+    if path == ctx.sqlite.database(path.name):
+        return path.name.removesuffix(".sqlite")
+    return relpath
+
+
+def _quarantine_cure(ctx: DoctorContext, path: Path, verdict: Check) -> Check:
+    """A damaged database's cure: move it aside with its sidecars, or put a good copy in."""
+    name = quarantine_name(ctx, path)
+    if name is None:
+        return verdict
+    quit_first = bool(ctx.processes)
+    if path.name.startswith(LOG_DATABASE_PREFIX):
+        cure = Cure.fix("quarantine-db", name)  # it holds only logs: a rebuild loses nothing
+        return dataclasses.replace(verdict, remedy=cure.after_quit(quit_first))
+    relpath = shown_path(ctx.path, path)
+    evidence = verdict.evidence
+    good = newest_good_snapshot(ctx.path, ctx.store_root, relpath)
+    if good:
+        evidence += f"; a good copy is in snapshot {good}"
+    if recovery_copies(path):
+        cure = Cure.fix("quarantine-db", name, "--from", "recovery-copy")
+    elif good:
+        cure = Cure.fix("quarantine-db", name, "--from", "snapshot")
+    else:
+        cure = Cure.fix("quarantine-db", name)
+    return Check(verdict.name, verdict.status, evidence, cure.after_quit(quit_first))
+
+
+def newest_good_snapshot(home: Path, store_root: Path, relpath: str) -> str | None:
+    """The short id of the newest snapshot whose copy of the database passes quick_check."""
+    from codexsnap.errors import CodexsnapError
+    from codexsnap.scratch import scratch_folder
+    from codexsnap.store import SnapshotStore
+
+    try:
+        if not SnapshotStore.exists(store_root):
+            return None
+        with SnapshotStore.open(store_root, create=False) as store:
+            for snapshot in store.history(home, 50):
+                record = store.records(snapshot).get(relpath)
+                if record is None:
+                    continue
+                with scratch_folder("doctor-") as scratch:
+                    copy = scratch / "db.sqlite"
+                    copy.write_bytes(store.read_blob(record.blob))
+                    try:
+                        if not _quick_check(copy.as_uri()):
+                            return snapshot.short_id
+                    except sqlite3.DatabaseError:
+                        continue
+    except (CodexsnapError, OSError):
+        return None
+    return None
 
 
 def check_sqlite_home(ctx: DoctorContext) -> Check:

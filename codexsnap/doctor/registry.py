@@ -6,6 +6,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from codexsnap.doctor.backfill import check_backfill
 from codexsnap.doctor.check import Check
 from codexsnap.doctor.context import DoctorContext, gather_context
 from codexsnap.doctor.databases import DatabaseCheck, check_sqlite_home
@@ -51,6 +52,7 @@ BEFORE_DATABASES: tuple[CheckFunction, ...] = (
     check_sqlite_home,
 )
 AFTER_DATABASES: tuple[CheckFunction, ...] = (
+    check_backfill,
     check_threads,
     check_log_sizes,
 )

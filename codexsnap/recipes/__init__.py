@@ -75,8 +75,10 @@ class Evidence:
     state_database: str = "state_5.sqlite"  # the live state database, relative to the home
     state_database_outside: str | None = None  # set when the live one is outside the home
     platform: str = ""  # sys.platform of this computer
-    # quarantine-db: the database's own files in the home (relative paths), Codex's recovery
-    # copies of it, newest first, and the newest snapshot holding a good copy.
+    # quarantine-db: the database NAME means (relative to the home), its own files there
+    # (it and its sidecars), Codex's recovery copies of it, newest first, and the newest
+    # snapshot holding a copy that passes quick_check (read with --from snapshot only).
+    database: str = ""
     database_files: tuple[str, ...] = ()
     recovery_copies: tuple[str, ...] = ()
     database_candidate: Candidate | None = None
@@ -99,6 +101,10 @@ class Recipe:
     runtime_removals: bool = False
     # Inputs under these folders are read up to their first line only (rollout headers).
     head_only: tuple[str, ...] = field(default=())
+    # Its changes are a database and its sidecars: the store keeps their exact bytes before
+    # they are written (store/aside.py), so undo puts back those bytes even where snapshots
+    # hold only a copy or nothing (-wal, logs_2.sqlite); they are written as plain files.
+    moves_aside: bool = False
 
 
 def planned(result: Changes | Planned) -> Planned:
@@ -119,6 +125,7 @@ def all_recipes() -> dict[str, Recipe]:
         pairing_reset,
         project_registry,
         project_roots,
+        quarantine_db,
         remote_control,
         restore_global_state,
     )
@@ -131,6 +138,7 @@ def all_recipes() -> dict[str, Recipe]:
         restore_global_state,
         project_registry,
         project_roots,
+        quarantine_db,
     )
     return {m.RECIPE.name: m.RECIPE for m in modules}
 

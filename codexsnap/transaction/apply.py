@@ -13,6 +13,7 @@ from codexsnap.progress import report as report_progress
 from codexsnap.roots import SQLITE_PREFIX, live_path, split_root
 from codexsnap.sqlite_copy import journal_of, sidecars
 from codexsnap.store import SnapshotStore
+from codexsnap.store.aside import kept as aside_files
 from codexsnap.store.manifest import FileRecord
 from codexsnap.transaction.journal import JournalFile
 from codexsnap.transaction.outcome import (
@@ -82,8 +83,11 @@ def apply_writes(
     before: dict[str, FileRecord],
     journal: JournalFile,
     sqlite_home: Path | None = None,
+    before_id: str | None = None,
 ) -> None:
     """Write every file; on any failure, Ctrl-C included, put back what was written.
+
+    ``before_id``: the "before" snapshot, beside which files kept aside are put back from.
 
     The journal is gone when this returns or raises with the home whole (all written, or
     all put back); it stays only when some file could not be put back.
@@ -104,9 +108,10 @@ def apply_writes(
             report_progress(len(done), len(writes), "Restoring")
     except BaseException as exc:
         failed = done[-1].relpath if done else "the home"
-        if done and unchanged(home, done[-1], before, sqlite_home):
+        kept = {} if before_id is None else aside_files(store.root, before_id)
+        if done and unchanged(home, done[-1], before, sqlite_home, kept):
             done.pop()  # it failed (or was interrupted) before touching the file
-        complete = put_back(store, home, done, before, journal, sqlite_home)
+        complete = put_back(store, home, done, before, journal, sqlite_home, before_id)
         raise undone(exc, complete, done, failed) from None
 
 
@@ -134,16 +139,23 @@ def undone(
 
 
 def unchanged(
-    home: Path, write: PlannedWrite, before: dict[str, FileRecord], sqlite_home: Path | None
+    home: Path,
+    write: PlannedWrite,
+    before: dict[str, FileRecord],
+    sqlite_home: Path | None,
+    kept: dict[str, Path] | None = None,
 ) -> bool:
     """True when the path still holds what the "before" snapshot has (never for databases).
 
-    A database's stored form is a copy, not its bytes, and its -wal may be gone already.
+    A database's stored form is a copy, not its bytes, and its -wal may be gone already. A
+    file kept aside is judged by its kept bytes: the snapshot may not hold it at all.
     """
     if write.kind == "sqlite":
         return False
-    record = before.get(write.relpath)
     live = live_blob(live_path(home, write.relpath, sqlite_home), write.kind)
+    if kept and write.relpath in kept:
+        return live == blob_id(kept[write.relpath].read_bytes())
+    record = before.get(write.relpath)
     return live == (record.blob if record else None)
 
 
@@ -168,12 +180,14 @@ def put_back(
     before: dict[str, FileRecord],
     journal: JournalFile,
     sqlite_home: Path | None = None,
+    before_id: str | None = None,
 ) -> bool:
     """Put back what was written and forget the journal; False when a file could not be.
 
     Then the journal stays in the store: the next run finishes the job from it.
     """
-    complete = _put_back(store, home, done, before, sqlite_home)
+    kept = {} if before_id is None else aside_files(store.root, before_id)
+    complete = _put_back(store, home, done, before, sqlite_home, kept)
     if complete:
         journal.clear()
     return complete
@@ -207,11 +221,18 @@ def _put_back(
     done: list[PlannedWrite],
     before: dict[str, FileRecord],
     sqlite_home: Path | None,
+    kept: dict[str, Path],
 ) -> bool:
     """Restore what was written; False when some file could not be (the journal stays)."""
     complete = True
     originals: list[PlannedWrite] = []
     for write in done:
+        if write.relpath in kept:  # its exact bytes, which the snapshot may not hold
+            try:
+                originals.append(aside_write(write.relpath, kept[write.relpath]))
+            except OSError:
+                complete = False
+            continue
         record = before.get(write.relpath)
         try:
             data = store.read_blob(record.blob) if record else None
@@ -228,6 +249,13 @@ def _put_back(
             # and the journal left in the store lets the next run finish the job.
             complete = False
     return complete
+
+
+def aside_write(relpath: str, kept: Path) -> PlannedWrite:
+    """The write that puts a file kept aside back, byte for byte, with its mode."""
+    return PlannedWrite(
+        relpath, kept.read_bytes(), stat.S_IMODE(kept.stat().st_mode), check_expected=False
+    )
 
 
 def verify(writes: list[PlannedWrite], after: dict[str, FileRecord]) -> None:

@@ -18,6 +18,7 @@ from codexsnap.faults import fault_point
 from codexsnap.report import DiffReport
 from codexsnap.scope import Scope
 from codexsnap.store import Snapshot, SnapshotStore
+from codexsnap.store.aside import keep as keep_aside
 from codexsnap.transaction.apply import apply_writes, check_paths, put_back, verify
 from codexsnap.transaction.guards import (
     check_unchanged,
@@ -141,6 +142,7 @@ def transact(
             plan.trailers,
             force,
             on_recovery,
+            aside=plan.aside,
         )
     return Transaction(plan, begun, done)
 
@@ -154,8 +156,13 @@ def run_operation(
     trailers: dict[str, str],
     force: bool,
     on_recovery: OnRecovery | None = None,
+    aside: tuple[str, ...] = (),
 ) -> OperationResult:
-    """Apply ``writes`` to the home with snapshots before and after; undoable by rollback."""
+    """Apply ``writes`` to the home with snapshots before and after; undoable by rollback.
+
+    ``aside``: files whose exact bytes the store keeps first (store/aside.py), so that undo,
+    a put-back and a recovery bring back those bytes, not the snapshot's copy.
+    """
     with store.locked():
         refuse_if_codex_running(force)
         refuse_busy_databases(
@@ -184,6 +191,8 @@ def run_operation(
         check_unchanged(writes, before_records)
         ensure_way_back(store, home, scope, before, writes, before_records)
         refuse_if_codex_running(force)  # it may have started while we took the snapshot
+        if aside:
+            keep_aside(store.root, before.id, home, aside)
         journal = JournalFile.of(store.root, home)
         journal.save(journal_for(name, home, before, writes, before_records))
         try:
@@ -191,7 +200,7 @@ def run_operation(
         except BaseException:
             journal.clear()  # nothing written yet: no half-done run to recover
             raise
-        apply_writes(store, home, writes, before_records, journal, scope.sqlite_home)
+        apply_writes(store, home, writes, before_records, journal, scope.sqlite_home, before.id)
         after = _record_after(store, home, scope, writes, before, name, trailers, journal)
         journal.clear()
         record_commit(home, store.root, after.short_id)
@@ -227,7 +236,7 @@ def _record_after(
         ).snapshot
     except KeyboardInterrupt:
         records = store.records(before)
-        if not put_back(store, home, writes, records, journal, scope.sqlite_home):
+        if not put_back(store, home, writes, records, journal, scope.sqlite_home, before.id):
             raise RunInterrupted(Outcome(HALF_RECORDED)) from None
         raise RunInterrupted(Outcome(PUT_BACK, len(writes))) from None
     except (CodexsnapError, OSError) as exc:

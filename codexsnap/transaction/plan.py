@@ -69,6 +69,9 @@ class Plan:
     target: Snapshot | None = None  # the snapshot restored (rollback, undo)
     warnings: tuple[str, ...] = ()  # risks the user went ahead with (--force)
     notes: tuple[str, ...] = ()  # what the user is told about the plan (the snapshot used)
+    # Files whose exact bytes the store keeps before they are written (store/aside.py):
+    # those snapshots hold only as a copy, or leave out (a database's -wal, logs_2.sqlite).
+    aside: tuple[str, ...] = ()
 
 
 def blob_id(data: bytes) -> str:

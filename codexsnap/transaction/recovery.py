@@ -10,11 +10,12 @@ from codexsnap.errors import LockHeldError
 from codexsnap.roots import live_path
 from codexsnap.scope import Scope, load_scope
 from codexsnap.store import Snapshot, SnapshotStore
-from codexsnap.transaction.apply import in_write_order, live_blob, write_one
+from codexsnap.store.aside import kept as aside_files
+from codexsnap.transaction.apply import aside_write, in_write_order, live_blob, write_one
 from codexsnap.transaction.guards import refuse_if_codex_running
 from codexsnap.transaction.journal import JournalFile
 from codexsnap.transaction.outcome import HALF_RECORDED, Outcome, RunInterrupted
-from codexsnap.transaction.plan import PlannedWrite
+from codexsnap.transaction.plan import PlannedWrite, blob_id
 
 
 @dataclass(frozen=True)
@@ -76,8 +77,17 @@ def recover_interrupted(store: SnapshotStore, home: Path, scope: Scope) -> Recov
     restored: list[str] = []
     left: list[str] = []
     puts: list[PlannedWrite] = []
+    kept = aside_files(store.root, before.id)
     for entry in journal.entries:
         live = live_blob(live_path(home, entry.path, scope.sqlite_home), entry.kind)
+        if entry.path in kept:
+            # Moved aside by the killed run: its exact bytes are in the store, and the
+            # snapshot may not hold it at all (a -wal, logs_2.sqlite).
+            if live == entry.new_blob:
+                puts.append(aside_write(entry.path, kept[entry.path]))
+            elif live != blob_id(kept[entry.path].read_bytes()):
+                left.append(entry.path)
+            continue
         if live == entry.old_blob:
             continue
         # A database's stored form is a consistent copy, never its raw bytes, and the run
