@@ -143,6 +143,20 @@ def pid_in(raw: bytes | None) -> int | None:
         return None
 
 
+# ----- the Linux desktop app's Electron profile (~/.config/Codex) -----------------------
+
+# Chromium's single-instance files: links, SingletonLock's target is "<hostname>-<pid>". A
+# dead app leaves them, and the next start says "The profile appears to be in use by another
+# Codex process" (#38254).
+SINGLETON_FILES = ("SingletonLock", "SingletonSocket", "SingletonCookie")
+
+
+def singleton_owner(target: str) -> tuple[str, int] | None:
+    """The host and pid a SingletonLock names, or None when it names none."""
+    host, _, pid = target.rpartition("-")
+    return (host, int(pid)) if host and pid.isdigit() else None
+
+
 # ----- sessions: rollouts, and the app server's own log lines ---------------------------
 
 SESSION_FOLDERS = ("sessions", "archived_sessions")

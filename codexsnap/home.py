@@ -239,6 +239,14 @@ def find_store_location(option: Path | None, home: CodexHome | None) -> StoreLoc
     return StoreLocation(path=resolved, source=source)
 
 
+def desktop_profile_folder() -> Path:
+    """The Linux desktop app's Electron profile: ``$XDG_CONFIG_HOME/Codex``, else
+    ``~/.config/Codex`` (#38254), where its single-instance lock lives."""
+    xdg_config = os.environ.get("XDG_CONFIG_HOME", "")
+    base = Path(xdg_config) if xdg_config else Path.home() / ".config"
+    return base / "Codex"
+
+
 def default_log_folders() -> list[Path]:
     """The desktop app's log folders that exist here, looked for under every OS's names.
 

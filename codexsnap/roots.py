@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 
 SQLITE_ROOT = "@sqlite"
 SQLITE_PREFIX = SQLITE_ROOT + "/"
+# The Linux desktop app's Electron profile (~/.config/Codex): never part of a snapshot, only
+# named by a recipe that removes its stale single-instance files (desktop-singleton).
+PROFILE_PREFIX = "@codex-profile/"
 
 
 def outside_sqlite_home(home: Path, sqlite_home: Path) -> Path | None:
@@ -46,6 +49,10 @@ def in_sqlite_root(relpath: str) -> bool:
 
 def split_root(home: Path, relpath: str, sqlite_home: Path | None) -> tuple[Path, str]:
     """The folder a manifest path lives in, and the path inside that folder."""
+    if relpath.startswith(PROFILE_PREFIX) and relpath != PROFILE_PREFIX:
+        from codexsnap.home import desktop_profile_folder
+
+        return desktop_profile_folder(), relpath[len(PROFILE_PREFIX) :]
     if not in_sqlite_root(relpath):
         return home, relpath
     if sqlite_home is None:

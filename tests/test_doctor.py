@@ -387,6 +387,7 @@ def test_checks_come_in_the_order_a_person_reads_them(codex_home: Path, store_ro
         "remote-control-409",
         "app-server-socket",
         "daemon-pid-files",
+        "desktop-singleton",
         "sqlite-home",
         *databases,
         "backfill",

@@ -165,6 +165,10 @@ def gather_evidence(
         database = found.relpath
     else:
         database = ""
+    singleton: tuple[tuple[str, str], ...] = ()
+    hostname = ""
+    if "singleton" in recipe.needs:
+        singleton, hostname, live = _singleton()
     return Evidence(
         home_files=listing,
         revoked_client_ids=revoked,
@@ -181,7 +185,29 @@ def gather_evidence(
         database_files=files,
         recovery_copies=copies,
         database_candidate=good,
+        singleton_files=singleton,
+        hostname=hostname,
     )
+
+
+def _singleton() -> tuple[tuple[tuple[str, str], ...], str, frozenset[int]]:
+    """The profile's single-instance files, this host's name, and the lock's pid if alive."""
+    import socket
+
+    from codexsnap.codex_files import SINGLETON_FILES, singleton_owner
+    from codexsnap.home import desktop_profile_folder
+    from codexsnap.processes import alive
+
+    folder = desktop_profile_folder()
+    found: list[tuple[str, str]] = []
+    for name in SINGLETON_FILES:
+        path = folder / name
+        if path.is_symlink():
+            found.append((name, os.readlink(path)))
+        elif os.path.lexists(path):
+            found.append((name, ""))
+    owner = singleton_owner(dict(found).get(SINGLETON_FILES[0], ""))
+    return tuple(found), socket.gethostname(), alive([owner[1]]) if owner else frozenset()
 
 
 def _live_state_database(home: Path) -> tuple[str, str | None]:

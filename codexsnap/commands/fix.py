@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -11,6 +12,7 @@ from codexsnap.commands.evidence import gather_evidence, read_input
 from codexsnap.errors import ConfigError
 from codexsnap.recipes import Recipe, RecipeOptions, check_options, get_recipe, planned
 from codexsnap.report import DiffReport
+from codexsnap.roots import PROFILE_PREFIX, live_path
 from codexsnap.scope import load_scope
 from codexsnap.store import Snapshot
 from codexsnap.transaction.operation import OnRecovery, transact
@@ -83,7 +85,11 @@ def fix(
             recovery_pending=begun.pending,
             notes=plan.notes,
         )
-    restorable = tuple(w.relpath for w in plan.writes if plan.scope.includes(w.relpath))
+    restorable = tuple(
+        w.relpath
+        for w in plan.writes
+        if plan.scope.includes(w.relpath) and not w.relpath.startswith(PROFILE_PREFIX)
+    )
     return FixResult(
         recipe.name,
         home,
@@ -123,6 +129,11 @@ def plan_fix(
         writes, shown, aside = _moved_aside(home, changes)
         changes = {}
     for name, new in changes.items():
+        if name.startswith(PROFILE_PREFIX):  # runtime files outside the home: removals only
+            write, show = _profile_removal(home, name)
+            writes.append(write)
+            shown.append(show)
+            continue
         found = inputs.get(name) or read_input(home, name, ())
         old = found.data
         runtime = scope.excluded_by(found.relpath)
@@ -154,6 +165,19 @@ def plan_fix(
         {"Recipe": recipe.name},
         notes=answer.notes,
         aside=aside,
+    )
+
+
+def _profile_removal(home: Path, name: str) -> tuple[PlannedWrite, Shown]:
+    """Removing a single-instance file of the desktop app's profile (a link, as a rule)."""
+    path = live_path(home, name, None)
+    if path.is_symlink():
+        target = os.fsencode(os.readlink(path))
+        return PlannedWrite(name, None, kind="symlink", check_expected=False), Shown(
+            name, target, None, "symlink"
+        )
+    return PlannedWrite(name, None, kind="other", check_expected=False), Shown(
+        name, b"", None, "other"
     )
 
 

@@ -24,7 +24,11 @@ from codexsnap.doctor.remote_control import (
     check_revoked_client,
 )
 from codexsnap.doctor.remote_host import check_already_online, check_host_enrollment
-from codexsnap.doctor.runtime_files import check_app_server_socket, check_daemon_pid_files
+from codexsnap.doctor.runtime_files import (
+    check_app_server_socket,
+    check_daemon_pid_files,
+    check_desktop_singleton,
+)
 from codexsnap.doctor.setup import check_home, check_processes, check_store
 from codexsnap.doctor.threads import check_threads
 from codexsnap.home import CodexHome
@@ -49,6 +53,7 @@ BEFORE_DATABASES: tuple[CheckFunction, ...] = (
     check_already_online,
     check_app_server_socket,
     check_daemon_pid_files,
+    check_desktop_singleton,
     check_sqlite_home,
 )
 AFTER_DATABASES: tuple[CheckFunction, ...] = (

@@ -5,7 +5,15 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
-from codexsnap.codex_files import PID_FILES, PID_LOCKS, SOCKET, START_LOCK, pid_in
+from codexsnap.codex_files import (
+    PID_FILES,
+    PID_LOCKS,
+    SINGLETON_FILES,
+    SOCKET,
+    START_LOCK,
+    pid_in,
+    singleton_owner,
+)
 from codexsnap.doctor.check import Check, Cure, read_regular
 from codexsnap.doctor.context import DoctorContext
 from codexsnap.processes import CodexProcess
@@ -74,3 +82,30 @@ def _exists(ctx: DoctorContext, relpath: str) -> bool:
 
 def _pids(processes: Iterable[CodexProcess]) -> str:
     return ", ".join(f"{p.kind} pid {p.pid}" for p in processes)
+
+
+def check_desktop_singleton(ctx: DoctorContext) -> Check:
+    """Linux: a SingletonLock naming a dead process keeps the app from starting (#38254)."""
+    import socket
+
+    from codexsnap.home import desktop_profile_folder
+
+    name = "desktop-singleton"
+    if not ctx.platform.startswith("linux"):
+        return Check(name, "ok", "not Linux: the app's single-instance lock lives elsewhere")
+    lock = desktop_profile_folder() / SINGLETON_FILES[0]
+    if not lock.is_symlink():
+        return Check(name, "ok", f"no {SINGLETON_FILES[0]} in {lock.parent}")
+    owner = singleton_owner(os.readlink(lock))
+    host = socket.gethostname()
+    if owner is None or owner[0] != host:
+        return Check(name, "ok", f"{lock} names another computer or nothing: not judged")
+    if owner[1] in ctx.alive([owner[1]]) or any(p.kind == "desktop app" for p in ctx.processes):
+        return Check(name, "ok", f"{lock}: the app that holds it (pid {owner[1]}) runs")
+    return Check(
+        name,
+        "problem",
+        f'{lock} names pid {owner[1]}, which is dead: the app says "The profile appears to '
+        'be in use by another Codex process" (#38254)',
+        Cure.fix("desktop-singleton"),
+    )

@@ -82,6 +82,10 @@ class Evidence:
     database_files: tuple[str, ...] = ()
     recovery_copies: tuple[str, ...] = ()
     database_candidate: Candidate | None = None
+    # desktop-singleton: the profile's single-instance files present (name, link target, ""
+    # for a file that is no link), this computer's host name, and the lock's pid if alive.
+    singleton_files: tuple[tuple[str, str], ...] = ()
+    hostname: str = ""
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,7 @@ def all_recipes() -> dict[str, Recipe]:
     """Every recipe by name, in the order ``codexsnap recipes`` lists them."""
     from codexsnap.recipes import (
         app_server_stale,
+        desktop_singleton,
         new_installation_id,
         pairing_reset,
         project_registry,
@@ -139,6 +144,7 @@ def all_recipes() -> dict[str, Recipe]:
         project_registry,
         project_roots,
         quarantine_db,
+        desktop_singleton,
     )
     return {m.RECIPE.name: m.RECIPE for m in modules}
 
