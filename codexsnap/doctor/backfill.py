@@ -21,7 +21,9 @@ def check_backfill(ctx: DoctorContext) -> Check:
     state = ctx.state
     database = shown_path(ctx.path, state.path)
     if state.error is not None:
-        return Check(name, "warning", f"not checked: {database} cannot be read: {state.error}")
+        return Check.skipped(
+            name, f"{database} cannot be read: {state.error}", f"cure {database} first"
+        )
     if state.backfill is None:
         return Check(name, "ok", f"no backfill state in {database}")
     status, updated = state.backfill

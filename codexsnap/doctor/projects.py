@@ -37,12 +37,16 @@ def check_project_registry(ctx: DoctorContext) -> Check:
     cure = Cure.fix("project-registry").after_quit(bool(ctx.processes))
     if data is None:
         if ctx.primary.error is not None:
-            return Check(name, "warning", "not compared: the global state cannot be read")
+            return Check.skipped(
+                name, "the global state cannot be read", "restore it first (see global-state)"
+            )
         return Check(name, "ok", "no global state: the desktop app has not saved state here")
     state = ctx.state
     database = shown_path(ctx.path, state.path)
     if state.error is not None:
-        return Check(name, "warning", f"not compared: {database} cannot be read: {state.error}")
+        return Check.skipped(
+            name, f"{database} cannot be read: {state.error}", f"cure {database} first"
+        )
     raw = data.get(LOCAL_PROJECTS_KEY)
     kept = registry_entries(data)
     dropped = sorted(
