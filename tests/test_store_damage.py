@@ -158,6 +158,7 @@ def test_doctor_reports_quarantined_snapshots_and_history_marks_them(
     _, out, _ = run(cli, "doctor", "--json")
     store = [c for c in json.loads(out)["checks"] if c["name"] == "store"]
     assert store[0]["status"] == "problem" and "quarantined" in store[0]["evidence"]
+    assert "damaged files (AGENTS.md), their other files still restore" in store[0]["evidence"]
 
 
 def test_a_snapshot_on_a_damaged_latest_commit_follows_the_newest_readable_one(
@@ -265,6 +266,9 @@ def test_a_damaged_file_shared_by_every_snapshot_sets_aside_only_that_file(
     assert "[quarantined file: AGENTS.md]" in out.splitlines()[0]
     assert "AGENTS.md  (added, damaged)" in out and "cannot be shown" in out
 
+    # A full rollback needs no damaged bytes while the home holds AGENTS.md's content.
+    code, out, err = run(cli, "rollback", ids[2], "--dry-run")
+    assert code == 0 and "prompts/note.md" in out and "AGENTS.md" not in out, out + err
     # The live AGENTS.md differs now, so no snapshot can heal the damaged one.
     (codex_home / "AGENTS.md").write_text("edited since\n")
     # An intact file of the oldest snapshot restores.

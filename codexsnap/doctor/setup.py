@@ -53,11 +53,18 @@ def check_store(ctx: DoctorContext) -> Check:
     # Damage is found by reading every commit of the chain (one git log); the blobs are
     # left to `codexsnap check`, which reads them all, and its quarantine is reported here.
     unreadable = [s.short_id for s in snapshots if s.damaged]
-    set_aside = [s.short_id for s in snapshots if s.id in quarantined]
+    set_aside = [s.short_id for s in snapshots if s.id in quarantined and quarantined[s.id].whole]
+    # Per-file quarantine: those snapshots still restore their other files.
+    partly = [s.short_id for s in snapshots if s.id in quarantined and not quarantined[s.id].whole]
+    files = sorted({p for e in quarantined.values() for p in e.files})
     readable = [s for s in snapshots if not s.damaged]
-    if unreadable or set_aside:
+    if unreadable or set_aside or partly:
         parts = [f"{len(unreadable)} snapshot(s) cannot be read ({', '.join(unreadable[:5])})"]
         parts += [f"{len(set_aside)} quarantined ({', '.join(set_aside[:5])})"]
+        parts += [
+            f"{len(partly)} quarantined with damaged files ({', '.join(files[:5])}), their "
+            "other files still restore"
+        ]
         return Check(
             "store",
             "problem",
