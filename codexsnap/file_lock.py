@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from codexsnap.errors import LockHeldError, StoreError
 
@@ -36,14 +38,7 @@ def store_lock(lock_path: Path, *, brief: bool = False) -> Iterator[None]:
         marker.write_bytes(b"")
     try:
         try:
-            lock.acquire(timeout=0)
-        except filelock.Timeout:
-            if brief or not _brief_holder(lock_path):
-                raise _held(lock_path) from None
-            try:
-                lock.acquire(timeout=BRIEF_WAIT, poll_interval=0.05)
-            except filelock.Timeout:
-                raise _held(lock_path) from None
+            _acquire(lock, lock_path, brief)
         except OSError as exc:  # a read-only store with no lock file yet, or another owner's
             raise StoreError(
                 f"the store {lock_path.parent} cannot be locked ({exc.strerror or exc}): it "
@@ -58,6 +53,29 @@ def store_lock(lock_path: Path, *, brief: bool = False) -> Iterator[None]:
         if brief:
             with contextlib.suppress(OSError):
                 marker.unlink()
+
+
+def _acquire(lock: Any, lock_path: Path, brief: bool) -> None:
+    """Take the lock at once; wait only for a watcher's snapshot."""
+    import filelock
+
+    for _ in range(3):
+        try:
+            lock.acquire(timeout=0)
+            return
+        except filelock.Timeout:
+            if brief:
+                raise _held(lock_path) from None
+        # The watcher lets go and takes the lock again every few seconds: seen between its
+        # release and the removal of its marker, the lock is free on the next try.
+        if _brief_holder(lock_path):
+            try:
+                lock.acquire(timeout=BRIEF_WAIT, poll_interval=0.05)
+                return
+            except filelock.Timeout:
+                raise _held(lock_path) from None
+        time.sleep(0.01)
+    raise _held(lock_path)
 
 
 def _held(lock_path: Path) -> LockHeldError:

@@ -187,7 +187,9 @@ def watch(
                 said = ""
                 tell(news)
                 continue
-            pause = RETRY_BUSY if news.kind == "busy" else max(ERROR_PAUSE, settings.debounce)
+            pause = RETRY_BUSY
+            if news.kind != "busy":  # no sooner than the next snapshot could be anyway
+                pause = max(settings.debounce, min(ERROR_PAUSE, settings.min_interval))
             changes.mark(time.monotonic() + pause - settings.debounce)
             if news.kind + news.detail != said and not stop.is_set():
                 said = news.kind + news.detail
