@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from codexsnap.doctor.runtime_files import check_desktop_singleton
 from codexsnap.errors import RecipeRefusedError
 from codexsnap.recipes import Evidence, RecipeOptions, get_recipe
 from tests.helpers import file_states, run
-from tests.test_doctor_home import doctor_on
+from tests.test_doctor_projects import one_check
 from tests.test_recipes_projects import apply
 
 NAMES = ("SingletonLock", "SingletonSocket", "SingletonCookie")
@@ -77,11 +78,11 @@ def test_other_systems_are_refused() -> None:
 def test_doctor_names_the_cure_for_a_dead_apps_lock_only(
     codex_home: Path, store_root: Path
 ) -> None:
-    assert doctor_on(codex_home, store_root, "linux")["desktop-singleton"].status == "ok"
+    assert one_check(codex_home, store_root, check_desktop_singleton).status == "ok"
     profile = lock_profile(dead_pid())
-    check = doctor_on(codex_home, store_root, "linux")["desktop-singleton"]
+    check = one_check(codex_home, store_root, check_desktop_singleton)
     assert check.status == "problem" and "#38254" in check.evidence
     assert check.cure == "codexsnap fix desktop-singleton"
     (profile / "SingletonLock").unlink()
     os.symlink(f"{socket.gethostname()}-{os.getpid()}", profile / "SingletonLock")
-    assert doctor_on(codex_home, store_root, "linux")["desktop-singleton"].status == "ok"
+    assert one_check(codex_home, store_root, check_desktop_singleton).status == "ok"

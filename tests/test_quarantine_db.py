@@ -14,10 +14,12 @@ import pytest
 from typer.testing import CliRunner
 
 from codexsnap.commands.snapshot import snapshot
+from codexsnap.doctor.backfill import check_backfill
 from codexsnap.errors import HomeWriteError, RecipeRefusedError, UsageError
 from tests.helpers import run
 from tests.homebuilder import THREADS, CodexHomeBuilder
 from tests.test_doctor_home import doctor_on
+from tests.test_doctor_projects import one_check
 from tests.test_recipes_projects import apply, undo_last
 
 SIDECARS = ("-wal", "-shm", "-journal")
@@ -145,6 +147,8 @@ def test_cli_says_what_a_rebuild_loses_before_asking(
     assert "codexsnap fix quarantine-db state_5" in out
     code, _, err = run(cli, "fix", "quarantine-db", "state_5", "--from", "snapshot", "--yes")
     assert code == 12 and "no snapshot" in err
+    code, _, err = run(cli, "fix", "remote-control", "state_5", "--yes")
+    assert code == 2 and "a database NAME does not apply to the remote-control recipe" in err
 
 
 # ----- doctor: the database and backfill checks name the cure -----------------------------
@@ -170,11 +174,11 @@ def test_an_orphaned_running_backfill_is_a_problem_whose_cure_warns_against_edit
     builder: CodexHomeBuilder, store_root: Path
 ) -> None:
     home = builder.build()
-    assert doctor_on(home, store_root, "linux")["backfill"].status == "ok"
+    assert one_check(home, store_root, check_backfill).status == "ok"
     db = builder.open_connections[0]
     db.execute("UPDATE backfill_state SET status = 'running'")
     db.commit()
-    check = doctor_on(home, store_root, "linux")["backfill"]
+    check = one_check(home, store_root, check_backfill)
     assert check.status == "problem" and "30 s" in check.evidence and "#41614" in check.evidence
     assert check.cure is not None and check.cure.startswith("never set backfill_state.status")
     assert check.cure.endswith("codexsnap fix quarantine-db state_5 --from snapshot")

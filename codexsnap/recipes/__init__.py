@@ -33,7 +33,7 @@ class RecipeOptions:
 
 
 # How each option is typed, where it is not --<name with dashes>.
-_FLAGS = {"source": "--from", "database": "a database NAME"}
+_FLAGS = {"source": "--from", "database": "NAME"}
 
 
 def flag(name: str) -> str:
@@ -176,6 +176,7 @@ def check_options(recipe: Recipe, options: RecipeOptions) -> None:
     for name, on in vars(options).items():
         if on and name not in recipe.options:
             raise UnknownRecipeError(
-                f"{flag(name)} does not apply to the {recipe.name} recipe",
+                f"{'a database NAME' if name == 'database' else flag(name)} does not apply to "
+                f"the {recipe.name} recipe",
                 hint="Run 'codexsnap recipes' to see each recipe's options.",
             )
