@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from codexsnap.commands.snapshot import snapshot
 from codexsnap.doctor.backfill import check_backfill
-from codexsnap.errors import HomeWriteError, RecipeRefusedError, UsageError
+from codexsnap.errors import HomeWriteError, RecipeRefusedError, StoreError, UsageError
 from tests.helpers import run
 from tests.homebuilder import THREADS, CodexHomeBuilder
 from tests.test_doctor_home import doctor_on
@@ -214,4 +214,17 @@ def test_a_killed_run_is_recovered_with_the_moved_bytes(
         [sys.executable, "-m", "codexsnap", "recover"], capture_output=True, timeout=120
     )
     assert done.returncode == 0, done.stderr
+    assert {name: (home / name).read_bytes() for name in files} == files
+
+
+def test_a_store_that_cannot_keep_the_files_changes_nothing(
+    builder: CodexHomeBuilder, store_root: Path
+) -> None:
+    home = builder.build()
+    builder.close()
+    files = damage(home, "sqlite/logs_2.sqlite")
+    snapshot(home, store_root, "first")
+    (store_root / "aside").write_bytes(b"")  # a file where the folder goes: nothing fits
+    with pytest.raises(StoreError, match="nothing was changed"):
+        apply(home, store_root, "quarantine-db", database="logs_2")
     assert {name: (home / name).read_bytes() for name in files} == files

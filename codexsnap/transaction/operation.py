@@ -192,7 +192,14 @@ def run_operation(
         ensure_way_back(store, home, scope, before, writes, before_records)
         refuse_if_codex_running(force)  # it may have started while we took the snapshot
         if aside:
-            keep_aside(store.root, before.id, home, aside)
+            try:
+                keep_aside(store.root, before.id, home, aside)
+            except OSError as exc:
+                raise StoreError(
+                    f"could not keep {exc.filename or 'a file'} in the store before moving it: "
+                    f"{exc.strerror or exc}; nothing was changed",
+                    hint="Free space in the store's folder, then run the command again.",
+                ) from None
         journal = JournalFile.of(store.root, home)
         journal.save(journal_for(name, home, before, writes, before_records))
         try:
