@@ -13,11 +13,16 @@ import stat
 from pathlib import Path
 from typing import Any
 
+from codexsnap.home import CODEX_DATABASES, DESKTOP_DATABASES
+from codexsnap.roots import SQLITE_PREFIX
 from codexsnap.scope import Scope
 
 # Caches and runtime files churn without meaning anything to a person; secrets are not listed.
 _LISTED_CATEGORIES = frozenset({"bulky", "user"})
 AUTH_FILE = "auth.json"
+# A file of an outside SQLite home is Codex's when it is named after one of its databases
+# (the database, its -wal, Codex's .codex-recovery-* copies) or is a logs_* database.
+_DATABASE_NAMES = (*CODEX_DATABASES, *DESKTOP_DATABASES, "logs_")
 
 
 def scan_outside(home: Path, scope: Scope) -> dict[str, list[int]]:
@@ -46,7 +51,32 @@ def scan_outside(home: Path, scope: Scope) -> dict[str, list[int]]:
                 inside_excluded or (rule is not None and rule.category in _LISTED_CATEGORIES)
             ):
                 listed[relpath] = [st.st_size, st.st_mtime_ns]
+    if scope.sqlite_home is not None:
+        listed.update(_outside_sqlite_home(scope.sqlite_home, scope))
     return dict(sorted(listed.items()))
+
+
+def _outside_sqlite_home(folder: Path, scope: Scope) -> dict[str, list[int]]:
+    """The bulky files of an outside SQLite home (``logs_2.sqlite``, Codex's recovery copies),
+    as ``@sqlite/<name>``: its top level only, and only files named after a database, since
+    the folder may be any folder (``sqlite_home = "~"``), as its walk in roots.py does."""
+    listed: dict[str, list[int]] = {}
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return listed
+    for entry in entries:
+        if not entry.name.startswith(_DATABASE_NAMES):
+            continue
+        relpath = SQLITE_PREFIX + entry.name
+        try:
+            st = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        rule = scope.excluded_by(relpath)
+        if stat.S_ISREG(st.st_mode) and rule is not None and rule.category in _LISTED_CATEGORIES:
+            listed[relpath] = [st.st_size, st.st_mtime_ns]
+    return listed
 
 
 def auth_fingerprint(home: Path) -> dict[str, Any] | None:

@@ -24,7 +24,7 @@ from codexsnap.roots import outside_sqlite_home
 from codexsnap.store import SnapshotStore
 from tests.helpers import run
 from tests.homebuilder import CodexHomeBuilder
-from tests.storetools import query, stored_bytes, yes
+from tests.storetools import git_bytes, query, stored_bytes, yes
 
 STATE = "@sqlite/state_5.sqlite"
 
@@ -337,3 +337,53 @@ def test_history_prints_how_many_changes_are_in_the_sqlite_home(
     code, out, _ = run(cli, "history", "--json", "--codex-sqlite-home", str(outside))
     (latest, *_) = json.loads(out)
     assert latest["sqlite_home"] == str(outside) and latest["sqlite_files_changed"] == 1
+
+
+def enrollment_rows(path: Path) -> int:
+    db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+    try:
+        return int(db.execute("SELECT count(*) FROM remote_control_enrollments").fetchone()[0])
+    finally:
+        db.close()
+
+
+def test_pairing_reset_with_db_clears_an_outside_live_database_and_is_undone(
+    builder: CodexHomeBuilder,
+    store_root: Path,
+    outside: Path,
+    cli: CliRunner,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    builder.with_sqlite = False  # the databases live only outside the home (WSL)
+    home = builder.build().resolve()
+    wal_database(outside, home).close()
+    monkeypatch.setenv("CODEX_SQLITE_HOME", str(outside))
+    assert enrollment_rows(outside / "state_5.sqlite") == 1
+    code, out, err = run(cli, "fix", "pairing-reset", "--with-db", "--yes", "--force")
+    assert code == 0, err
+    assert STATE in out  # the report names the database it changed
+    assert enrollment_rows(outside / "state_5.sqlite") == 0
+    assert threads_in(outside / "state_5.sqlite") == len(THREADS)  # only those rows went
+    # The "before" snapshot holds the rows, and undo puts them back.
+    with SnapshotStore.open(store_root, create=False) as store:
+        before = store.resolve(home, store.history(home)[1].id)
+        assert store.records(before)[STATE].kind == "sqlite"
+    code, _, err = run(cli, "undo", "--yes", "--force")
+    assert code == 0, err
+    assert enrollment_rows(outside / "state_5.sqlite") == 1
+
+
+def test_outside_json_lists_the_bulky_files_of_an_outside_sqlite_home(
+    codex_home: Path, store_root: Path, outside: Path
+) -> None:
+    wal_database(outside, codex_home).close()
+    (outside / "logs_2.sqlite").write_bytes(b"SQLite format 3\x00" + bytes(4000))
+    copy = "state_5.sqlite.codex-recovery-20261120T100000Z.0.bak"
+    (outside / copy).write_bytes(b"SQLite format 3\x00" + bytes(2000))
+    (outside / "notes.txt").write_text("not Codex's\n")  # the folder may be any folder
+    taken = snapshot(codex_home, store_root, "", sqlite_home=outside)
+    noted = json.loads(git_bytes(store_root, "show", f"{taken.snapshot.id}:outside.json"))
+    assert noted["@sqlite/logs_2.sqlite"][0] == 4016
+    assert noted[f"@sqlite/{copy}"][0] == 2016
+    assert not [name for name in noted if name.startswith("@sqlite/") and "notes" in name]
+    assert STATE not in noted  # held in the snapshot itself, so not "outside"

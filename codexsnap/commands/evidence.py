@@ -19,6 +19,7 @@ from codexsnap.codex_files import (
 )
 from codexsnap.errors import StateFileInvalidError
 from codexsnap.recipes import Evidence, Recipe, RecipeOptions
+from codexsnap.roots import SQLITE_PREFIX, root_relative, split_root
 from codexsnap.sqlite_copy import backup_database, is_sqlite_file
 from codexsnap.state_file import resolve_target
 
@@ -32,13 +33,22 @@ class InputFile:
     kind: str  # "file", "sqlite" or "other" (sockets: present, without content)
 
 
-def read_input(home: Path, name: str, head_only: tuple[str, ...]) -> InputFile:
-    """Read one input the way a recipe expects it; refuse links that leave the home."""
-    path = home / name
+def read_input(
+    home: Path, name: str, head_only: tuple[str, ...], sqlite_home: Path | None = None
+) -> InputFile:
+    """Read one input the way a recipe expects it; refuse links that leave its root.
+
+    ``name`` is a manifest path: ``@sqlite/<db>`` lives in ``sqlite_home``, the SQLite home
+    outside the Codex home that the snapshots hold as a second root (roots.py).
+    """
+    root, inner = split_root(home, name, sqlite_home)
+    path = root / inner
     if not os.path.lexists(path):
         return InputFile(name, None, "file")
-    target = resolve_target(home, path)
-    relpath = target.relative_to(home.resolve()).as_posix()
+    target = resolve_target(root, path)
+    relpath = target.relative_to(root.resolve()).as_posix()
+    if root != home:
+        relpath = SQLITE_PREFIX + relpath
     try:
         mode = os.stat(target).st_mode
     except FileNotFoundError:
@@ -121,8 +131,12 @@ def gather_evidence(
     home: Path,
     store_root: Path,
     log_folders: Sequence[Path],
+    sqlite_home: Path | None = None,
 ) -> Evidence:
-    """Read what this recipe declared it needs, and nothing else."""
+    """Read what this recipe declared it needs, and nothing else.
+
+    ``sqlite_home``: the SQLite home outside the Codex home that snapshots hold, if any.
+    """
     listing = list_home(home) if "listing" in recipe.needs else ()
     revoked: frozenset[str] = frozenset()
     searched: tuple[str, ...] = ()
@@ -147,7 +161,7 @@ def gather_evidence(
         from codexsnap.commands.snapshot_search import restore_candidates
 
         candidate, projects = restore_candidates(home, store_root)
-    state_database, outside = _live_state_database(home)
+    state_database, outside = _live_state_database(home, sqlite_home)
     files: tuple[str, ...] = ()
     copies: tuple[str, ...] = ()
     good = None
@@ -210,12 +224,18 @@ def _singleton() -> tuple[tuple[tuple[str, str], ...], str, frozenset[int]]:
     return tuple(found), socket.gethostname(), alive([owner[1]]) if owner else frozenset()
 
 
-def _live_state_database(home: Path) -> tuple[str, str | None]:
-    """The live state database relative to the home, or the top one and where it really is."""
+def _live_state_database(home: Path, sqlite_home: Path | None) -> tuple[str, str | None]:
+    """The live state database as a manifest path (in the home, or ``@sqlite/...`` in the
+    outside SQLite home the snapshots hold); else the top one and where it really is."""
     from codexsnap.home import CodexHome, find_sqlite_home
 
-    live = find_sqlite_home(CodexHome(home, "--codex-home")).database(STATE_DB)
+    live = find_sqlite_home(CodexHome(home, "--codex-home"), sqlite_home).database(STATE_DB)
     try:
         return live.relative_to(home.resolve()).as_posix(), None
     except ValueError:
-        return STATE_DB, str(live)
+        pass
+    # In the second root, a fix there is snapshotted and undone like one in the home.
+    held = root_relative(sqlite_home, live)
+    if held is not None and "/" not in held[len(SQLITE_PREFIX) :]:
+        return held, None
+    return STATE_DB, str(live)

@@ -115,8 +115,11 @@ def plan_fix(
     sqlite_home: Path | None = None,
 ) -> Plan:
     """The recipe's writes on the home as it is now, and their report."""
-    evidence = gather_evidence(recipe, options, home, store_root, log_folders)
-    inputs = {name: read_input(home, name, recipe.head_only) for name in recipe.inputs(evidence)}
+    evidence = gather_evidence(recipe, options, home, store_root, log_folders, sqlite_home)
+    inputs = {
+        name: read_input(home, name, recipe.head_only, sqlite_home)
+        for name in recipe.inputs(evidence)
+    }
     answer = planned(
         recipe.plan({name: found.data for name, found in inputs.items()}, options, evidence)
     )
@@ -134,7 +137,7 @@ def plan_fix(
             writes.append(write)
             shown.append(show)
             continue
-        found = inputs.get(name) or read_input(home, name, ())
+        found = inputs.get(name) or read_input(home, name, (), sqlite_home)
         old = found.data
         runtime = scope.excluded_by(found.relpath)
         removable = recipe.runtime_removals and new is None

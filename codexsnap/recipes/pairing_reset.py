@@ -3,7 +3,8 @@
 Symptom: pairing stuck on "Approve on your device" (openai/codex #22714) or "Waiting for
 computer response" (#27167), or a stale host (#23112, #23952). ``--with-db`` also empties
 ``remote_control_enrollments`` in the live state database: ``sqlite/state_5.sqlite`` for the
-desktop app, the top-level one for a CLI-only home.
+desktop app, the top-level one for a CLI-only home, ``@sqlite/state_5.sqlite`` for a SQLite
+home outside the Codex home (WSL, ``CODEX_SQLITE_HOME``), which the snapshots hold too.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ def plan(contents: Contents, options: RecipeOptions, evidence: Evidence) -> Chan
         raise refuse(
             f"the live state database is {evidence.state_database_outside}, outside the Codex "
             "home: a fix there could not be undone from a snapshot",
-            hint="Run it without --with-db (the enrollment rows only matter to the host).",
+            hint="Give --codex-sqlite-home with that folder, so the snapshots hold it and the "
+            "fix can be undone, or run it without --with-db.",
         )
     states = {k: contents.get(k) for k in (GLOBAL_STATE, GLOBAL_STATE_BAK)}
     changes = mirror_edit(states, edit, replace_bak=options.replace_bak)
