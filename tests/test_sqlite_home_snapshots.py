@@ -6,7 +6,10 @@ Real files under tmp_path, a real store, real WAL databases with rows only in ``
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -387,3 +390,67 @@ def test_outside_json_lists_the_bulky_files_of_an_outside_sqlite_home(
     assert noted[f"@sqlite/{copy}"][0] == 2016
     assert not [name for name in noted if name.startswith("@sqlite/") and "notes" in name]
     assert STATE not in noted  # held in the snapshot itself, so not "outside"
+
+
+def test_recover_after_a_killed_fix_on_an_outside_sqlite_home_needs_no_option(
+    builder: CodexHomeBuilder, store_root: Path, outside: Path, cli: CliRunner
+) -> None:
+    from tests.crashkit import LAUNCHER, REPO
+
+    builder.with_sqlite = False
+    home = builder.build().resolve()
+    wal_database(outside, home).close()
+    assert run(cli, "snapshot", "--codex-sqlite-home", str(outside))[0] == 0
+    # Killed once the database too was written (the two global-state files come first).
+    killed = subprocess.run(
+        [sys.executable, "-c", LAUNCHER, "fix", "pairing-reset", "--with-db", "--yes", "--force"],
+        env={
+            **os.environ,
+            "CODEX_SQLITE_HOME": str(outside),
+            "CODEXSNAP_CRASH_ARM": "kill:between-writes:3",
+        },
+        cwd=REPO,
+        capture_output=True,
+        check=False,
+    )
+    assert killed.returncode == -9, killed
+    assert enrollment_rows(outside / "state_5.sqlite") == 0  # written, not yet recorded
+    # No CODEX_SQLITE_HOME and no option now: the journal says where the run wrote.
+    code, out, err = run(cli, "recover", "--force")
+    assert code == 0, err
+    assert "Recovered an interrupted fix pairing-reset: put back 3 files" in out, out
+    assert enrollment_rows(outside / "state_5.sqlite") == 1
+    assert not list((store_root / "journal").glob("*.json"))
+
+
+def test_a_journal_naming_another_sqlite_home_than_its_snapshot_is_refused(
+    builder: CodexHomeBuilder, store_root: Path, outside: Path, cli: CliRunner, tmp_path: Path
+) -> None:
+    from codexsnap.store.scan import home_id
+
+    builder.with_sqlite = False
+    home = builder.build().resolve()
+    wal_database(outside, home).close()
+    assert run(cli, "snapshot", "--codex-sqlite-home", str(outside))[0] == 0
+    latest = json.loads(run(cli, "history", "--json")[1])[0]["id"]
+    journal = store_root / "journal" / f"{home_id(home)}.json"
+    journal.parent.mkdir(mode=0o700, exist_ok=True)
+    elsewhere = tmp_path / "elsewhere"
+    entry = {"path": STATE, "old_blob": None, "new_blob": None, "kind": "sqlite"}
+    journal.write_text(
+        json.dumps(
+            {
+                "format": 1,
+                "operation": "fix pairing-reset",
+                "home": str(home),
+                "before": latest,
+                "pid": 1,
+                "entries": [entry],
+                "sqlite_home": str(elsewhere),
+            }
+        )
+    )
+    code, _, err = run(cli, "recover", "--force")
+    assert code == 8, err
+    assert f"names the SQLite home {elsewhere}" in err and "nothing was changed" in err
+    assert not elsewhere.exists()

@@ -43,6 +43,9 @@ class Journal:
     before: str
     pid: int
     entries: tuple[JournalEntry, ...]
+    # The outside SQLite home the run wrote its @sqlite/ paths into: a recovery must find
+    # them without being told again (the killed run may have had CODEX_SQLITE_HOME set).
+    sqlite_home: str | None = None
 
 
 def journal_for(
@@ -51,6 +54,7 @@ def journal_for(
     before: Snapshot,
     writes: Iterable[PlannedWrite],
     records: dict[str, FileRecord],
+    sqlite_home: Path | None = None,
 ) -> Journal:
     """The journal of ``writes``, made from the "before" snapshot's records of those paths."""
     entries = tuple(
@@ -62,7 +66,8 @@ def journal_for(
         )
         for write in writes
     )
-    return Journal(name, str(home), before.id, os.getpid(), entries)
+    outside = None if sqlite_home is None else str(sqlite_home)
+    return Journal(name, str(home), before.id, os.getpid(), entries, outside)
 
 
 @dataclass(frozen=True)
@@ -104,7 +109,14 @@ class JournalFile:
                 if not isinstance(entry.path, str):
                     raise ValueError(f"a path is {entry.path!r}")
                 check_relpath(entry.path)
-            return Journal(data["operation"], data["home"], data["before"], data["pid"], entries)
+            sqlite_home = data.get("sqlite_home")
+            if sqlite_home is not None and not (
+                isinstance(sqlite_home, str) and Path(sqlite_home).is_absolute()
+            ):
+                raise ValueError(f"its SQLite home is {sqlite_home!r}")
+            return Journal(
+                data["operation"], data["home"], data["before"], data["pid"], entries, sqlite_home
+            )
         except FileNotFoundError:
             return None
         except TamperedSnapshotError as exc:

@@ -201,7 +201,7 @@ def run_operation(
                     hint="Free space in the store's folder, then run the command again.",
                 ) from None
         journal = JournalFile.of(store.root, home)
-        journal.save(journal_for(name, home, before, writes, before_records))
+        journal.save(journal_for(name, home, before, writes, before_records, scope.sqlite_home))
         try:
             fault_point("after-journal")
         except BaseException:

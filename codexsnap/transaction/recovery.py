@@ -6,14 +6,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codexsnap.atomic_io import leftover_temps, remove_file
-from codexsnap.errors import LockHeldError
+from codexsnap.errors import LockHeldError, StoreError
 from codexsnap.roots import live_path
 from codexsnap.scope import Scope, load_scope
 from codexsnap.store import Snapshot, SnapshotStore
 from codexsnap.store.aside import kept as aside_files
 from codexsnap.transaction.apply import aside_write, in_write_order, live_blob, write_one
 from codexsnap.transaction.guards import refuse_if_codex_running
-from codexsnap.transaction.journal import JournalFile
+from codexsnap.transaction.journal import Journal, JournalFile
 from codexsnap.transaction.outcome import HALF_RECORDED, Outcome, RunInterrupted
 from codexsnap.transaction.plan import PlannedWrite, blob_id
 
@@ -69,6 +69,7 @@ def recover_interrupted(store: SnapshotStore, home: Path, scope: Scope) -> Recov
     if journal is None:
         return None
     before = store.resolve(home, journal.before)
+    scope = scope.with_sqlite_home(_sqlite_home_of(journal, before, scope.sqlite_home))
     records = store.records(before)
     # What the killed run left is kept too, so the recovery itself can be undone.
     store.take_snapshot(
@@ -124,3 +125,23 @@ def recover_interrupted(store: SnapshotStore, home: Path, scope: Scope) -> Recov
     ).snapshot
     journal_file.clear()
     return Recovery(journal.operation, tuple(restored), tuple(left), snapshot)
+
+
+def _sqlite_home_of(journal: Journal, before: Snapshot, given: Path | None) -> Path | None:
+    """Where the killed run wrote its ``@sqlite/`` paths: the folder its journal names.
+
+    Taken only when its own "before" snapshot (in git, beside the journal) held that same
+    folder: a journal edited to name another folder must not steer a recovery there.
+    """
+    held = before.trailers.get("Sqlite-Home")
+    if journal.sqlite_home is None:
+        # A journal of an older codexsnap, or a run without an outside SQLite home.
+        return given if given is not None or held is None else Path(held)
+    if held != journal.sqlite_home:
+        raise StoreError(
+            f"the journal of the interrupted {journal.operation} names the SQLite home "
+            f"{journal.sqlite_home}, but its snapshot "
+            f"{before.short_id} held {held or 'none'}; nothing was changed",
+            hint="Check the home by hand against 'codexsnap diff', then remove the journal.",
+        )
+    return Path(journal.sqlite_home)
