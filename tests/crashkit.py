@@ -299,8 +299,21 @@ class Lab:
         return self.root / "slot" / "user-home"
 
     @property
+    def sqlite_home(self) -> Path:
+        """A SQLite home outside the Codex home (WSL), for the labs whose template has one."""
+        return self.root / "slot" / "sqlite-home"
+
+    @property
     def template(self) -> Path:
         return self.root / "template"
+
+    def states(self) -> States:
+        """The home's states, and an outside SQLite home's as ``@sqlite/<name>``."""
+        found = home_states(self.home)
+        if self.sqlite_home.exists():
+            outside = home_states(self.sqlite_home)
+            found.update({f"@sqlite/{relpath}": state for relpath, state in outside.items()})
+        return found
 
     def env(self) -> dict[str, str]:
         """The environment of a codexsnap run on this lab, isolated like the test's own."""
@@ -326,6 +339,8 @@ class Lab:
         copy_tree(self.home, self.template / "codex-home")
         if self.store.exists():
             copy_tree(self.store, self.template / "store")
+        if self.sqlite_home.exists():
+            copy_tree(self.sqlite_home, self.template / "sqlite-home")
 
     def reset(self) -> None:
         """Put the template's home and store back at the lab's paths."""
@@ -333,6 +348,8 @@ class Lab:
         shutil.rmtree(self.store, ignore_errors=True)
         if (self.template / "store").exists():
             copy_tree(self.template / "store", self.store)
+        if (self.template / "sqlite-home").exists():
+            replace_tree(self.template / "sqlite-home", self.sqlite_home)
 
 
 def codexsnap(lab: Lab, *args: str) -> subprocess.CompletedProcess[str]:

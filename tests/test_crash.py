@@ -44,6 +44,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from codexsnap.demo_data import PROJECT_IDS, fill_state, local_projects
+from codexsnap.demo_data import THREADS as DEMO_THREADS
 from tests.crashkit import (
     KILL_WHEN_CREATED,
     LAUNCHER,
@@ -55,7 +57,6 @@ from tests.crashkit import (
     fsck_problems,
     git_lock_files,
     home_ref,
-    home_states,
     journal_files,
     leftover_temp_files,
     not_old_or_new,
@@ -147,6 +148,22 @@ SCENARIOS = {
             first_kill=("between-writes", 3),  # the database written too
             sample_ctrl_c=("ctrl-c-fault",),
         ),
+        # WSL: the live database in a SQLite home outside the Codex home, named by an option
+        # that `recover` and `history` are not given: the journal must say where it is.
+        Scenario(
+            "fix pairing-reset --with-db (outside SQLite home)",
+            "outside",
+            ("fix", "pairing-reset", "--with-db", "--codex-sqlite-home", "{sqlite}"),
+            timers=10,
+            ctrl_c_timers=3,
+            first_kill=("between-writes", 3),  # the outside database written too
+            sample_points=(
+                ("after-journal", 1),
+                ("before-rename", 3),  # the database's write, its bytes down, not renamed
+                ("between-writes", 3),
+            ),
+            sample_ctrl_c=(),
+        ),
         Scenario(
             "rollback",
             "rollback",
@@ -226,6 +243,35 @@ def build_fresh(lab: Lab) -> Template:
     return Template(lab, "")
 
 
+def build_outside(lab: Lab) -> Template:
+    """A home whose databases live outside it (WSL), its live state database held open."""
+    builder = CodexHomeBuilder(lab.home, with_sqlite=False)
+    builder.build()
+    lab.user_home.mkdir(parents=True, exist_ok=True)
+    lab.sqlite_home.mkdir(parents=True)
+    db = sqlite3.connect(lab.sqlite_home / "state_5.sqlite")
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA wal_autocheckpoint=0")  # its rows live in -wal, as Codex leaves them
+        fill_state(
+            db,
+            list(DEMO_THREADS),
+            list(local_projects().values()),
+            str(lab.home),
+            list(PROJECT_IDS),
+        )
+        db.commit()
+        done = codexsnap(
+            lab, "snapshot", "-m", "base", "--json", "--codex-sqlite-home", str(lab.sqlite_home)
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        lab.save_template()
+    finally:
+        db.close()
+        builder.close()
+    return Template(lab, json.loads(done.stdout)["id"])
+
+
 def build_rollback(lab: Lab) -> Template:
     """A home fixed once, then changed in many ways; the rollback goes back to the base."""
     builder = CodexHomeBuilder(lab.home)  # the desktop layout: the live database in sqlite/
@@ -299,15 +345,18 @@ class Prepared:
 
 def prepare(scenario: Scenario, template: Template) -> Prepared:
     lab = template.lab
-    args = [a.replace("{base}", template.base) for a in scenario.args]
+    args = [
+        a.replace("{base}", template.base).replace("{sqlite}", str(lab.sqlite_home))
+        for a in scenario.args
+    ]
     lab.reset()
-    old = home_states(lab.home)
+    old = lab.states()
     known = snapshot_ids(lab.store, lab.home)
     refs = git_in_store(lab.store, "for-each-ref").stdout
     assert template.base in known or not template.base
     clean = run_armed(lab, [*args, *scenario.yes], census=lab.root / "census.json")
     assert clean.returncode == 0, clean.output
-    new = home_states(lab.home)
+    new = lab.states()
     assert new != old or scenario.name == "snapshot"
     recovery: list[str] = []
     if scenario.first_kill is not None:
@@ -559,7 +608,7 @@ def run_trial(prep: Prepared, trial: Trial, number: int) -> Outcome:
     problems = outcome.problems
     problems += check_exit(trial, stopped)
 
-    left = home_states(lab.home)
+    left = lab.states()
     outcome.landed = landing(prep, stopped, journal, left)
     problems += not_old_or_new(left, [prep.old, prep.new])
     problems += parse_problems(left)
@@ -651,7 +700,7 @@ def next_commands(
             problems.append(f"recover: exit {code}, expected {said!r}: {out + err}")
         if journal_files(lab.store):
             problems.append("recover left the journal")
-        recovered = home_states(lab.home)
+        recovered = lab.states()
         if recovered not in (prep.old, prep.new):
             problems.append("after recover, the home is a mix of old and new files")
             problems += not_old_or_new(recovered, [prep.old])
@@ -665,8 +714,10 @@ def next_commands(
         problems.append(f"{' '.join(prep.args)} again: exit {code}: {out + err}")
     if number % 2 == 1 and journal and RECOVERED not in err:
         problems.append(f"the command again did not say what it recovered: {err}")
-    problems += [f"final state: {p}" for p in not_old_or_new(home_states(lab.home), [prep.new])]
-    code, out, err = run(cli, "diff", "--stat", *flags)  # the latest snapshot holds the home
+    problems += [f"final state: {p}" for p in not_old_or_new(lab.states(), [prep.new])]
+    # The latest snapshot holds the home (and the outside SQLite home, when there is one).
+    outside = ["--codex-sqlite-home", str(lab.sqlite_home)] if lab.sqlite_home.exists() else []
+    code, out, err = run(cli, "diff", "--stat", *flags, *outside)
     if code != 0:
         problems.append(f"diff: the latest snapshot is not the home: exit {code}: {out + err}")
     problems += [f"git fsck after: {line}" for line in fsck_problems(lab.store)]
@@ -768,6 +819,7 @@ def slots(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Template]]
             "edited": build_edited(Lab(root / f"slot{slot}-edited")),
             "rollback": build_rollback(Lab(root / f"slot{slot}-rollback")),
             "fresh": build_fresh(Lab(root / f"slot{slot}-fresh")),
+            "outside": build_outside(Lab(root / f"slot{slot}-outside")),
         }
 
     with ThreadPoolExecutor(SLOTS) as pool:
@@ -906,7 +958,7 @@ def test_the_checks_see_a_torn_file_a_damaged_database_a_lost_snapshot_and_a_bro
 
     lab.reset()
     state.write_bytes(state.read_bytes()[:100])  # a write cut short, not atomic
-    torn = home_states(lab.home)
+    torn = lab.states()
     assert not_old_or_new(torn, [prep.old, prep.new]) == [
         f".codex-global-state.json: file 0o644 {state.read_bytes()[:60]!r}... is no allowed version"
     ]
@@ -917,7 +969,7 @@ def test_the_checks_see_a_torn_file_a_damaged_database_a_lost_snapshot_and_a_bro
     data = bytearray(database.read_bytes())
     data[100:4096] = b"\xff" * (4096 - 100)  # the schema page overwritten
     database.write_bytes(bytes(data))
-    damaged = home_states(lab.home)
+    damaged = lab.states()
     assert damaged["sqlite/codex-dev.db"][0] == "sqlite!"
     assert any("damaged database" in p for p in parse_problems(damaged))
 
@@ -941,7 +993,7 @@ def test_a_first_run_killed_as_it_creates_the_store_marker_leaves_a_store_the_ne
     lab = Lab(tmp_path / "lab")
     build_fresh(lab)
     lab.reset()
-    old = home_states(lab.home)
+    old = lab.states()
     killed = subprocess.run(
         [sys.executable, "-c", KILL_WHEN_CREATED, "fix", "--yes"],
         env={**lab.env(), "CODEXSNAP_CRASH_FILE": "codexsnap-store.json"},
@@ -952,7 +1004,7 @@ def test_a_first_run_killed_as_it_creates_the_store_marker_leaves_a_store_the_ne
         check=False,
     )
     assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
-    assert home_states(lab.home) == old  # the home is only written once the store is made
+    assert lab.states() == old  # the home is only written once the store is made
 
     again = codexsnap(lab, "fix", "--yes")
     assert again.returncode == 0, again.stdout + again.stderr
