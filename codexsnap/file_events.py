@@ -6,7 +6,10 @@ when: the paths are filtered by the caller and the snapshot itself finds what ch
 
 from __future__ import annotations
 
+import contextlib
 import os
+import select
+import socket
 import threading
 from collections.abc import Callable, Hashable
 from pathlib import Path
@@ -116,3 +119,43 @@ def polling(
     """Call ``changed`` whenever ``fingerprint()`` (the stat data of the files in scope) moves,
     looking every ``interval`` seconds."""
     return _Poller(fingerprint, interval, changed)
+
+
+class Stopper:
+    """What stops the watcher: safe to set from a signal handler, and it wakes the loop.
+
+    The loop sleeps in ``select`` on a socket pair (sockets, so that Windows can select on
+    them too) rather than on a ``threading.Event``: setting an Event from a signal handler
+    can deadlock on the Event's own lock, and a file event must wake the loop as well.
+    """
+
+    def __init__(self) -> None:
+        self._stopped = False
+        self._reader, self._writer = socket.socketpair()
+        self._reader.setblocking(False)
+        self._writer.setblocking(False)
+
+    def set(self) -> None:
+        self._stopped = True
+        self.poke()
+
+    def is_set(self) -> bool:
+        return self._stopped
+
+    def poke(self) -> None:
+        with contextlib.suppress(OSError):  # full or closed: the loop is awake anyway
+            self._writer.send(b"\0")
+
+    def sleep(self, seconds: float) -> None:
+        """Until ``seconds`` pass, a change is marked or the watcher is stopped."""
+        if self._stopped:
+            return
+        with contextlib.suppress(OSError, ValueError):
+            select.select([self._reader], [], [], max(0.0, seconds))
+        with contextlib.suppress(OSError):
+            while self._reader.recv(4096):
+                pass
+
+    def close(self) -> None:
+        self._reader.close()
+        self._writer.close()

@@ -34,8 +34,9 @@ def watch(
     import signal
 
     from codexsnap.cli.watch_text import watch_line
-    from codexsnap.commands.watch import Stopper, WatchSettings
+    from codexsnap.commands.watch import WatchSettings
     from codexsnap.commands.watch import watch as run_watch
+    from codexsnap.file_events import Stopper
 
     home, location = locate(codex_home, store)
     sqlite, _ = sqlite_root(home, codex_sqlite_home)

@@ -9,10 +9,7 @@ while one snapshot is taken, and steps aside while a fix or rollback holds it.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import select
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -24,7 +21,7 @@ from stat import S_IMODE
 from codexsnap.commands.retention import apply_retention, load_retention
 from codexsnap.commands.snapshot import AUTOMATIC, take
 from codexsnap.errors import CodexsnapError, LockHeldError
-from codexsnap.file_events import Watching, native_events, polling
+from codexsnap.file_events import Stopper, Watching, native_events, polling
 from codexsnap.roots import SQLITE_PREFIX, walk_roots
 from codexsnap.scope import Scope, load_scope
 from codexsnap.store import Snapshot, SnapshotStore
@@ -62,46 +59,6 @@ class WatchNews:
     snapshot: Snapshot | None = None
     pruned: int = 0
     detail: str = ""
-
-
-class Stopper:
-    """What stops the watcher: safe to set from a signal handler, and it wakes the loop.
-
-    The loop sleeps in ``select`` on a socket pair (sockets, so that Windows can select on
-    them too) rather than on a ``threading.Event``: setting an Event from a signal handler
-    can deadlock on the Event's own lock, and a file event must wake the loop as well.
-    """
-
-    def __init__(self) -> None:
-        self._stopped = False
-        self._reader, self._writer = socket.socketpair()
-        self._reader.setblocking(False)
-        self._writer.setblocking(False)
-
-    def set(self) -> None:
-        self._stopped = True
-        self.poke()
-
-    def is_set(self) -> bool:
-        return self._stopped
-
-    def poke(self) -> None:
-        with contextlib.suppress(OSError):  # full or closed: the loop is awake anyway
-            self._writer.send(b"\0")
-
-    def sleep(self, seconds: float) -> None:
-        """Until ``seconds`` pass, a change is marked or the watcher is stopped."""
-        if self._stopped:
-            return
-        with contextlib.suppress(OSError, ValueError):
-            select.select([self._reader], [], [], max(0.0, seconds))
-        with contextlib.suppress(OSError):
-            while self._reader.recv(4096):
-                pass
-
-    def close(self) -> None:
-        self._reader.close()
-        self._writer.close()
 
 
 class _Changes:
