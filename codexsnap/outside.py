@@ -15,10 +15,8 @@ from typing import Any
 
 from codexsnap.home import CODEX_DATABASES, DESKTOP_DATABASES
 from codexsnap.roots import SQLITE_PREFIX
-from codexsnap.scope import Scope
+from codexsnap.scope import LISTED_CATEGORIES, Scope, walk_scope
 
-# Caches and runtime files churn without meaning anything to a person; secrets are not listed.
-_LISTED_CATEGORIES = frozenset({"bulky", "user"})
 AUTH_FILE = "auth.json"
 # A file of an outside SQLite home is Codex's when it is named after one of its databases
 # (the database, its -wal, Codex's .codex-recovery-* copies) or is a logs_* database.
@@ -26,34 +24,23 @@ _DATABASE_NAMES = (*CODEX_DATABASES, *DESKTOP_DATABASES, "logs_")
 
 
 def scan_outside(home: Path, scope: Scope) -> dict[str, list[int]]:
-    """Path -> [size, mtime_ns] of every file that scope leaves out as bulky or by choice."""
+    """Path -> [size, mtime_ns] of every file that scope leaves out as bulky or by choice.
+
+    A snapshot gets this from its own walk (``walk_scope(..., outside=)``); this walks the
+    home for the callers that need only the listing.
+    """
     listed: dict[str, list[int]] = {}
-    stack: list[tuple[str, bool]] = [("", False)]
-    while stack:
-        prefix, inside_excluded = stack.pop()
-        try:
-            entries = list(os.scandir(home / prefix if prefix else home))
-        except OSError:
-            continue
-        for entry in entries:
-            relpath = f"{prefix}/{entry.name}" if prefix else entry.name
-            try:
-                st = entry.stat(follow_symlinks=False)
-            except OSError:
-                continue
-            rule = scope.excluded_by(relpath) or scope.excluded_by(relpath + "/")
-            if stat.S_ISDIR(st.st_mode):
-                if inside_excluded or rule is None:
-                    stack.append((relpath, inside_excluded))
-                elif rule.category in _LISTED_CATEGORIES:
-                    stack.append((relpath, True))
-            elif stat.S_ISREG(st.st_mode) and (
-                inside_excluded or (rule is not None and rule.category in _LISTED_CATEGORIES)
-            ):
-                listed[relpath] = [st.st_size, st.st_mtime_ns]
-    if scope.sqlite_home is not None:
-        listed.update(_outside_sqlite_home(scope.sqlite_home, scope))
+    for _ in walk_scope(home, scope, outside=listed):
+        pass
+    listed.update(sqlite_home_outside(scope))
     return dict(sorted(listed.items()))
+
+
+def sqlite_home_outside(scope: Scope) -> dict[str, list[int]]:
+    """What ``scan_outside`` lists of an outside SQLite home (none when there is none)."""
+    if scope.sqlite_home is None:
+        return {}
+    return _outside_sqlite_home(scope.sqlite_home, scope)
 
 
 def _outside_sqlite_home(folder: Path, scope: Scope) -> dict[str, list[int]]:
@@ -74,7 +61,7 @@ def _outside_sqlite_home(folder: Path, scope: Scope) -> dict[str, list[int]]:
         except OSError:
             continue
         rule = scope.excluded_by(relpath)
-        if stat.S_ISREG(st.st_mode) and rule is not None and rule.category in _LISTED_CATEGORIES:
+        if stat.S_ISREG(st.st_mode) and rule is not None and rule.category in LISTED_CATEGORIES:
             listed[relpath] = [st.st_size, st.st_mtime_ns]
     return listed
 

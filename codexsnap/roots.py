@@ -82,11 +82,15 @@ def root_relative(sqlite_home: Path | None, given: Path) -> str | None:
     return SQLITE_PREFIX + inner if inner not in ("", ".") else SQLITE_ROOT
 
 
-def walk_roots(home: Path, scope: Scope) -> Iterator[HomeEntry]:
-    """Every entry a snapshot holds: the home's, then an outside SQLite home's databases."""
+def walk_roots(
+    home: Path, scope: Scope, outside: dict[str, list[int]] | None = None
+) -> Iterator[HomeEntry]:
+    """Every entry a snapshot holds: the home's, then an outside SQLite home's databases.
+
+    ``outside`` receives the home's files left out of scope (``walk_scope``)."""
     from codexsnap.scope import walk_scope  # scope.py imports this module's names
 
-    yield from walk_scope(home, scope)
+    yield from walk_scope(home, scope, outside)
     if scope.sqlite_home is not None:
         yield from walk_sqlite_home(scope.sqlite_home, scope)
 
@@ -122,7 +126,7 @@ def walk_sqlite_home(folder: Path, scope: Scope) -> Iterator[HomeEntry]:
             continue
         yield HomeEntry(
             relpath=relpath,
-            path=path,
+            where=str(path),
             is_symlink=False,
             mode=stat.S_IMODE(st.st_mode),
             size=st.st_size,

@@ -23,9 +23,18 @@ SCENARIOS = {
     ("fix (remote-control)", "medium"),
     ("show (global state)", "medium"),
     ("rollback", "medium"),
+    ("fix first use", "medium"),
+    ("snapshot first", "mid"),
+    ("snapshot no-change", "mid"),
+    ("snapshot one-change", "mid"),
     ("snapshot first", "large"),
     ("snapshot no-change", "large"),
     ("snapshot one-change", "large"),
+    ("fix (remote-control)", "large"),
+    ("fix, sessions in scope", "large"),
+    ("rollback one long session", "large"),
+    ("rollback the largest session", "large"),
+    ("rollback all sessions", "large"),
     ("history (20 snapshots)", ""),
 }
 

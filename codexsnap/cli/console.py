@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from codexsnap.cli.json_output import dump_json
 from codexsnap.cli.report_text import report_text, snapshot_line, snapshot_marks
 from codexsnap.cli.text import PENDING_WARNING, Text
-from codexsnap.commands import Confirm
 from codexsnap.errors import NotConfirmedError
 from codexsnap.home import color_allowed, is_interactive
-from codexsnap.report import DiffReport
-from codexsnap.store import Snapshot
+
+if TYPE_CHECKING:
+    from codexsnap.commands import Confirm
+    from codexsnap.report import DiffReport
+    from codexsnap.store import Snapshot
 
 _LINE_COLORS = {"  + ": "green", "  - ": "red", "  ~ ": "yellow"}
 _STATUS_COLORS = {"ok": "green", "warning": "yellow", "problem": "red", "skipped": "blue"}
@@ -115,6 +117,8 @@ def echo_report(report: DiffReport) -> None:
 
 def echo_text(lines: Text) -> None:
     """What text.py made, on stdout: its reports coloured on a terminal."""
+    from codexsnap.report import DiffReport  # loaded with the reports it prints
+
     for line in lines:
         if isinstance(line, DiffReport):
             echo_report(line)

@@ -50,7 +50,7 @@ def announce_recovery(done: Recovery) -> None:
 
 
 def warn_pending(home: CodexHome, location: StoreLocation) -> None:
-    from codexsnap.commands.recover import pending
+    from codexsnap.transaction.journal import pending  # not the recovery: start-up time
 
     if pending(home.path, location.path):
         typer.echo(PENDING_WARNING, err=True)

@@ -40,7 +40,6 @@ from codexsnap.cli.options import (
     YesOption,
 )
 from codexsnap.errors import EXIT_DIFFERENT, UnknownRecipeError
-from codexsnap.recipes import RecipeOptions, all_recipes
 
 
 def fix(
@@ -72,6 +71,8 @@ def fix(
 
     home, location = locate(codex_home, store)
     sqlite, sqlite_flag = sqlite_root(home, codex_sqlite_home)
+    from codexsnap.recipes import RecipeOptions  # with the recipes, when one runs
+
     options = RecipeOptions(
         clean=clean,
         reset=reset,
@@ -138,6 +139,8 @@ def recipes(as_json: JsonOption = False) -> None:
 
     Example: codexsnap recipes --json
     """
+    from codexsnap.recipes import all_recipes
+
     found = all_recipes().values()
     if as_json:
         return echo_json(json_output.recipes_json(found))

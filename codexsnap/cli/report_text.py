@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from codexsnap.report import Change, DiffReport, OutsideChange
-from codexsnap.store import Snapshot
+if TYPE_CHECKING:
+    from codexsnap.report import Change, DiffReport, OutsideChange
+    from codexsnap.store import Snapshot
 
 _MAX_VALUE = 120
 

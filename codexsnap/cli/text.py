@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 
 from codexsnap.cli.report_text import report_text, snapshot_line, stat_lines
 from codexsnap.home import CodexHome, StoreLocation
-from codexsnap.report import DiffReport
 
 if TYPE_CHECKING:
     from codexsnap.commands.check import CheckResult
@@ -26,9 +25,10 @@ if TYPE_CHECKING:
     from codexsnap.commands.snapshot import SnapshotTaken
     from codexsnap.doctor import Check
     from codexsnap.recipes import Recipe, RecipeOptions
+    from codexsnap.report import DiffReport
     from codexsnap.transaction.recovery import Recovery
 
-Text = list[str | DiffReport]
+Text = list["str | DiffReport"]
 
 PENDING_WARNING = (
     "Warning: an interrupted codexsnap run left changes half-done; run "

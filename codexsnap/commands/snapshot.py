@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from codexsnap.scope import load_scope
 from codexsnap.store import Snapshot, SnapshotStore
 from codexsnap.store.commit import SnapshotResult
-from codexsnap.transaction.operation import OnRecovery, begin
-from codexsnap.transaction.recovery import Recovery
+from codexsnap.transaction.journal import pending
+
+if TYPE_CHECKING:
+    from codexsnap.transaction.operation import OnRecovery
+    from codexsnap.transaction.recovery import Recovery
 
 # The Operation trailer of a snapshot `codexsnap watch` took (store/history.py).
 AUTOMATIC = "automatic"
@@ -36,10 +40,17 @@ def snapshot(
     ``sqlite_home``: a SQLite home outside the Codex home, whose databases it holds too.
     """
     # A snapshot of a half-written home would record a state that never was.
-    begun = begin(home, store_root, force=False, sqlite_home=sqlite_home, on_recovery=on_recovery)
+    recovery = None
+    if pending(home, store_root):  # the write path is loaded only when there is one
+        from codexsnap.transaction.operation import begin
+
+        begun = begin(
+            home, store_root, force=False, sqlite_home=sqlite_home, on_recovery=on_recovery
+        )
+        recovery = begun.recovery
     with SnapshotStore.open(store_root, create=True) as store, store.locked():
         done = take(store, home, sqlite_home, message)
-        return SnapshotTaken(done.snapshot, done.created, begun.recovery)
+        return SnapshotTaken(done.snapshot, done.created, recovery)
 
 
 def take(

@@ -5,13 +5,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from codexsnap import __version__
 from codexsnap.errors import StoreError, TamperedSnapshotError
 from codexsnap.faults import fault_point
-from codexsnap.outside import auth_fingerprint, scan_outside
+from codexsnap.outside import auth_fingerprint
 from codexsnap.roots import in_sqlite_root
 from codexsnap.scope import Scope
 from codexsnap.store.git import GitRepository
@@ -32,16 +32,21 @@ SCOPE_NAME = "scope.json"
 
 @dataclass(frozen=True)
 class SnapshotResult:
-    """The snapshot an operation ended on and whether a commit was made for it."""
+    """The snapshot an operation ended on and whether a commit was made for it.
+
+    ``records`` are the files it holds, as committed (a caller need not read them back).
+    """
 
     snapshot: Snapshot
     created: bool
+    records: dict[str, FileRecord] = field(default_factory=dict)
 
 
-def extras_of(home: Path, scope: Scope) -> dict[str, bytes]:
-    """The notes kept beside a snapshot's files: what lies outside, the scope, the login."""
+def extras_of(home: Path, scope: Scope, outside: dict[str, list[int]]) -> dict[str, bytes]:
+    """The notes kept beside a snapshot's files: what lies outside (``outside``, from the
+    snapshot's own walk), the scope, the login."""
     extras = {
-        OUTSIDE_NAME: json.dumps(scan_outside(home, scope)).encode(),
+        OUTSIDE_NAME: json.dumps(dict(sorted(outside.items()))).encode(),
         SCOPE_NAME: json.dumps(scope.to_config(), sort_keys=True).encode(),
     }
     fingerprint = auth_fingerprint(home)
@@ -63,27 +68,38 @@ def commit_records(
     extras: dict[str, bytes],
     *,
     tip: str | None,
+    tip_records: dict[str, FileRecord] | None = None,
 ) -> SnapshotResult:
     """Commit ``records`` on ``ref`` after ``tip`` (skipped when nothing changed).
 
     ``tip`` is ``head`` unless that commit cannot be read: then the newest snapshot that
     can, so a damaged latest commit does not stop new snapshots (``head`` is still what
-    the ref must hold when it moves).
+    the ref must hold when it moves). ``tip_records``: its files, when this run committed
+    it (not parsed again).
     """
     base = tip
     parent = snapshot_from_commit(git.commit(base)) if base else None
-    parent_manifest = manifest_bytes(git, base) if base else None
-    if parent is not None and not allow_unchanged and parent_manifest == dump_manifest(records):
-        return SnapshotResult(parent, created=False)  # the manifest says it all
-    try:
-        parent_records = load_manifest(parent_manifest) if parent_manifest else {}
-    except TamperedSnapshotError:
-        # A damaged latest snapshot must not stop new ones: compare against nothing.
-        parent_records = {}
+    top = _top_level(git, base) if base else {}
+    manifest = dump_manifest(records)
+    same = tip_records is None and _read(git, top.get(MANIFEST_NAME)) == manifest
+    if parent is not None and not allow_unchanged and same:
+        return SnapshotResult(parent, created=False, records=records)  # the manifest says it all
+    if same:
+        parent_records = records  # the same manifest: no need to parse it
+    elif tip_records is not None:
+        parent_records = tip_records
+    else:
+        try:
+            parent_manifest = _read(git, top.get(MANIFEST_NAME))
+            parent_records = load_manifest(parent_manifest) if parent_manifest else {}
+        except TamperedSnapshotError:
+            # A damaged latest snapshot must not stop new ones: compare against nothing.
+            parent_records = {}
     changed = count_changes(parent_records, records)
     if parent is not None and changed == 0 and not allow_unchanged:
-        return SnapshotResult(parent, created=False)
-    tree = write_tree(git, records, extras)
+        return SnapshotResult(parent, created=False, records=records)
+    known = {sha for _, sha in top.values()}
+    tree = write_tree(git, records, extras, known, manifest, set(parent_records))
     all_trailers = {
         **trailers,
         "Files-Changed": str(changed),
@@ -107,14 +123,26 @@ def commit_records(
     old = head or "0" * 40 if head is None or is_object_id(head) else ""
     moves = f"update {ref} {commit} {old}\ncreate {own} {commit}\n"
     git.run("update-ref", "-m", summary, "--stdin", stdin=moves.encode())
-    return SnapshotResult(snapshot_from_commit(git.commit(commit)), created=True)
+    return SnapshotResult(snapshot_from_commit(git.commit(commit)), True, records)
 
 
-def write_tree(git: GitRepository, records: dict[str, FileRecord], extras: dict[str, bytes]) -> str:
-    """The tree of a snapshot; refuses file names git would silently leave out."""
-    lines = []
-    for name, data in sorted({**extras, MANIFEST_NAME: dump_manifest(records)}.items()):
-        lines.append(f"100644 {git.hash_bytes(data)}\t{name}")
+def write_tree(
+    git: GitRepository,
+    records: dict[str, FileRecord],
+    extras: dict[str, bytes],
+    known: set[str] | None = None,
+    manifest: bytes | None = None,
+    stored_before: set[str] | None = None,
+) -> str:
+    """The tree of a snapshot; refuses file names git would silently leave out.
+
+    ``known``: ids of objects the store holds (the parent's notes), not written again;
+    ``manifest``: ``dump_manifest(records)`` when the caller has it; ``stored_before``:
+    paths the parent snapshot holds, which git took before (only new names are checked).
+    """
+    notes = sorted({**extras, MANIFEST_NAME: manifest or dump_manifest(records)}.items())
+    ids = git.write_blobs([data for _, data in notes], known or set())
+    lines = [f"100644 {blob}\t{name}" for (name, _), blob in zip(notes, ids, strict=True)]
     lines += [f"{r.git_mode} {r.blob}\t{FILES_PREFIX}{p}" for p, r in sorted(records.items())]
     index = git.root / "tmp" / f"index-{os.getpid()}-{os.urandom(4).hex()}"
     try:
@@ -126,9 +154,12 @@ def write_tree(git: GitRepository, records: dict[str, FileRecord], extras: dict[
             index_file=index,
             stdin="".join(f"{line}\0" for line in lines).encode("utf-8", "surrogateescape"),
         )
-        listed = git.run("ls-files", "-z", index_file=index).split("\0")
-        stored = {name[len(FILES_PREFIX) :] for name in listed if name.startswith(FILES_PREFIX)}
-        refused = sorted(records.keys() - stored)
+        new_names = records.keys() - (stored_before or set())
+        refused: list[str] = []
+        if new_names:
+            listed = git.run("ls-files", "-z", index_file=index).split("\0")
+            stored = {n[len(FILES_PREFIX) :] for n in listed if n.startswith(FILES_PREFIX)}
+            refused = sorted(new_names - stored)
         if refused:
             # git refuses some names (".GIT", "git~1"...) without failing: a snapshot that
             # silently lacked them would restore a home without them.
@@ -142,6 +173,22 @@ def write_tree(git: GitRepository, records: dict[str, FileRecord], extras: dict[
             index.unlink()
 
 
+def _top_level(git: GitRepository, commit_id: str) -> dict[str, tuple[int, str]]:
+    try:
+        return git.top_level(commit_id)
+    except Exception:  # a damaged snapshot: the next one compares against nothing
+        return {}
+
+
+def _read(git: GitRepository, entry: tuple[int, str] | None) -> bytes | None:
+    if entry is None:
+        return None
+    try:
+        return git.read_blob(entry[1])
+    except Exception:  # a damaged snapshot: the next one compares against nothing
+        return None
+
+
 def manifest_bytes(git: GitRepository, commit_id: str, name: str = MANIFEST_NAME) -> bytes | None:
     """A snapshot's manifest (or a note beside it) as stored, unchecked; None when damaged."""
     try:
@@ -150,16 +197,24 @@ def manifest_bytes(git: GitRepository, commit_id: str, name: str = MANIFEST_NAME
         return None
 
 
-def blobs_present(git: GitRepository, head: str | None, records: dict[str, FileRecord]) -> bool:
-    """True when the store holds every blob; those the snapshot ``head`` names are known."""
+def blobs_present(
+    git: GitRepository,
+    head: str | None,
+    records: dict[str, FileRecord],
+    fresh: set[str] | None = None,
+) -> bool:
+    """True when the store holds every blob; those the snapshot ``head`` names are known, and
+    so are ``fresh`` ones (just written by this scan)."""
     manifest = manifest_bytes(git, head) if head else None
-    known: set[str] = set()
+    known: set[str] = set(fresh or ())
     if manifest:
-        try:
-            known = {r.blob for r in load_manifest(manifest).values()}
-        except TamperedSnapshotError:
-            known = set()
-    sizes = git.object_sizes(sorted({r.blob for r in records.values()} - known))
+        # Only the ids: the manifest is checked where it is used (load_manifest).
+        with contextlib.suppress(ValueError, KeyError, TypeError, AttributeError):
+            known |= {str(entry["blob"]) for entry in json.loads(manifest)["files"].values()}
+    wanted = {r.blob for r in records.values()} - known
+    if not wanted:
+        return True  # no git process for the common case
+    sizes = git.object_sizes(sorted(wanted))
     return all(size is not None for size in sizes.values())
 
 

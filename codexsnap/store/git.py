@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import IO
 
 from codexsnap.errors import StateFileInvalidError, StoreError
-from codexsnap.store.objects import TREE_MODE, Commit, parse_tree
+from codexsnap.store.objects import TREE_MODE, Commit, blob_id, parse_tree
 
 MIN_GIT = (2, 32)  # GIT_CONFIG_GLOBAL, which keeps the user's ~/.gitconfig out
 _IDENTITY = ("codexsnap", "codexsnap@localhost")
@@ -164,6 +164,10 @@ class GitRepository:
             raise ValueError(f"{commit_id} is a {kind}, not a commit")
         return Commit.parse(commit_id, data)
 
+    def top_level(self, commit_id: str) -> dict[str, tuple[int, str]]:
+        """name -> (mode, object id) of the entries at the top of a commit's tree."""
+        return self._entries(self.commit(commit_id).tree)
+
     def file_in(self, commit_id: str, name: str) -> bytes | None:
         """A file at the top of a commit's tree (None when the tree has no such entry)."""
         entry = self._entries(self.commit(commit_id).tree).get(name)
@@ -296,9 +300,43 @@ class GitRepository:
         temporary.chmod(0o444)
         os.replace(temporary, folder / blob[2:])
 
-    def hash_bytes(self, data: bytes) -> str:
-        """Store ``data`` as a blob; its id."""
-        return self.run("hash-object", "-w", "--stdin", stdin=data).strip()
+    def write_blobs(self, datas: list[bytes], known: set[str]) -> list[str]:
+        """Store each of ``datas`` as a blob (one git process for all); their ids.
+
+        Ids are computed here; those in ``known`` (objects the store has) are not written
+        again. The rest go through ``hash-object -w``, so git writes them as it writes every
+        object, under the store's ``core.fsync`` setting.
+        """
+        ids = [blob_id(data) for data in datas]
+        missing = {i: d for i, d in zip(ids, datas, strict=True) if i not in known}
+        if missing:
+            # Named relative to the store (git runs there): a line break in the store's own
+            # path cannot split a line of --stdin-paths.
+            name = f"tmp/blobs-{os.getpid()}-{os.urandom(4).hex()}"
+            folder = self.root / name
+            folder.mkdir(parents=True, exist_ok=True)
+            try:
+                paths = []
+                for number, data in enumerate(missing.values()):
+                    (folder / str(number)).write_bytes(data)
+                    paths.append(f"{name}/{number}")
+                written = self.run(
+                    "hash-object",
+                    "-w",
+                    "--no-filters",
+                    "--stdin-paths",
+                    stdin="".join(f"{p}\n" for p in paths).encode(),
+                ).split()
+            finally:
+                for child in folder.iterdir():
+                    child.unlink()
+                folder.rmdir()
+            if written != list(missing):
+                raise StoreError(
+                    f"git stored blobs under other ids than their contents give: {written[:1]}",
+                    hint="Run 'codexsnap check'.",
+                )
+        return ids
 
     def fsck(self) -> list[str]:
         """git's own verdict on the repository: every problem it prints."""

@@ -71,6 +71,10 @@ def listed_homes(git_dir: Path) -> set[str]:
     return homes
 
 
+def _has_ref(git_dir: Path, name: str) -> bool:
+    return (git_dir / name).is_file() or name in _packed(git_dir)
+
+
 def read_head(git_dir: Path, home: str) -> str | None:
     """What a home's ref holds, as written (a damaged ref gives its garbage back)."""
     loose = git_dir / HOME_REFS / home
@@ -85,6 +89,11 @@ def index_chain(git: GitRepository, home: str, head: str | None) -> None:
     if not is_object_id(head):
         return
     assert head is not None
+    if _has_ref(git.git_dir, snapshot_ref(home, head)):
+        # Every snapshot gets its ref as it is made, and a chain without them is indexed
+        # whole on its first locked run: a head with its ref means a chain with theirs.
+        # (No `git rev-list` of the whole history on every locked run.)
+        return
     try:
         chain = git.run("rev-list", head).split()
     except StoreError:

@@ -43,7 +43,10 @@ def dump_manifest(records: dict[str, FileRecord]) -> bytes:
         path: {"blob": r.blob, "mode": f"{r.mode:04o}", "size": r.size, "kind": r.kind}
         for path, r in sorted(records.items())
     }
-    return json.dumps({"format": MANIFEST_FORMAT, "files": files}, indent=1).encode() + b"\n"
+    # Compact: with ``indent`` json falls back to its pure-Python encoder (59 ms against
+    # 14 ms for 10,500 files), and every snapshot dumps the manifest to compare it.
+    document = {"format": MANIFEST_FORMAT, "files": files}
+    return json.dumps(document, separators=(",", ":")).encode() + b"\n"
 
 
 def check_relpath(relpath: str) -> None:

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 TREE_MODE = 0o40000
+
+
+def blob_id(data: bytes) -> str:
+    """The id git gives these bytes as a blob, computed without a git process."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,8 @@ def heal_from_home(
     """Write back each of ``blobs`` that a live file of ``records`` still holds: the paths
     healed (each blob once)."""
     healed: list[str] = []
+    if not blobs:
+        return healed  # the usual case: no sort of every record on every snapshot
     for record in sorted(records.values(), key=lambda r: r.relpath):
         # A database's blob is a consistent copy, not the live file's bytes.
         if record.blob not in blobs or record.kind == "sqlite":

@@ -21,6 +21,7 @@ from codexsnap.errors import (
     TamperedSnapshotError,
 )
 from codexsnap.file_lock import store_lock
+from codexsnap.outside import sqlite_home_outside
 from codexsnap.scope import Scope
 from codexsnap.scratch import use_store
 from codexsnap.store import commit, index, quarantine, rewrite
@@ -44,7 +45,7 @@ from codexsnap.store.manifest import (
     check_relpath,
     load_manifest,
 )
-from codexsnap.store.scan import cache_file, home_id, scan_home
+from codexsnap.store.scan import Scanned, cache_file, home_id, rescan_paths, scan_home
 from codexsnap.store.tables import (
     ALIASES,
     Quarantine,
@@ -83,6 +84,9 @@ class SnapshotStore:
         self.root = root
         self.git_dir = root / "repo.git"
         self.git = GitRepository(root, self.git_dir)
+        # Files of the snapshots this process committed: the next commit compares against
+        # them without reading and parsing the manifest it just wrote.
+        self._committed: dict[str, dict[str, FileRecord]] = {}
         use_store(root)  # temporary copies go to its tmp/, not the system temp folder
 
     # ----- opening and creating -------------------------------------------------------
@@ -348,7 +352,8 @@ class SnapshotStore:
         they never make a snapshot on their own.
         """
         head = self._head(home)
-        return commit.commit_records(
+        tip = self._readable_tip(home, head)
+        done = commit.commit_records(
             self.git,
             home,
             self._ref(home),
@@ -359,8 +364,11 @@ class SnapshotStore:
             message,
             allow_unchanged,
             extras or {},
-            tip=self._readable_tip(home, head),
+            tip=tip,
+            tip_records=self._committed.get(tip) if tip else None,
         )
+        self._committed = {done.snapshot.id: done.records}
+        return done
 
     def _readable_tip(self, home: Path, head: str | None) -> str | None:
         """``head`` when its commit reads; else the newest snapshot that does (or None)."""
@@ -375,6 +383,28 @@ class SnapshotStore:
         found = self.history(home, limit=1)
         return found[0].id if found else None
 
+    def scan(self, home: Path, scope: Scope) -> Scanned:
+        """One walk of the home, its blobs stored: what a snapshot (or two) is made of."""
+        outside: dict[str, list[int]] = {}
+        fresh: set[str] = set()
+        records = scan_home(self.git, home, scope, True, outside, fresh)
+        if not commit.blobs_present(self.git, self._head(home), records, fresh):
+            # The stat cache named content the store lost (a crash before git's objects
+            # reached the disk, a pruned blob): forget it and read every file again.
+            cache_file(self.root, home).unlink(missing_ok=True)
+            outside = {}
+            records = scan_home(self.git, home, scope, True, outside)
+        # The outside SQLite home's bulky files too (logs_*.sqlite, recovery copies): its
+        # walk in roots.py takes only what is in scope.
+        outside.update(sqlite_home_outside(scope))
+        self.heal_from_home(home, scope, records)
+        return Scanned(records, outside)
+
+    def rescan(self, home: Path, scope: Scope, scanned: Scanned, relpaths: list[str]) -> Scanned:
+        """``scanned`` with only ``relpaths`` read again: the files an operation wrote."""
+        records = rescan_paths(self.git, home, scope, scanned.records, relpaths)
+        return Scanned(records, scanned.outside)
+
     def take_snapshot(
         self,
         home: Path,
@@ -383,18 +413,16 @@ class SnapshotStore:
         trailers: dict[str, str],
         message: str = "",
         allow_unchanged: bool = False,
+        scanned: Scanned | None = None,
     ) -> SnapshotResult:
-        """Scan the home and commit it; unchanged homes give back the latest snapshot."""
-        records = self.scan_home(home, scope)
-        if not commit.blobs_present(self.git, self._head(home), records):
-            # The stat cache named content the store lost (a crash before git's objects
-            # reached the disk, a pruned blob): forget it and read every file again.
-            cache_file(self.root, home).unlink(missing_ok=True)
-            records = self.scan_home(home, scope)
-        self.heal_from_home(home, scope, records)
+        """Scan the home (unless ``scanned`` is given) and commit it; unchanged homes give
+        back the latest snapshot."""
+        if scanned is None:
+            scanned = self.scan(home, scope)
+        records = scanned.records
         head = self._head(home)
         previous = commit.manifest_bytes(self.git, head, CODEX_NAME) if head else None
-        extras = commit.extras_of(home, scope)
+        extras = commit.extras_of(home, scope, scanned.outside)
         extras[CODEX_NAME] = codex_note(
             home, records, self.git.read_blob, previous, scope.sqlite_home
         )

@@ -9,15 +9,18 @@ import hashlib
 import json
 import os
 import sqlite3
+import stat
 import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from codexsnap.atomic_io import atomic_write
 from codexsnap.errors import StateFileInvalidError
 from codexsnap.progress import report as report_progress
-from codexsnap.roots import walk_roots
-from codexsnap.scope import Scope
+from codexsnap.roots import live_path, walk_roots
+from codexsnap.scope import HomeEntry, Scope
 from codexsnap.scratch import make_scratch_folder, remove_scratch_folder
 from codexsnap.sqlite_copy import backup_database, is_sqlite_file, sidecars
 from codexsnap.store.git import GitRepository
@@ -40,23 +43,104 @@ def cache_file(store_root: Path, home: Path) -> Path:
     return store_root / "cache" / f"{home_id(home)}.json"
 
 
+@dataclass(frozen=True)
+class Scanned:
+    """One walk of the home: its records, what it saw outside the scope, the blobs it wrote."""
+
+    records: dict[str, FileRecord]
+    outside: dict[str, list[int]] = field(default_factory=dict)
+    fresh: frozenset[str] = frozenset()
+
+
 def scan_home(
-    git: GitRepository, home: Path, scope: Scope, write: bool = True
+    git: GitRepository,
+    home: Path,
+    scope: Scope,
+    write: bool = True,
+    outside: dict[str, list[int]] | None = None,
+    fresh: set[str] | None = None,
 ) -> dict[str, FileRecord]:
     """Hash every file in scope, re-reading only files whose stat changed.
 
     With ``write`` False nothing in the store changes (dry runs): blobs are hashed but not
-    stored and the stat cache is not updated.
+    stored and the stat cache is not updated. ``outside`` receives what the same walk saw
+    of the files left out (outside.py), ``fresh`` the ids of the blobs it hashed.
     """
     cache_path = cache_file(git.root, home)
     cache = _load_cache(cache_path)
     new_cache: dict[str, list[Any]] = {}
+    entries = walk_roots(home, scope, outside)
+    records = _hash_entries(git, entries, cache, new_cache, write, fresh)
+    if write and (new_cache != cache or not cache_path.exists()):
+        _save_cache(cache_path, new_cache)
+    return records
+
+
+def rescan_paths(
+    git: GitRepository,
+    home: Path,
+    scope: Scope,
+    records: dict[str, FileRecord],
+    relpaths: Iterable[str],
+) -> dict[str, FileRecord]:
+    """``records`` with only ``relpaths`` read again from the home (the files a run wrote).
+
+    An operation holds the store's lock and refuses to run while Codex does, so the rest of
+    the home is as its "before" scan found it: walking it again would only cost time.
+    """
+    wanted = sorted(set(relpaths))
+    entries = [e for e in (_entry(home, scope, p) for p in wanted) if e is not None]
+    cache_path = cache_file(git.root, home)
+    cache = _load_cache(cache_path)
+    new_cache: dict[str, list[Any]] = {}
+    fresh = _hash_entries(git, entries, cache, new_cache, True)
+    updated = {p: r for p, r in records.items() if p not in wanted}
+    updated.update(fresh)
+    kept = {p: v for p, v in cache.items() if p not in wanted}
+    kept.update(new_cache)
+    if kept != cache:
+        _save_cache(cache_path, kept)
+    return dict(sorted(updated.items()))
+
+
+def _entry(home: Path, scope: Scope, relpath: str) -> HomeEntry | None:
+    """The walk's entry for one path, or None when it is gone or not in scope."""
+    if not scope.includes(relpath):
+        return None
+    path = live_path(home, relpath, scope.sqlite_home)
+    try:
+        st = path.lstat()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    if not (stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)):
+        return None
+    return HomeEntry(
+        relpath=relpath,
+        where=str(path),
+        is_symlink=stat.S_ISLNK(st.st_mode),
+        mode=stat.S_IMODE(st.st_mode),
+        size=st.st_size,
+        mtime_ns=st.st_mtime_ns,
+        inode=st.st_ino,
+        ctime_ns=st.st_ctime_ns,
+    )
+
+
+def _hash_entries(
+    git: GitRepository,
+    entries: Iterable[HomeEntry],
+    cache: dict[str, list[Any]],
+    new_cache: dict[str, list[Any]],
+    write: bool,
+    fresh: set[str] | None = None,
+) -> dict[str, FileRecord]:
+    """Records of ``entries``: from the cache when their stat is unchanged, else hashed."""
     records: dict[str, FileRecord] = {}
     to_hash: list[tuple[str, Path, int, int, str, list[Any]]] = []
     scratch = make_scratch_folder()  # in the store: a killed run leaves no copy outside
     now_ns = _now_ns()
     try:
-        for count, entry in enumerate(walk_roots(home, scope), start=1):
+        for count, entry in enumerate(entries, start=1):
             if count % 1000 == 0:
                 report_progress(count, 0, "Scanning the Codex home")
             basic: list[Any] = [
@@ -105,6 +189,8 @@ def scan_home(
             to_hash.append((entry.relpath, source, entry.mode, entry.size, kind, key))
         report_progress(len(records), len(records) + len(to_hash), "Reading changed files")
         blobs = git.hash_files([item[1] for item in to_hash], write)
+        if fresh is not None and write:
+            fresh.update(b for b in blobs if b)
         total = len(records) + len(to_hash)
         report_progress(total, total, "Reading changed files")
         # The manifest describes the bytes stored, not the walk's stat: a file Codex appends
@@ -123,8 +209,6 @@ def scan_home(
                 new_cache[relpath] = [*key, size, blob]
     finally:
         remove_scratch_folder(scratch)
-    if write and (new_cache != cache or not cache_path.exists()):
-        _save_cache(cache_path, new_cache)
     return records
 
 

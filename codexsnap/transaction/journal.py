@@ -14,12 +14,16 @@ import os
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from codexsnap.atomic_io import atomic_write, fsync_folder
 from codexsnap.errors import StoreError, TamperedSnapshotError
 from codexsnap.store import Snapshot, home_id
 from codexsnap.store.manifest import FileRecord, check_relpath
-from codexsnap.transaction.plan import PlannedWrite, blob_id
+from codexsnap.store.objects import blob_id
+
+if TYPE_CHECKING:
+    from codexsnap.transaction.plan import PlannedWrite
 
 JOURNAL_FORMAT = 1
 
@@ -137,3 +141,12 @@ class JournalFile:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.path)
         fsync_folder(self.path.parent)
+
+
+def pending(home: Path, store_root: Path) -> bool:
+    """True when an interrupted operation on this home awaits recovery."""
+    from codexsnap.store import SnapshotStore
+
+    if not SnapshotStore.exists(store_root):
+        return False
+    return JournalFile.of(store_root, home).exists()

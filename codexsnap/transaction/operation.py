@@ -12,13 +12,15 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from codexsnap.errors import CodexsnapError, NotConfirmedError, StoreError
 from codexsnap.faults import fault_point
-from codexsnap.report import DiffReport
 from codexsnap.scope import Scope
 from codexsnap.store import Snapshot, SnapshotStore
 from codexsnap.store.aside import keep as keep_aside
+from codexsnap.store.commit import SnapshotResult
+from codexsnap.store.scan import Scanned
 from codexsnap.transaction.apply import apply_writes, check_paths, put_back, verify
 from codexsnap.transaction.guards import (
     check_unchanged,
@@ -37,8 +39,11 @@ from codexsnap.transaction.outcome import (
 from codexsnap.transaction.plan import Plan, PlannedWrite
 from codexsnap.transaction.recovery import Recovery, pending, recover, recover_interrupted
 
+if TYPE_CHECKING:
+    from codexsnap.report import DiffReport
+
 # Called with the report of what is about to change; True means go ahead.
-Confirm = Callable[[DiffReport], bool]
+Confirm = Callable[["DiffReport"], bool]
 # Reads the home (after any recovery) and returns what to write; writes nothing itself.
 Planner = Callable[[], Plan]
 # Told at once when a killed run was undone: the command may still fail after it (a refused
@@ -175,19 +180,26 @@ def run_operation(
         if late is not None and on_recovery is not None:
             on_recovery(late)
         drift = None
+        # One walk for both: the drift snapshot and the "before" one hold the same home.
+        scanned = store.scan(home, scope)
         if store.latest(home) is not None:
             found = store.take_snapshot(
-                home, scope, "drift: changes made outside codexsnap", {"Operation": "drift"}
+                home,
+                scope,
+                "drift: changes made outside codexsnap",
+                {"Operation": "drift"},
+                scanned=scanned,
             )
             drift = found.snapshot if found.created else None
-        before = store.take_snapshot(
+        taken = store.take_snapshot(
             home,
             scope,
             f"before {name}",
             {**trailers, "Operation": f"before-{_verb(name)}"},
             allow_unchanged=True,
-        ).snapshot
-        before_records = store.records(before)
+            scanned=scanned,
+        )
+        before, before_records = taken.snapshot, taken.records
         check_unchanged(writes, before_records)
         ensure_way_back(store, home, scope, before, writes, before_records)
         refuse_if_codex_running(force)  # it may have started while we took the snapshot
@@ -208,12 +220,12 @@ def run_operation(
             journal.clear()  # nothing written yet: no half-done run to recover
             raise
         apply_writes(store, home, writes, before_records, journal, scope.sqlite_home, before.id)
-        after = _record_after(store, home, scope, writes, before, name, trailers, journal)
+        after = _record_after(store, home, scope, writes, before, name, trailers, journal, scanned)
         journal.clear()
-        record_commit(home, store.root, after.short_id)
+        record_commit(home, store.root, after.snapshot.short_id)
         fault_point("after-commit")
-        verify(writes, store.records(after))
-        return OperationResult(drift, before, after)
+        verify(writes, after.records)
+        return OperationResult(drift, before, after.snapshot)
 
 
 def _record_after(
@@ -225,10 +237,17 @@ def _record_after(
     name: str,
     trailers: dict[str, str],
     journal: JournalFile,
-) -> Snapshot:
-    """The "after" snapshot; Ctrl-C puts the files back, a store failure says what is left."""
+    scanned: Scanned,
+) -> SnapshotResult:
+    """The "after" snapshot; Ctrl-C puts the files back, a store failure says what is left.
+
+    Only the written files are read again (``scanned`` is the "before" walk): the lock is
+    held and Codex was not running, so nothing else should have moved; what a Codex let
+    run with --force changed meanwhile is recorded by the next snapshot, as drift.
+    """
     try:
         fault_point("before-after-snapshot")
+        rescanned = store.rescan(home, scope, scanned, [w.relpath for w in writes])
         return store.take_snapshot(
             home,
             scope,
@@ -240,7 +259,8 @@ def _record_after(
                 "Wrote": json.dumps(sorted(w.relpath for w in writes)),
             },
             allow_unchanged=True,
-        ).snapshot
+            scanned=rescanned,
+        )
     except KeyboardInterrupt:
         records = store.records(before)
         if not put_back(store, home, writes, records, journal, scope.sqlite_home, before.id):

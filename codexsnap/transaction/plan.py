@@ -7,7 +7,6 @@ writes, the report the user confirms, and the names the snapshots around it get.
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -28,6 +27,9 @@ from codexsnap.scope import Scope
 from codexsnap.state_file import GLOBAL_STATE, GLOBAL_STATE_BAK, edit_state
 from codexsnap.store import Snapshot, SnapshotStore
 from codexsnap.store.manifest import FileRecord
+from codexsnap.store.objects import blob_id
+
+__all__ = ["Plan", "PlannedWrite", "Shown", "blob_id", "planned_report"]
 
 _ABSENT = object()
 
@@ -72,11 +74,6 @@ class Plan:
     # Files whose exact bytes the store keeps before they are written (store/aside.py):
     # those snapshots hold only as a copy, or leave out (a database's -wal, logs_2.sqlite).
     aside: tuple[str, ...] = ()
-
-
-def blob_id(data: bytes) -> str:
-    """The id git gives these bytes, computed without a git process."""
-    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
 
 
 def planned_report(shown: Iterable[Shown], show_secrets: bool) -> DiffReport:

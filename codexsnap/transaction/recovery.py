@@ -13,9 +13,11 @@ from codexsnap.store import Snapshot, SnapshotStore
 from codexsnap.store.aside import kept as aside_files
 from codexsnap.transaction.apply import aside_write, in_write_order, live_blob, write_one
 from codexsnap.transaction.guards import refuse_if_codex_running
-from codexsnap.transaction.journal import Journal, JournalFile
+from codexsnap.transaction.journal import Journal, JournalFile, pending
 from codexsnap.transaction.outcome import HALF_RECORDED, Outcome, RunInterrupted
 from codexsnap.transaction.plan import PlannedWrite, blob_id
+
+__all__ = ["Recovery", "pending", "recover", "recover_interrupted"]
 
 
 @dataclass(frozen=True)
@@ -26,13 +28,6 @@ class Recovery:
     restored: tuple[str, ...]
     left_alone: tuple[str, ...]  # changed by someone else since: not touched
     snapshot: Snapshot | None
-
-
-def pending(home: Path, store_root: Path) -> bool:
-    """True when an interrupted operation on this home awaits recovery."""
-    if not SnapshotStore.exists(store_root):
-        return False
-    return JournalFile.of(store_root, home).exists()
 
 
 def recover(

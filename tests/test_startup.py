@@ -1,0 +1,97 @@
+"""Start-up: the everyday commands load only what they use (no timing asserted here: the
+speed goals live in benchmarks/, see docs/performance.md)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import typer
+
+# Runs the CLI's own entry point in a fresh interpreter, then writes the modules it loaded.
+_WRAPPER = """\
+import json, sys
+out = sys.argv[1]
+sys.argv = ["codexsnap", *sys.argv[2:]]
+from codexsnap.cli import main
+code = 0
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code if isinstance(exc.code, int) else 0
+with open(out, "w") as handle:
+    json.dump(sorted(sys.modules), handle)
+sys.exit(code)
+"""
+
+# Heavy libraries and codexsnap's own heavy parts that history and snapshot must not load:
+# pydantic (typer 0.29 imports it for every command with a parameter, deepdiff too), deepdiff
+# (only a diff needs it), GitPython (never used), psutil (only where Codex processes are
+# looked for), the reports and the write path.
+_NOT_LOADED = (
+    "pydantic",
+    "pydantic_core",
+    "deepdiff",
+    "git",
+    "psutil",
+    "rich",
+    "codexsnap.report",
+    "codexsnap.sqlite_diff",
+    "codexsnap.transaction.plan",
+    "codexsnap.transaction.operation",
+    "codexsnap.recipes",
+)
+
+
+def _loaded(tmp_path: Path, *args: str) -> list[str]:
+    out = tmp_path / f"modules-{args[0]}.json"
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    done = subprocess.run(
+        [sys.executable, "-c", _WRAPPER, str(out), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    modules: list[str] = json.loads(out.read_text())
+    return modules
+
+
+def _heavy(modules: list[str]) -> list[str]:
+    return [m for m in modules if any(m == n or m.startswith(n + ".") for n in _NOT_LOADED)]
+
+
+def _typer_version() -> tuple[int, ...]:
+    return tuple(int(part) for part in typer.__version__.split(".")[:2] if part.isdigit())
+
+
+@pytest.mark.parametrize("command", [["snapshot"], ["history", "-n", "5"]])
+def test_history_and_snapshot_load_no_heavy_module(
+    codex_home: Path, tmp_path: Path, command: list[str]
+) -> None:
+    assert _loaded(tmp_path, "snapshot") is not None  # a store with one snapshot
+    heavy = _heavy(_loaded(tmp_path, *command))
+    if _typer_version() >= (0, 29):
+        # pyproject pins typer < 0.29; an environment made before the pin still has it.
+        heavy = [m for m in heavy if not m.startswith(("pydantic", "annotated_types"))]
+        assert not heavy, heavy
+        pytest.skip(
+            f"typer {typer.__version__} imports pydantic for every command: pyproject pins "
+            "typer<0.29, reinstall with pip install -e '.[test]'"
+        )
+    assert not heavy, f"'codexsnap {' '.join(command)}' loaded {heavy}"
+
+
+def test_a_diff_still_loads_what_it_needs(codex_home: Path, tmp_path: Path) -> None:
+    """The lazy imports are lazy, not missing: a fix loads its report and the write path."""
+    _loaded(tmp_path, "snapshot")
+    modules = _loaded(tmp_path, "fix", "--dry-run")
+    assert "codexsnap.report" in modules
+    assert "codexsnap.transaction.plan" in modules
