@@ -15,6 +15,9 @@ from codexsnap.text_diff import unified_diff
 _JSON_SUFFIXES = (".json", ".json.bak")
 _MISSING = object()
 _LARGE_JSON = 1 << 20  # above this, unchanged top-level members are compared as text
+# Above this a JSONL file (a session transcript) is reported by its entry counts only:
+# parsing and masking every line cost 0.5 s of CPU per MB for a report that shows 50 lines.
+_BULKY_JSONL = 1 << 18
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,10 @@ def diff_file(
     changes: list[Change] = []
     if fmt in ("json", "toml"):
         changes, fmt = _structured_changes(fmt, old, new, show_secrets, notes)
+    elif fmt == "jsonl" and max(len(old or b""), len(new or b"")) > _BULKY_JSONL:
+        notes.append(
+            f"entries: {_lines(old)} before, {_lines(new)} after (a long transcript: counted only)"
+        )
     elif fmt == "jsonl":
         changes = _jsonl_changes(old or b"", new or b"", show_secrets)
         notes.append(_entry_counts(changes))
@@ -145,6 +152,20 @@ def diff_file(
     if fmt in ("binary", "sqlite", "symlink"):
         notes.append(_byte_summary(old, new, fmt == "symlink" and show_secrets))
     return FileDiff(path, status, fmt, tuple(changes), tuple(notes))
+
+
+def unread_diff(path: str, status: str, kind: str = "file") -> FileDiff:
+    """A file a report lists without reading it (past the files it compares)."""
+    fmt = _format_of(path, kind, b"")
+    return FileDiff(
+        path, status, fmt, (), ("not compared: a large restore compares its first files",)
+    )
+
+
+def _lines(raw: bytes | None) -> int:
+    if not raw:
+        return 0
+    return raw.count(b"\n") + (not raw.endswith(b"\n"))
 
 
 def _structured_changes(

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -170,3 +173,83 @@ def test_posix_names_with_a_backslash_or_colon_round_trip(cli: CliRunner, codex_
         path.unlink()
     ok(cli, "rollback", first, "--yes")
     assert all(path.read_text() == "kept\n" for path in odd)
+
+
+# ----- large restores (issue 15): one file in memory at a time, a bounded report ----------
+
+_RSS_WRAPPER = """\
+import resource, sys
+sys.argv = ["codexsnap", *sys.argv[1:]]
+from codexsnap.cli import main
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code if isinstance(exc.code, int) else 0
+else:
+    code = 0
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+sys.exit(code)
+"""
+
+
+def _peak_kb(*args: str) -> int:
+    """codexsnap ARGS in a new interpreter: its peak resident memory (KB)."""
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, "-c", _RSS_WRAPPER, *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return int(done.stderr.strip().splitlines()[-1])
+
+
+def test_a_rollback_holds_one_file_in_memory_not_all(cli: CliRunner, codex_home: Path) -> None:
+    """12 files of 4 MB restored: the peak grows by about one file, not by 48 MB."""
+    folder = codex_home / "prompts" / "big"
+    folder.mkdir(parents=True)
+    files = [folder / f"part-{n:02d}.bin" for n in range(12)]
+    for number, path in enumerate(files):
+        path.write_bytes(bytes([number]) * 64 + os.urandom(4_000_000))
+    small = codex_home / "prompts" / "small.bin"
+    small.write_bytes(b"small")
+    target = ok_json(cli, "snapshot")["id"]
+    for path in [*files, small]:
+        path.write_bytes(b"\0changed")  # binary both sides: the report only sums them up
+    # The same command on one small file: the same modules loaded, the same snapshots.
+    baseline = _peak_kb("rollback", target, "--path", "prompts/small.bin", "--yes", "--json")
+    peak = _peak_kb("rollback", target, "--path", "prompts/big", "--yes", "--json")
+    assert all(len(p.read_bytes()) == 4_000_064 for p in files)
+    grown_mb = (peak - baseline) / 1024
+    assert grown_mb < 20, f"restoring 48 MB grew the peak by {grown_mb:.0f} MB"
+
+
+def test_a_large_restore_compares_its_first_files_and_counts_a_long_transcript(
+    cli: CliRunner, codex_home: Path, store_root: Path
+) -> None:
+    ok(cli, "snapshot")  # the store exists: scope.toml can go in
+    (store_root / "scope.toml").write_text('include = ["sessions/"]\n')
+    folder = codex_home / "sessions" / "2026" / "11" / "20"
+    folder.mkdir(parents=True, exist_ok=True)
+    transcript = folder / "rollout-2026-11-20T10-00-00-long.jsonl"
+    lines = [json.dumps({"type": "response_item", "n": n, "text": "x" * 200}) for n in range(3000)]
+    transcript.write_text("\n".join(lines) + "\n")
+    notes = codex_home / "skills"  # after sessions/: the transcript is among the first 50
+    notes.mkdir(exist_ok=True)
+    for number in range(60):
+        (notes / f"note-{number:02d}.md").write_text(f"note {number}\n")
+    target = ok_json(cli, "snapshot")["id"]
+    transcript.write_text("\n".join(lines[:10]) + "\n")
+    for number in range(60):
+        (notes / f"note-{number:02d}.md").write_text(f"changed {number}\n")
+
+    result = ok_json(cli, "rollback", target, "--dry-run")
+    changes = {c["path"]: c for c in result["changes"]}
+    long_one = changes["sessions/2026/11/20/rollout-2026-11-20T10-00-00-long.jsonl"]
+    assert long_one["changes"] == []  # not every entry, masked one by one
+    assert any("10 before, 3000 after" in note for note in long_one["notes"]), long_one["notes"]
+    unread = [c for c in result["changes"] if any("not compared" in n for n in c["notes"])]
+    assert len(changes) == 61 and len(unread) == 61 - 50, len(unread)

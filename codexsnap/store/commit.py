@@ -24,6 +24,7 @@ from codexsnap.store.manifest import (
     dump_manifest,
     load_manifest,
 )
+from codexsnap.store.objects import blob_id
 
 OUTSIDE_NAME = "outside.json"
 AUTH_NAME = "auth-fingerprint.json"
@@ -98,8 +99,12 @@ def commit_records(
     changed = count_changes(parent_records, records)
     if parent is not None and changed == 0 and not allow_unchanged:
         return SnapshotResult(parent, created=False, records=records)
-    known = {sha for _, sha in top.values()}
-    tree = write_tree(git, records, extras, known, manifest, set(parent_records))
+    tree = None
+    if tip_records is not None and changed == 0 and records.keys() == tip_records.keys():
+        tree = _same_tree(git, base, top, {**extras, MANIFEST_NAME: manifest})
+    if tree is None:
+        known = {sha for _, sha in top.values()}
+        tree = write_tree(git, records, extras, known, manifest, set(parent_records))
     all_trailers = {
         **trailers,
         "Files-Changed": str(changed),
@@ -171,6 +176,21 @@ def write_tree(
     finally:
         with contextlib.suppress(FileNotFoundError):
             index.unlink()
+
+
+def _same_tree(
+    git: GitRepository, base: str | None, top: dict[str, tuple[int, str]], notes: dict[str, bytes]
+) -> str | None:
+    """The tree of ``base`` when it is exactly the one these notes and files would make.
+
+    Only for a parent this run committed (its tree was just written whole): the "before"
+    snapshot right after a drift snapshot of the same walk costs no index and no tree.
+    """
+    if base is None or {n for n in top if n != FILES_PREFIX.rstrip("/")} != set(notes):
+        return None
+    if any(blob_id(data) != top[name][1] for name, data in notes.items()):
+        return None
+    return git.commit(base).tree
 
 
 def _top_level(git: GitRepository, commit_id: str) -> dict[str, tuple[int, str]]:

@@ -11,7 +11,9 @@ TREE_MODE = 0o40000
 
 def blob_id(data: bytes) -> str:
     """The id git gives these bytes as a blob, computed without a git process."""
-    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+    digest = hashlib.sha1(b"blob %d\0" % len(data), usedforsecurity=False)
+    digest.update(data)  # not header + data: that would copy a 55 MB transcript once more
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True)

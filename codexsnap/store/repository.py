@@ -367,7 +367,8 @@ class SnapshotStore:
             tip=tip,
             tip_records=self._committed.get(tip) if tip else None,
         )
-        self._committed = {done.snapshot.id: done.records}
+        if done.created:  # only trees this run wrote are trusted whole (commit._same_tree)
+            self._committed = {done.snapshot.id: done.records}
         return done
 
     def _readable_tip(self, home: Path, head: str | None) -> str | None:

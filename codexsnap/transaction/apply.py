@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 from codexsnap.atomic_io import atomic_symlink, atomic_write, remove_file
@@ -58,7 +59,7 @@ def check_inside_home(
 
 def check_paths(home: Path, writes: list[PlannedWrite], sqlite_home: Path | None = None) -> None:
     """Refuse an unsafe path before touching anything."""
-    removed_first = frozenset(w.relpath for w in writes if w.new is None)
+    removed_first = frozenset(w.relpath for w in writes if w.removes)
     for write in writes:
         check_inside_home(home, write.relpath, removed_first, sqlite_home)
 
@@ -69,8 +70,8 @@ def in_write_order(writes: list[PlannedWrite]) -> list[PlannedWrite]:
     A folder that becomes a file (or a link) must be emptied before the file can take its
     place; a file that becomes a folder must go before the folder's files are written.
     """
-    removals = [w for w in writes if w.new is None]
-    others = [w for w in writes if w.new is not None]
+    removals = [w for w in writes if w.removes]
+    others = [w for w in writes if not w.removes]
     removals.sort(key=lambda w: (-w.relpath.count("/"), w.relpath))
     others.sort(key=lambda w: (w.relpath.count("/"), w.relpath))
     return removals + others
@@ -103,7 +104,7 @@ def apply_writes(
     try:
         for write in in_write_order(writes):
             done.append(write)
-            write_one(home, write, sqlite_home)
+            write_one(home, write, sqlite_home, store.read_blob)
             fault_point("between-writes")
             report_progress(len(done), len(writes), "Restoring")
     except BaseException as exc:
@@ -193,26 +194,38 @@ def put_back(
     return complete
 
 
-def write_one(home: Path, write: PlannedWrite, sqlite_home: Path | None = None) -> None:
-    """Replace or remove one file atomically."""
+def write_one(
+    home: Path,
+    write: PlannedWrite,
+    sqlite_home: Path | None = None,
+    read: Callable[[str], bytes] | None = None,
+) -> None:
+    """Replace or remove one file atomically; ``read`` gives a stored blob's bytes (a write
+    naming its ``blob`` is read only now, so one file at a time is in memory)."""
     target = check_inside_home(home, write.relpath, sqlite_home=sqlite_home)
-    if write.kind == "sqlite" or (write.new is None and write.kind == "sqlite"):
+    if write.kind == "sqlite" or (write.removes and write.kind == "sqlite"):
         # Stale -wal frames would be replayed onto the restored database and corrupt it.
         for sidecar in (*sidecars(target), journal_of(target)):
             remove_file(sidecar)
-    if write.new is None:
+    if write.removes:
         remove_file(target)
         return
+    if write.new is not None:
+        data = write.new
+    else:
+        assert write.blob is not None and read is not None, write.relpath
+        data = read(write.blob)
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.is_dir() and not target.is_symlink():
         # A folder becomes a file: its files in scope were removed first; a folder that still
         # holds something (caches, sessions) is not ours to delete, and rmdir says so.
         target.rmdir()
     if write.kind == "symlink":
-        atomic_symlink(target, os.fsdecode(write.new))
+        atomic_symlink(target, os.fsdecode(data))
     else:
         # No setuid/setgid/sticky bits from a snapshot: nothing in a Codex home needs them.
-        atomic_write(target, write.new, None if write.mode is None else write.mode & 0o777)
+        atomic_write(target, data, None if write.mode is None else write.mode & 0o777)
+    del data  # before the next file is read
 
 
 def _put_back(
@@ -234,16 +247,14 @@ def _put_back(
                 complete = False
             continue
         record = before.get(write.relpath)
-        try:
-            data = store.read_blob(record.blob) if record else None
-        except Exception:
-            complete = False
-            continue
         kind = record.kind if record else write.kind
-        originals.append(PlannedWrite(write.relpath, data, record.mode if record else None, kind))
+        mode = record.mode if record else None
+        # Read when written, one at a time, as the run's own writes are.
+        blob = record.blob if record else None
+        originals.append(PlannedWrite(write.relpath, None, mode, kind, blob=blob))
     for original in in_write_order(originals):
         try:
-            write_one(home, original, sqlite_home)
+            write_one(home, original, sqlite_home, store.read_blob)
         except Exception:
             # Could not even put it back (disk full...): the "before" snapshot holds it,
             # and the journal left in the store lets the next run finish the job.
@@ -264,12 +275,10 @@ def verify(writes: list[PlannedWrite], after: dict[str, FileRecord]) -> None:
         if not write.check_expected:
             continue
         record = after.get(write.relpath)
-        if write.new is None:
+        if write.removes:
             ok = record is None
         else:
-            ok = record is not None and (
-                write.kind == "sqlite" or record.blob == blob_id(write.new)
-            )
+            ok = record is not None and (write.kind == "sqlite" or record.blob == write.new_blob)
         if not ok:
             raise StoreError(
                 f"{write.relpath} does not hold what was written (something else changed it)",

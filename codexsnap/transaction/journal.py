@@ -20,7 +20,6 @@ from codexsnap.atomic_io import atomic_write, fsync_folder
 from codexsnap.errors import StoreError, TamperedSnapshotError
 from codexsnap.store import Snapshot, home_id
 from codexsnap.store.manifest import FileRecord, check_relpath
-from codexsnap.store.objects import blob_id
 
 if TYPE_CHECKING:
     from codexsnap.transaction.plan import PlannedWrite
@@ -65,7 +64,7 @@ def journal_for(
         JournalEntry(
             write.relpath,
             records[write.relpath].blob if write.relpath in records else None,
-            None if write.new is None else blob_id(write.new),
+            write.new_blob,
             write.kind,
         )
         for write in writes

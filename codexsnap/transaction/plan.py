@@ -21,7 +21,7 @@ from codexsnap.json_edit import (
     replace_top_level_value,
     top_level_value,
 )
-from codexsnap.report import DiffReport, FileDiff, diff_file
+from codexsnap.report import DiffReport, FileDiff, diff_file, unread_diff
 from codexsnap.roots import live_path
 from codexsnap.scope import Scope
 from codexsnap.state_file import GLOBAL_STATE, GLOBAL_STATE_BAK, edit_state
@@ -39,24 +39,46 @@ class PlannedWrite:
     """One file to replace or remove, and what it held when the plan was made."""
 
     relpath: str
-    new: bytes | None  # None removes the file
+    new: bytes | None  # None removes the file (unless ``blob`` names its content)
     mode: int | None = None
     kind: str = "file"  # "file", "symlink" or "sqlite"
     expected_blob: str | None = None  # git blob id at planning time; None: absent
     # False for files whose stored form is not their bytes (SQLite copies) or that snapshots
     # leave out (runtime files a recipe removes): the planning-time check cannot apply.
     check_expected: bool = True
+    # The stored blob to write, read from the store only when this file is written: a
+    # rollback of a thousand transcripts must not hold them all in memory (issue 15).
+    blob: str | None = None
+
+    @property
+    def removes(self) -> bool:
+        """True when the write removes the file."""
+        return self.new is None and self.blob is None
+
+    @property
+    def new_blob(self) -> str | None:
+        """The blob id the file will hold; None when it is removed."""
+        return self.blob if self.new is None else blob_id(self.new)
 
 
 @dataclass(frozen=True)
 class Shown:
-    """One planned change as the report shows it: the bytes on both sides of a write."""
+    """One planned change as the report shows it: the bytes on both sides of a write.
+
+    ``unread``: the change's status when its bytes were not read (past the files a report
+    shows, it only counts them).
+    """
 
     path: str  # as the user names it (a link inside the home, not its target)
     old: bytes | None
     new: bytes | None
     kind: str = "file"
     mode_change: tuple[int, int] | None = None
+    unread: str | None = None
+
+
+# A restore's report compares this many files in full; the others are listed and counted.
+SHOWN_FILES = 50
 
 
 @dataclass(frozen=True)
@@ -81,6 +103,9 @@ def planned_report(shown: Iterable[Shown], show_secrets: bool) -> DiffReport:
     compared: dict[tuple[object, ...], FileDiff] = {}
     diffs: list[FileDiff] = []
     for item in shown:
+        if item.unread is not None:
+            diffs.append(unread_diff(item.path, item.unread, item.kind))
+            continue
         # The .bak usually gets the primary's exact edit: compare those bytes only once. A
         # JSON file's report does not depend on its name; any other file's may (its format
         # is guessed from it, identity files are masked), so only its own path shares it.
@@ -133,7 +158,7 @@ def plan_rollback(
     if key is not None:
         writes = key_restore(store, home, wanted, current, paths[0], key, scope.sqlite_home)
         # Only the key is written: the report shows those bytes, not the whole file.
-        shown = [
+        shown: Iterable[Shown] = [
             Shown(w.relpath, live_path(home, w.relpath, scope.sqlite_home).read_bytes(), w.new)
             for w in writes
         ]
@@ -146,10 +171,13 @@ def plan_rollback(
             {p: r for p, r in current.items() if within(p, selected)},
             target,
         )
-        shown = [
-            _shown_restore(home, w, current.get(w.relpath), wanted, scope.sqlite_home)
-            for w in writes
-        ]
+        # A generator: each file's bytes are dropped once its part of the report is made.
+        shown = (
+            _shown_restore(
+                store, home, w, current.get(w.relpath), wanted, scope.sqlite_home, n < SHOWN_FILES
+            )
+            for n, w in enumerate(writes)
+        )
     return Plan(
         tuple(writes),
         planned_report(shown, show_secrets),
@@ -165,17 +193,23 @@ def plan_rollback(
 
 
 def _shown_restore(
+    store: SnapshotStore,
     home: Path,
     write: PlannedWrite,
     have: FileRecord | None,
     wanted: dict[str, FileRecord],
     sqlite_home: Path | None,
+    read: bool,
 ) -> Shown:
     want = wanted.get(write.relpath)
     mode_change = (have.mode, want.mode) if have and want and have.mode != want.mode else None
+    if not read:
+        status = "added" if have is None else "removed" if want is None else "modified"
+        return Shown(write.relpath, None, None, write.kind, mode_change, unread=status)
     # A database is shown as a consistent copy, as a snapshot holds it.
     old = read_live(home, have, sqlite_home) if have else None
-    return Shown(write.relpath, old, write.new, write.kind, mode_change)
+    new = write.new if write.new is not None or write.blob is None else store.read_blob(write.blob)
+    return Shown(write.relpath, old, new, write.kind, mode_change)
 
 
 def plan_restore(
@@ -196,17 +230,22 @@ def plan_restore(
         want, have = target.get(path), current.get(path)
         if want is not None and have is not None and want.same_content(have):
             continue
+        # Each stored file is checked now (one at a time, then dropped); a database's bytes
+        # are kept (rollback compares its migrations with the live one's), any other file
+        # is read again when it is written.
         data = store.read_verified(want.blob) if want else None
         if want is not None and data is None:
             damaged.append(path)
             continue
+        eager = want is not None and want.kind == "sqlite"
         writes.append(
             PlannedWrite(
                 path,
-                data,
+                data if eager else None,
                 want.mode if want else None,
                 (want or have).kind,  # type: ignore[union-attr]
                 have.blob if have else None,
+                blob=want.blob if want and not eager else None,
             )
         )
     if damaged:

@@ -93,16 +93,17 @@ def recover_interrupted(store: SnapshotStore, home: Path, scope: Scope) -> Recov
             continue
         record = records.get(entry.path)
         puts.append(
-            PlannedWrite(
+            PlannedWrite(  # its bytes read when it is written, one file at a time
                 entry.path,
-                store.read_blob(record.blob) if record else None,
+                None,
                 record.mode if record else None,
                 record.kind if record else entry.kind,
+                blob=record.blob if record else None,
             )
         )
     try:
         for put in in_write_order(puts):
-            write_one(home, put, scope.sqlite_home)
+            write_one(home, put, scope.sqlite_home, store.read_blob)
             restored.append(put.relpath)
     except KeyboardInterrupt:
         raise RunInterrupted(Outcome(HALF_RECORDED)) from None  # the journal is still there
