@@ -403,3 +403,31 @@ def test_change_objects_carry_old_for_removed_new_for_added_both_for_changed(
         "old": "list",
     }
     assert by_path[("new-key",)] == {"kind": "added", "path": ["new-key"], "new": "hello"}
+
+
+def test_a_fix_walks_the_home_once_whatever_it_snapshots(
+    codex_home: Path, store_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Drift, "before" and "after" snapshots (and the list of files left out of scope) from
+    one walk of the home: the "after" one reads only the files the fix wrote (issue 15)."""
+    import os
+
+    real_scandir = os.scandir
+    walks: list[str] = []
+
+    def counting(path: Any = ".") -> Any:
+        if isinstance(path, str | os.PathLike) and Path(path) == codex_home:
+            walks.append(str(path))  # every walk of the home starts at its top
+        return real_scandir(path)
+
+    from codexsnap.commands.snapshot import snapshot
+
+    snapshot(codex_home, store_root, "")  # a snapshot to drift from
+    (codex_home / "AGENTS.md").write_text("# changed outside codexsnap\n")  # a drift
+    monkeypatch.setattr(os, "scandir", counting)
+    run_fix(codex_home, store_root, dry_run=True)
+    planning = len(walks)
+    walks.clear()
+    result = run_fix(codex_home, store_root)
+    assert result.drift is not None and result.snapshot_after is not None
+    assert len(walks) - planning == 1, f"{len(walks) - planning} walks of the home"
