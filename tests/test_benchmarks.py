@@ -72,15 +72,20 @@ def test_quick_benchmark_writes_every_scenario(tmp_path: Path) -> None:
     assert targets == {
         "cold-start --help",
         "snapshot no-change",
+        "fix first use",
         "fix (remote-control)",
+        "fix, sessions in scope",
+        "rollback one long session",
+        "rollback the largest session",
+        "rollback all sessions",
         "history (20 snapshots)",
     }
-    assert set(results["homes"]) == {"small", "medium", "large"}
+    assert set(results["homes"]) == {"small", "medium", "mid", "large"}
     for name, home in results["homes"].items():
         assert home["files_in_scope"] > 0, name
         # The plain repository took the same files, plus each database's -wal.
         assert home["baseline_files"] == home["files_in_scope"] + len(home["wal_files"]), name
-    assert set(results["memory"]) == {"small", "medium", "large"}
+    assert set(results["memory"]) == {"small", "medium", "mid", "large"}
     assert results["machine"]["python"] and results["machine"]["git"]
     # The table is printed for people too.
     assert "| scenario" in done.stdout and "snapshot no-change [large]" in done.stdout
