@@ -24,6 +24,7 @@ from codexsnap.errors import (
 # The least each command needs to get past parsing.
 ARGUMENTS = {"rollback": ["abcd"], "show": ["abcd"], "pin": ["abcd"], "unpin": ["abcd"]}
 ARGUMENTS["note"] = ["abcd", "text"]
+ARGUMENTS["adopt"] = ["old-home"]
 
 
 def _info(name: str) -> CommandInfo:

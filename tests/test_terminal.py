@@ -60,8 +60,8 @@ def test_a_terminal_gets_a_table_and_colours(cli: CliRunner, codex_home: Path) -
     assert run(cli, "fix", "--yes")[0] == 0
     shown = on_a_terminal("history")
     assert "\x1b[" in shown  # styled header
-    assert "after fix remote-control" in shown and "files" in shown
+    assert "remote-control" in shown and "files" in shown and "before" in shown
     piped = subprocess.run(
         [sys.executable, "-m", "codexsnap", "history"], capture_output=True, text=True, check=True
     )
-    assert "\x1b[" not in piped.stdout and "after fix remote-control" in piped.stdout
+    assert "\x1b[" not in piped.stdout and "fix remote-control" in piped.stdout

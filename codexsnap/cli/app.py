@@ -47,6 +47,7 @@ for command in (
     watching.watch,
     watching.protect,
     watching.unprotect,
+    snapshots.adopt,
 ):
     app.command()(command)
 

@@ -9,13 +9,21 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from codexsnap.cli.json_output import dump_json
-from codexsnap.cli.report_text import report_text, snapshot_line, snapshot_marks
+from codexsnap.cli.report_text import (
+    describe,
+    entry_details,
+    entry_line,
+    files_text,
+    report_text,
+    snapshot_marks,
+)
 from codexsnap.cli.text import PENDING_WARNING, Text
 from codexsnap.errors import NotConfirmedError
 from codexsnap.home import color_allowed, is_interactive
 
 if TYPE_CHECKING:
     from codexsnap.commands import Confirm
+    from codexsnap.commands.history import HistoryEntry
     from codexsnap.report import DiffReport
     from codexsnap.store import Snapshot
 
@@ -38,7 +46,7 @@ def paint_status(status: str) -> str:
     return typer.style(f"{status:<7}", fg=_STATUS_COLORS.get(status), bold=status == "problem")
 
 
-def history_table(snapshots: Iterable[Snapshot]) -> None:
+def history_table(entries: Iterable[HistoryEntry], paired: bool) -> None:
     """History as a Rich table (only imported on a terminal: it costs start-up time)."""
     from rich.console import Console
     from rich.table import Table
@@ -46,27 +54,29 @@ def history_table(snapshots: Iterable[Snapshot]) -> None:
     table = Table(box=None, header_style="bold", pad_edge=False)
     for column in ("id", "when", "what", "files", "note"):
         table.add_column(column, overflow="fold")
-    for snap in snapshots:
+    for entry in entries:
+        snap = entry.snapshot
         when = snap.created_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
         marks = " ".join(m.strip() for m in snapshot_marks(snap))
-        note = " ".join(filter(None, (marks, snap.note or snap.message.split("\n")[0])))
+        note = " ".join(filter(None, (marks, entry_details(entry).strip()[1:-1])))
         if snap.damaged:
             note = f"[unreadable] {snap.damaged}"
+        files = "runtime files only" if entry.runtime_only else files_text(snap)
         table.add_row(
             snap.short_id,
             when,
-            snap.summary,
-            str(snap.files_changed),
+            describe(snap, paired=paired and entry.before is not None),
+            files,
             note,
             style="dim" if snap.pruned else None,
         )
     Console(file=sys.stdout, highlight=False, markup=False).print(table)
 
 
-def plain_history(snapshots: Iterable[Snapshot]) -> None:
+def plain_history(entries: Iterable[HistoryEntry], paired: bool) -> None:
     """History as plain lines, for pipes and scripts."""
-    for snap in snapshots:
-        typer.echo(snapshot_line(snap))
+    for entry in entries:
+        typer.echo(entry_line(entry, paired))
 
 
 class Progress:
@@ -150,8 +160,9 @@ def status_painter() -> Callable[[str], str]:
     return paint_status if color_allowed() else lambda status: f"{status:<7}"
 
 
-def echo_history(snapshots: Sequence[Snapshot]) -> None:
+def echo_history(entries: Sequence[HistoryEntry], paired: bool) -> None:
+    """``paired``: each entry is an operation (else one snapshot each, ``history --all``)."""
     if color_allowed():
-        history_table(snapshots)
+        history_table(entries, paired)
     else:
-        plain_history(snapshots)
+        plain_history(entries, paired)

@@ -11,9 +11,10 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from codexsnap.cli.report_text import printable
+from codexsnap.cli.report_text import describe, printable
 
 if TYPE_CHECKING:
+    from codexsnap.commands.adopt import AdoptResult
     from codexsnap.commands.check import CheckResult, Finding
     from codexsnap.commands.diff import DiffResult
     from codexsnap.commands.doctor import DoctorResult
@@ -50,8 +51,17 @@ def snapshot_json(snapshot: Snapshot) -> dict[str, Any]:
         "sqlite_home": snapshot.trailers.get("Sqlite-Home"),
         "sqlite_files_changed": snapshot.sqlite_files_changed,
         "recipe": snapshot.trailers.get("Recipe"),
+        "options": list(snapshot.options),
+        "origin": snapshot.origin,
+        "description": describe(snapshot),
+        "target": snapshot.target or None,
+        "undoes": snapshot.undoes or None,
+        "paths": list(snapshot.paths),
+        "key": snapshot.key or None,
+        "before": snapshot.before or None,
         "parent": snapshot.parent,
         "pinned": snapshot.pinned,
+        "pin_reason": snapshot.pin_reason if snapshot.pinned else None,
         "note": snapshot.note,
         "pruned": snapshot.pruned,
         "damaged": snapshot.damaged or None,
@@ -216,9 +226,18 @@ def history_json(snapshots: Iterable[Snapshot]) -> list[dict[str, Any]]:
 
 
 def show_json(result: ShowResult) -> dict[str, Any]:
+    summary = result.summary
     return {
         **snapshot_json(result.snapshot),
         "files_total": result.files_total,
+        "summary": None
+        if summary is None
+        else {
+            "files": summary.total.files,
+            "size": summary.total.size,
+            "kinds": {k: {"files": t.files, "size": t.size} for k, t in summary.kinds.items()},
+            "folders": {f: {"files": t.files, "size": t.size} for f, t in summary.folders.items()},
+        },
         **report_json(result.report),
     }
 
@@ -243,4 +262,14 @@ def prune_json(result: PruneResult) -> dict[str, Any]:
         "kept": result.kept,
         "collected": result.collected,
         "restored": result.restored,
+    }
+
+
+def adopt_json(result: AdoptResult) -> dict[str, Any]:
+    return {
+        "dry_run": result.adopted is None,
+        "old_path": str(result.old_path),
+        "snapshots": result.snapshots,
+        "latest": snapshot_json(result.latest),
+        "adopted": None if result.adopted is None else snapshot_json(result.adopted),
     }

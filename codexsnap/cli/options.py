@@ -158,7 +158,28 @@ LimitOption = Annotated[
     int | None, typer.Option("--limit", "-n", min=1, help="Show at most N snapshots.")
 ]
 AllOption = Annotated[
-    bool, typer.Option("--all", help="Also list pruned snapshots (until prune --gc).")
+    bool,
+    typer.Option(
+        "--all",
+        help="List every snapshot on its own line: both halves of each operation, and "
+        "pruned ones (until prune --gc).",
+    ),
+]
+
+# adopt
+OldHomeArgument = Annotated[
+    Path,
+    typer.Argument(metavar="OLD_PATH", help="The path the Codex home had before it moved."),
+]
+
+# show
+DetailsOption = Annotated[
+    bool,
+    typer.Option(
+        "--details",
+        help="For a first snapshot: list every file and its contents (masked) instead of a "
+        "summary.",
+    ),
 ]
 
 # diff

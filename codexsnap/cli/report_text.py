@@ -6,6 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from codexsnap.commands.history import HistoryEntry
     from codexsnap.report import Change, DiffReport, OutsideChange
     from codexsnap.store import Snapshot
 
@@ -127,34 +128,93 @@ def stat_lines(report: DiffReport) -> list[str]:
     return lines
 
 
-def snapshot_line(snapshot: Snapshot) -> str:
-    """One history line: short id, local time, what made it, files changed."""
-    when = snapshot.created_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+def describe(snapshot: Snapshot, paired: bool = False) -> str:
+    """What made a snapshot, told from its trailers: "fix remote-control --reset",
+    "rollback to 1a2b3c4d5e (only config.toml)", "undo of fix remote-control".
+
+    ``paired``: the entry stands for the whole operation, so no "before"/"after".
+    """
+    operation = snapshot.operation
+    half, _, verb = operation.partition("-")
+    if half not in ("before", "after"):
+        return snapshot.summary
+    if verb == "fix" and snapshot.recipe:
+        what = " ".join(["fix", snapshot.recipe, *snapshot.options])
+    elif verb == "rollback" and snapshot.target:
+        what = f"rollback to {snapshot.target[:10]}"
+        if snapshot.key:
+            what += f" (key {snapshot.key} of {', '.join(snapshot.paths)})"
+        elif snapshot.paths:
+            what += f" (only {', '.join(snapshot.paths)})"
+    else:
+        what = snapshot.summary.partition(" ")[2] or snapshot.summary
+    return what if paired else f"{half} {what}"
+
+
+def files_text(snapshot: Snapshot) -> str:
     count = snapshot.files_changed
     files = f"{count} file{'s' if count != 1 else ''} changed"
     if snapshot.parent is None:
         files = f"{count} file{'s' if count != 1 else ''} (first snapshot)"
     if snapshot.sqlite_files_changed:  # of those, in a SQLite home outside the Codex home
         files += f", {snapshot.sqlite_files_changed} in the SQLite home"
-    text = snapshot.note or (snapshot.message.splitlines()[0] if snapshot.message else "")
-    note = f"  ({text})" if text else ""
+    return files
+
+
+def snapshot_line(snapshot: Snapshot) -> str:
+    """One history line: short id, local time, what made it, files changed."""
+    from codexsnap.commands.history import HistoryEntry  # lazily: start-up time
+
+    return entry_line(HistoryEntry(snapshot), paired=False)
+
+
+def entry_line(entry: HistoryEntry, paired: bool = True) -> str:
+    """One history entry: an operation told once (its "after" id), or one snapshot."""
+    snapshot = entry.snapshot
     if snapshot.damaged:
         return f"{snapshot.short_id}  {'?' * 19}  [unreadable] {snapshot.damaged}"
-    marks = "".join(mark for mark in snapshot_marks(snapshot))
-    return f"{snapshot.short_id}  {when}  {snapshot.summary:<32}  {files}{marks}{note}"
+    when = snapshot.created_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    what = describe(snapshot, paired=paired and entry.before is not None)
+    files = "runtime files only" if entry.runtime_only else files_text(snapshot)
+    marks = "".join(snapshot_marks(snapshot))
+    extra = entry_details(entry)
+    return f"{snapshot.short_id}  {when}  {what:<32}  {files}{marks}{extra}"
+
+
+def entry_details(entry: HistoryEntry) -> str:
+    """After the files: the note, the "before" id, outside changes folded in."""
+    snapshot = entry.snapshot
+    parts = []
+    text = snapshot.note or (snapshot.message.splitlines()[0] if snapshot.message else "")
+    if text:
+        parts.append(text)
+    if entry.before is not None:
+        before = f"before: {entry.before.short_id}"
+        if entry.before.parent is None:
+            before += f", {files_text(entry.before)}"
+        before += "".join(snapshot_marks(entry.before))
+        parts.append(before)
+    if entry.drift is not None:
+        parts.append(
+            f"outside changes saved first: {entry.drift.short_id}, {files_text(entry.drift)}"
+        )
+    return f"  ({'; '.join(parts)})" if parts else ""
 
 
 def snapshot_marks(snapshot: Snapshot) -> list[str]:
     """The marks history shows after a snapshot, each with its leading space."""
-    marks = ((" [pinned]", snapshot.pinned), (" [pruned]", snapshot.pruned))
-    found = [mark for mark, on in marks if on]
+    found = []
+    if snapshot.pinned:
+        found.append(f" [pinned: {snapshot.pin_reason}]" if snapshot.pin_reason else " [pinned]")
+    if snapshot.pruned:
+        found.append(" [pruned]")
     if snapshot.damaged_files:  # only these files are set aside; the others restore
         names = ", ".join(snapshot.damaged_files[:3])
         more = len(snapshot.damaged_files) - 3
         label = "file" if len(snapshot.damaged_files) == 1 else "files"
         found.append(f" [quarantined {label}: {names}{f' +{more}' if more > 0 else ''}]")
     elif snapshot.quarantined:
-        found.append(" [quarantined]")
+        found.append(f" [quarantined: {snapshot.quarantined}]")
     return found
 
 

@@ -9,6 +9,7 @@ from codexsnap.cli.console import echo_history, echo_json, echo_text
 from codexsnap.cli.locate import announce_recovery, locate, sqlite_root, warn_pending
 from codexsnap.cli.options import (
     AllOption,
+    DetailsOption,
     DryRunOption,
     GcOption,
     HomeOption,
@@ -18,6 +19,7 @@ from codexsnap.cli.options import (
     LimitOption,
     NewIdArgument,
     NoteTextArgument,
+    OldHomeArgument,
     OldIdArgument,
     PinMessageOption,
     RestoreOption,
@@ -43,21 +45,51 @@ def history(
 
     Example: codexsnap history -n 10
     """
+    from codexsnap.commands.history import HistoryEntry, history_entries, other_homes
     from codexsnap.commands.history import history as run_history
 
     del codex_sqlite_home  # taken by every command, so one set of flags works everywhere
     home, location = locate(codex_home, store)
     warn_pending(home, location)
-    snapshots = run_history(home.path, location.path, limit, include_pruned)
+    if as_json or include_pruned:
+        snapshots = run_history(home.path, location.path, limit, include_pruned)
+        if as_json:
+            return echo_json(json_output.history_json(snapshots))
+        entries = [HistoryEntry(s) for s in snapshots]
+    else:
+        entries = history_entries(home.path, location.path, limit)
+    if not entries:
+        others = other_homes(home.path, location.path)
+        return echo_text(text.no_history_text(home.path, location.path, others))
+    echo_history(entries, paired=not include_pruned)
+
+
+def adopt(
+    old_path: OldHomeArgument,
+    dry_run: DryRunOption = False,
+    as_json: JsonOption = False,
+    codex_home: HomeOption = None,
+    codex_sqlite_home: SqliteHomeOption = None,
+    store: StoreOption = None,
+) -> None:
+    """Take over the history a moved Codex home left under its old path.
+
+    The old path's history stays as it was; a snapshot records the adoption.
+    Example: codexsnap adopt ~/old-codex-home
+    """
+    from codexsnap.commands.adopt import adopt as run_adopt
+
+    del codex_sqlite_home  # taken by every command, so one set of flags works everywhere
+    home, location = locate(codex_home, store)
+    result = run_adopt(home.path, location.path, old_path, dry_run=dry_run)
     if as_json:
-        return echo_json(json_output.history_json(snapshots))
-    if not snapshots:
-        return typer.echo(f"No snapshots yet for {home.path} (store: {location.path}).")
-    echo_history(snapshots)
+        return echo_json(json_output.adopt_json(result))
+    echo_text(text.adopt_text(result, home.path))
 
 
 def show(
     snapshot_id: SnapshotIdArgument,
+    details: DetailsOption = False,
     as_json: JsonOption = False,
     show_secrets: SecretsOption = False,
     codex_home: HomeOption = None,
@@ -73,7 +105,9 @@ def show(
     home, location = locate(codex_home, store)
     warn_pending(home, location)
     del codex_sqlite_home  # a snapshot's files are read from the store
-    result = run_show(home.path, location.path, snapshot_id, show_secrets=show_secrets)
+    result = run_show(
+        home.path, location.path, snapshot_id, show_secrets=show_secrets, details=details
+    )
     if as_json:
         return echo_json(json_output.show_json(result))
     echo_text(text.show_text(result))
@@ -198,8 +232,12 @@ def unpin(
 
     del codex_sqlite_home  # taken by every command, so one set of flags works everywhere
     home, location = locate(codex_home, store)
-    snap = run_unpin(home.path, location.path, snapshot_id)
-    typer.echo(f"Unpinned {snap.short_id}.")
+    snap, was_pinned = run_unpin(home.path, location.path, snapshot_id)
+    typer.echo(
+        f"Unpinned {snap.short_id}."
+        if was_pinned
+        else f"Snapshot {snap.short_id} was not pinned; nothing changed."
+    )
 
 
 def note(

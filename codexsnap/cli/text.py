@@ -11,14 +11,16 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from codexsnap.cli.report_text import report_text, snapshot_line, stat_lines
+from codexsnap.cli.report_text import human_size, report_text, snapshot_line, stat_lines
 from codexsnap.home import CodexHome, StoreLocation
 
 if TYPE_CHECKING:
+    from codexsnap.commands.adopt import AdoptResult
     from codexsnap.commands.check import CheckResult
     from codexsnap.commands.diff import DiffResult
     from codexsnap.commands.doctor import DoctorResult
     from codexsnap.commands.fix import FixResult
+    from codexsnap.commands.history import OtherHome
     from codexsnap.commands.prune import PruneResult
     from codexsnap.commands.rollback import RollbackResult
     from codexsnap.commands.show import ShowResult
@@ -241,8 +243,35 @@ def check_text(result: CheckResult, store: Path) -> Text:
     return out
 
 
+_KIND_NOUNS = {"file": "file", "sqlite": "SQLite database", "symlink": "link"}
+
+
 def show_text(result: ShowResult) -> Text:
     out: Text = [snapshot_line(result.snapshot)]
+    summary = result.summary
+    if summary is not None:
+        total = summary.total
+        out.append(
+            f"First snapshot of this home: {plural(total.files, 'file')}, {human_size(total.size)}."
+        )
+        kinds = ", ".join(
+            f"{plural(t.files, _KIND_NOUNS.get(kind, kind))} ({human_size(t.size)})"
+            for kind, t in summary.kinds.items()
+        )
+        out.append(f"  by kind: {kinds}")
+        out.append("  by folder:")
+        width = max(len(folder or "(top level)") for folder in summary.folders)
+        out += [
+            f"    {folder or '(top level)':<{width}}  {plural(t.files, 'file')}, "
+            f"{human_size(t.size)}"
+            for folder, t in summary.folders.items()
+        ]
+        short = result.snapshot.short_id
+        out.append(
+            "Every file is new in a first snapshot, so their contents (drafts and prompt "
+            f"history among them) are not listed: 'codexsnap show {short} --details' lists them."
+        )
+        return [*out, result.report]
     if result.report.empty:
         out.append("No file changed.")
     return [*out, result.report]
@@ -285,3 +314,39 @@ def prune_text(result: PruneResult, gc: bool, restore: bool) -> Text:
     elif result.marked and not dry_run:
         out.append("They stay recoverable until 'codexsnap prune --gc'.")
     return out
+
+
+def no_history_text(home: Path, store: Path, others: Sequence[OtherHome]) -> Text:
+    """An empty history; when the store holds other paths' histories, how to adopt one."""
+    out: Text = [f"No snapshots yet for {home} (store: {store})."]
+    if not others:
+        return out
+    out.append(
+        "The store holds the history of "
+        + ("another Codex home path" if len(others) == 1 else "other Codex home paths")
+        + " (a history is kept per path, so a home that moved starts with none):"
+    )
+    for other in others:
+        when = other.latest.created_at.astimezone().strftime("%Y-%m-%d %H:%M")
+        out.append(f"  {other.path}  ({plural(other.snapshots, 'snapshot')}, latest {when})")
+    first = shlex.quote(others[0].path)
+    out.append(
+        f"If this home moved from there, take that history over with: codexsnap adopt {first}"
+    )
+    return out
+
+
+def adopt_text(result: AdoptResult, home: Path) -> Text:
+    count = plural(result.snapshots, "snapshot")
+    if result.adopted is None:
+        return [
+            f"Would adopt the history of {result.old_path} ({count}, latest "
+            f"{result.latest.short_id}) for {home}.",
+            "Dry run: nothing was written.",
+        ]
+    return [
+        f"Adopted the history of {result.old_path} ({count}, latest {result.latest.short_id}) "
+        f"for {home}.",
+        f"Snapshot {result.adopted.short_id} records it; the history of {result.old_path} "
+        "stays as it was.",
+    ]

@@ -15,6 +15,7 @@ from codexsnap.report import DiffReport
 from codexsnap.roots import PROFILE_PREFIX, live_path
 from codexsnap.scope import load_scope
 from codexsnap.store import Snapshot
+from codexsnap.store.trailers import encode
 from codexsnap.transaction.operation import OnRecovery, transact
 from codexsnap.transaction.plan import Plan, PlannedWrite, Shown, blob_id, planned_report
 from codexsnap.transaction.recovery import Recovery
@@ -160,12 +161,14 @@ def plan_fix(
         )
         shown.append(Shown(name, old, new, found.kind))
     report = replace(planned_report(shown, show_secrets), notes=answer.notes)
+    switches = options.flags()
+    name = " ".join(["fix", recipe.name, *switches])
     return Plan(
         tuple(writes),
         report,
         scope,
-        f"fix {recipe.name}",
-        {"Recipe": recipe.name},
+        name,
+        encode({"Recipe": recipe.name, "Options": switches}),
         notes=answer.notes,
         aside=aside,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from codexsnap.codex_files import DB_SIDECARS
@@ -10,13 +11,29 @@ from codexsnap.commands import Confirm, open_existing_store
 from codexsnap.commands.rollback import RollbackResult, plan_snapshot_restore, rollback_result
 from codexsnap.errors import SnapshotNotFoundError, TamperedSnapshotError
 from codexsnap.scope import load_scope
+from codexsnap.store import Snapshot
 from codexsnap.store.aside import kept as aside_files
+from codexsnap.store.trailers import encode
 from codexsnap.transaction.apply import aside_write
 from codexsnap.transaction.operation import OnRecovery, transact
 from codexsnap.transaction.plan import Plan, PlannedWrite, Shown, planned_report
 
 
-def last_operation(home: Path, store_root: Path) -> tuple[str, list[str]]:
+@dataclass(frozen=True)
+class LastOperation:
+    """The newest fix, rollback or undo: its "after" snapshot, its "before", what it wrote."""
+
+    after: Snapshot
+    before: str
+    wrote: list[str]
+
+    @property
+    def what(self) -> str:
+        """The operation as its snapshots name it: "fix remote-control --reset"."""
+        return self.after.summary.removeprefix("after ")
+
+
+def last_operation(home: Path, store_root: Path) -> LastOperation:
     """The "before" snapshot of the newest fix or rollback, and the files that it wrote."""
     with open_existing_store(store_root) as store:
         for snapshot in store.history(home, 500, include_damaged=True):
@@ -34,7 +51,7 @@ def last_operation(home: Path, store_root: Path) -> tuple[str, list[str]]:
                     wrote = json.loads(snapshot.trailers.get("Wrote", "[]"))
                 except ValueError:
                     wrote = []
-                return snapshot.trailers["Before"], [str(p) for p in wrote]
+                return LastOperation(snapshot, snapshot.before, [str(p) for p in wrote])
     raise SnapshotNotFoundError(
         f"no fix or rollback to undo for the Codex home {home}",
         hint="See 'codexsnap history'; 'codexsnap rollback ID' restores any snapshot.",
@@ -57,20 +74,33 @@ def undo(
 
     def plan() -> Plan:
         # After any recovery: the last operation is read from the history it completed.
-        before, wrote = last_operation(home, store_root)
-        kept = aside_files(store_root, before)
+        last = last_operation(home, store_root)
+        kept = aside_files(store_root, last.before)
         if kept:
-            return plan_put_back_aside(home, store_root, before, kept, show_secrets)
-        return plan_snapshot_restore(
+            return _as_undo(
+                plan_put_back_aside(home, store_root, last.before, kept, show_secrets), last
+            )
+        scope = load_scope(store_root).with_sqlite_home(sqlite_home)
+        # Runtime files (sockets, pid files) are never in a snapshot: nothing brings them back.
+        wrote = [p for p in last.wrote if scope.includes(p)]
+        if not wrote:
+            raise SnapshotNotFoundError(
+                f"the last operation ({last.what}) removed only runtime files, which Codex "
+                "recreates and snapshots never keep: there is nothing to undo",
+                hint="'codexsnap rollback ID' restores any snapshot ('codexsnap history' "
+                "lists them).",
+            )
+        plan = plan_snapshot_restore(
             home,
             store_root,
-            before,
+            last.before,
             wrote,
             None,
             show_secrets,
             sqlite_home,
             refuse_newer=not (force or dry_run),
         )
+        return _as_undo(plan, last)
 
     done = transact(
         home,
@@ -83,6 +113,14 @@ def undo(
         on_recovery=on_recovery,
     )
     return rollback_result(done, dry_run)
+
+
+def _as_undo(plan: Plan, last: LastOperation) -> Plan:
+    """Recorded as an undo, naming what it reversed: not as a partial rollback of the files
+    it puts back (those are in Wrote)."""
+    trailers = {k: v for k, v in plan.trailers.items() if k != "Paths"}
+    trailers |= encode({"Undoes": last.after.id})
+    return replace(plan, name=f"undo of {last.what}", trailers=trailers)
 
 
 def plan_put_back_aside(
@@ -112,7 +150,7 @@ def plan_put_back_aside(
         report,
         scope,
         f"rollback to {target.short_id}",
-        {"Target": target.id, "Paths": " ".join(sorted(kept))},
+        encode({"Target": target.id, "Paths": sorted(kept)}),
         target,
     )
 

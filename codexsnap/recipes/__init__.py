@@ -31,6 +31,14 @@ class RecipeOptions:
     source: str | None = None  # quarantine-db --from: "recovery-copy" or "snapshot"
     database: str | None = None  # quarantine-db: the database NAME (state_5, logs_2...)
 
+    def flags(self) -> list[str]:
+        """The options as typed on the command line, in a fixed order (``--project NAME``)."""
+        found = [] if self.database is None else [self.database]
+        for name, value in vars(self).items():
+            if value and name != "database":
+                found.append(flag(name) if value is True else f"{flag(name)} {value}")
+        return found
+
 
 # How each option is typed, where it is not --<name with dashes>.
 _FLAGS = {"source": "--from", "database": "NAME"}

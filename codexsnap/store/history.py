@@ -15,6 +15,7 @@ from codexsnap.errors import (
 )
 from codexsnap.store.git import GitRepository
 from codexsnap.store.objects import Commit
+from codexsnap.store.trailers import list_of, text_of
 
 _HEX_ID = re.compile(r"^[0-9a-f]{4,40}$")
 _TRAILER = re.compile(r"^Codexsnap-([A-Za-z-]+): (.*)$")
@@ -34,6 +35,7 @@ class Snapshot:
     parent: str | None = None
     # Marks kept beside the repository (store/tables.py), filled in by the history command.
     pinned: bool = False
+    pin_reason: str = ""
     note: str = ""
     pruned: bool = False
     # Why the commit cannot be read ("" when it can): only the id of such a snapshot is known.
@@ -57,6 +59,42 @@ class Snapshot:
     def automatic(self) -> bool:
         """Taken by ``codexsnap watch`` on its own, not asked for by a person or an operation."""
         return self.operation == "automatic"
+    def origin(self) -> str:
+        """``automatic`` (taken by ``codexsnap watch``) or ``manual`` (a person asked)."""
+        return "automatic" if self.automatic else "manual"
+
+    @property
+    def recipe(self) -> str:
+        return text_of(self.trailers, "Recipe")
+
+    @property
+    def options(self) -> tuple[str, ...]:
+        """The recipe's switches (``--reset``, ``--clean``, ``--only-revoked``...)."""
+        return list_of(self.trailers, "Options")
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        """The ``--path`` arguments of a partial rollback."""
+        return list_of(self.trailers, "Paths")
+
+    @property
+    def key(self) -> str:
+        """The ``--key`` of a partial rollback."""
+        return text_of(self.trailers, "Key")
+
+    @property
+    def before(self) -> str:
+        """The "before" snapshot of the operation an ``after-*`` snapshot ends."""
+        return text_of(self.trailers, "Before")
+
+    @property
+    def undoes(self) -> str:
+        """For an undo: the ``after-*`` snapshot of the operation it reversed."""
+        return text_of(self.trailers, "Undoes")
+
+    @property
+    def target(self) -> str:
+        return text_of(self.trailers, "Target")
 
     @property
     def files_changed(self) -> int:

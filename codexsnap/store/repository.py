@@ -24,7 +24,7 @@ from codexsnap.file_lock import store_lock
 from codexsnap.outside import sqlite_home_outside
 from codexsnap.scope import Scope
 from codexsnap.scratch import use_store
-from codexsnap.store import commit, index, quarantine, rewrite
+from codexsnap.store import adopt, commit, index, quarantine, rewrite
 from codexsnap.store import history as history_
 from codexsnap.store.commit import SCOPE_NAME, SnapshotResult
 from codexsnap.store.git import GitRepository
@@ -253,6 +253,15 @@ class SnapshotStore:
     def home_heads(self) -> dict[str, str | None]:
         """Every home's id and what its ref holds (None or garbage when it is damaged)."""
         return {h: index.read_head(self.git_dir, h) for h in index.listed_homes(self.git_dir)}
+
+    def adopt(self, old_id: str, home: Path) -> Snapshot:
+        """Give ``home`` the history kept under the home id ``old_id`` (store/adopt.py)."""
+        head = index.read_head(self.git_dir, old_id)
+        if not index.is_object_id(head):
+            raise SnapshotNotFoundError(f"no readable history under the home id {old_id}")
+        assert head is not None
+        made = adopt.adopt_chain(self.git, old_id, head, home_id(home), home)
+        return history_.snapshot_from_commit(self.git.commit(made))
 
     def fsck(self) -> list[str]:
         """git's own verdict on the repository: every problem it prints."""

@@ -13,7 +13,7 @@ from codexsnap.store.manifest import MANIFEST_NAME
 
 # Trailers that name another snapshot by id: they follow it when it is rewritten, or a
 # second prune would no longer see that an "after" keeps its "before" (issue 13).
-_NAMING = re.compile(r"^(Codexsnap-(?:Before|Target): )([0-9a-f]{40})$", re.M)
+_NAMING = re.compile(r"^(Codexsnap-(?:Before|Target|Undoes): )([0-9a-f]{40})$", re.M)
 _FILES_CHANGED = re.compile(r"^Codexsnap-Files-Changed: \d+$", re.M)
 REWRITTEN_FROM = "Rewritten-From"  # the id a snapshot had before this rewrite
 

@@ -28,6 +28,7 @@ from codexsnap.state_file import GLOBAL_STATE, GLOBAL_STATE_BAK, edit_state
 from codexsnap.store import Snapshot, SnapshotStore
 from codexsnap.store.manifest import FileRecord
 from codexsnap.store.objects import blob_id
+from codexsnap.store.trailers import encode
 
 __all__ = ["Plan", "PlannedWrite", "Shown", "blob_id", "planned_report"]
 
@@ -183,11 +184,7 @@ def plan_rollback(
         planned_report(shown, show_secrets),
         scope,
         f"rollback to {target.short_id}",
-        {
-            "Target": target.id,
-            **({"Paths": " ".join(paths)} if paths else {}),
-            **({"Key": key} if key else {}),
-        },
+        encode({"Target": target.id, "Paths": list(paths), "Key": key}),
         target,
     )
 
