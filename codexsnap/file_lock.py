@@ -33,6 +33,7 @@ def store_lock(lock_path: Path, *, brief: bool = False) -> Iterator[None]:
     # so a SIGKILLed codexsnap cannot block the next run.
     lock = filelock.FileLock(str(lock_path), mode=0o600)
     marker = lock_path.with_name(f"{lock_path.name}{_BRIEF}{os.getpid()}")
+    owner = lock_path.with_name(f"{lock_path.name}.pid")
     if brief:
         # Written before the lock is tried, so nobody sees the lock held by us unmarked.
         marker.write_bytes(b"")
@@ -46,8 +47,16 @@ def store_lock(lock_path: Path, *, brief: bool = False) -> Iterator[None]:
                 hint="Make it writable again (chmod -R u+w), or give another store with --store.",
             ) from None
         try:
+            # Beside the lock, not in it: every process that tries the lock opens its file,
+            # so only the holder's own note can name it.
+            with contextlib.suppress(OSError):
+                owner.write_text(f"{os.getpid()}\n")
+                owner.chmod(0o600)
             yield
         finally:
+            with contextlib.suppress(OSError, ValueError):
+                if int(owner.read_text().strip()) == os.getpid():
+                    owner.unlink()
             lock.release()
     finally:
         if brief:
@@ -79,10 +88,23 @@ def _acquire(lock: Any, lock_path: Path, brief: bool) -> None:
 
 
 def _held(lock_path: Path) -> LockHeldError:
+    holder = _holder(lock_path.with_name(f"{lock_path.name}.pid"))
     return LockHeldError(
-        f"another codexsnap operation is running on the store ({lock_path})",
+        "another codexsnap operation is running on the store "
+        f"({lock_path}{f', pid {holder}' if holder else ''})",
         hint="Wait for it to finish, then try again.",
     )
+
+
+def _holder(owner: Path) -> int | None:
+    """The pid the holder wrote, if that process still runs (else the note is stale)."""
+    import psutil
+
+    try:
+        pid = int(owner.read_text().strip())
+    except (OSError, ValueError):
+        return None
+    return pid if psutil.pid_exists(pid) else None
 
 
 def _brief_holder(lock_path: Path) -> bool:

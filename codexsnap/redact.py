@@ -73,8 +73,12 @@ def redact_value(value: Any, path: tuple[Any, ...] = ()) -> Any:
 
 
 def redact_text(text: str) -> str:
-    """Shorten ids embedded in free text or keys (``user_AbC1xyz`` -> ``user_AbC1…``)."""
-    return _ID_IN_TEXT.sub(lambda m: f"{m[1]}_{m[2]}…", text)
+    """Mask ids embedded in free text or keys exactly as values are masked.
+
+    One rule everywhere: ``user_AbC1xyz…`` reads ``user…[80604f]`` whether it is a value, a
+    map key, a database row's key or part of a sentence, so equal ids look equal.
+    """
+    return _ID_IN_TEXT.sub(lambda m: mask(m[0]), text)
 
 
 def redact_key(key: str) -> str:

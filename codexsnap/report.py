@@ -67,6 +67,8 @@ class DiffReport:
     # What the command says about the change before it is confirmed (the source a recipe
     # took the new content from, what a rebuild loses).
     notes: tuple[str, ...] = field(default=())
+    # What the report is about, when it is put to the user: "fix remote-control --reset".
+    subject: str = ""
 
     @property
     def empty(self) -> bool:
@@ -373,7 +375,8 @@ def _sqlite_changes(
     ]
     changes: list[Change] = []
     for row in found.rows:
-        key = ", ".join(str(part) for part in row.key)
+        columns = {} if show_secrets else (row.old or row.new or {})
+        key = ", ".join(_row_key_part(part, columns) for part in row.key)
         if row.kind == "changed" and row.old is not None and row.new is not None:
             for column in row.new:
                 if row.old.get(column) != row.new[column]:
@@ -386,6 +389,12 @@ def _sqlite_changes(
         else:
             changes.append(_safe_change(row.kind, (row.table, key), row.old, row.new, show_secrets))
     return changes, notes
+
+
+def _row_key_part(part: Any, columns: dict[str, Any]) -> str:
+    """A primary-key value, masked by its column's name like that column's value is."""
+    secret = any(is_secret_key(name) and value == part for name, value in columns.items())
+    return mask(str(part)) if secret else str(part)
 
 
 def _byte_summary(old: bytes | None, new: bytes | None, show_target: bool) -> str:

@@ -81,7 +81,10 @@ def test_a_broken_home_gets_each_problem_with_its_cure(codex_home: Path, store_r
     assert revocation.status == "problem"
     assert revocation.cure == "codexsnap fix remote-control"
     assert mask(REVOKED_CLIENT_ID) in revocation.evidence
-    assert "Codex Desktop" in revocation.evidence and "user_AbC1…" in revocation.evidence
+    assert (
+        "Codex Desktop" in revocation.evidence
+        and mask("user_AbC1dEf2GhI3jKl4") in revocation.evidence
+    )
     assert "codex-desktop-2.log:2" in revocation.evidence
     assert checks["app-server-socket"].status == "problem"
     assert checks["app-server-socket"].cure == "codexsnap fix app-server-stale"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -103,17 +104,34 @@ def asked(yes: bool, json_output: bool) -> bool:
     return not yes and not json_output and is_interactive()
 
 
-def confirmer(yes: bool, json_output: bool) -> Confirm:
+def confirmer(yes: bool, json_output: bool, home: Path | None = None, flags: str = "") -> Confirm:
+    """Ask before writing: what is about to be done, to which home, and how to undo it.
+
+    ``flags``: the --codex-home/--store flags the undo command needs.
+    """
+
     def confirm(report: DiffReport) -> bool:
         if yes:
             return True
+        if json_output and is_interactive():
+            raise NotConfirmedError(
+                "not asking for confirmation with --json: the question and the report would "
+                "mix with the JSON document a script reads",
+                hint="Add --yes to go ahead, or --dry-run to only see the report.",
+            )
         if json_output or not is_interactive():
             raise NotConfirmedError(
                 "not changing anything without confirmation (no terminal to ask on)",
                 hint="Add --yes to go ahead, or --dry-run to only see the report.",
             )
+        where = f" to the Codex home {home}" if home is not None else ""
+        typer.echo(f"About to apply '{report.subject or 'these changes'}'{where}:", err=True)
         for line in report_text(report):
             typer.echo(line, err=True)
+        typer.echo(
+            f"A snapshot of the home is taken first; to undo afterwards: codexsnap undo{flags}",
+            err=True,
+        )
         return typer.confirm("Apply these changes?", default=False, err=True)
 
     return confirm

@@ -14,6 +14,7 @@ from codexsnap.cli.console import (
     echo_json,
     echo_pending,
     echo_text,
+    echo_warnings,
     status_painter,
 )
 from codexsnap.cli.locate import announce_recovery, locate, log_folders, sqlite_root
@@ -69,10 +70,11 @@ def fix(
     """
     from codexsnap.commands.fix import fix as run_fix
 
-    home, location = locate(codex_home, store)
-    sqlite, sqlite_flag = sqlite_root(home, codex_sqlite_home)
     from codexsnap.recipes import RecipeOptions  # with the recipes, when one runs
 
+    home, location = locate(codex_home, store)
+    sqlite, sqlite_flag = sqlite_root(home, codex_sqlite_home)
+    flags = text.location_flags(home, location) + sqlite_flag
     options = RecipeOptions(
         clean=clean,
         reset=reset,
@@ -96,13 +98,13 @@ def fix(
         dry_run=dry_run,
         force=force,
         show_secrets=show_secrets,
-        confirm=confirmer(yes, as_json),
+        confirm=confirmer(yes, as_json, home.path, flags),
         log_folders=log_folders(logs) if only_revoked else [],
         sqlite_home=sqlite,
         on_recovery=announce_recovery,
     )
     echo_pending(result.recovery_pending)
-    flags = text.location_flags(home, location) + sqlite_flag
+    echo_warnings(result.warnings)
     if as_json:
         return echo_json(json_output.fix_json(result, text.fix_undo(result, flags)))
     shown = asked(yes, as_json)

@@ -61,6 +61,7 @@ def rollback(
     if to_dir is not None:
         return _export(home, location, snapshot_id, to_dir, as_json, dry_run or bool(path or key))
     sqlite, sqlite_flag = sqlite_root(home, codex_sqlite_home)
+    flags = text.location_flags(home, location) + sqlite_flag
     result = run_rollback(
         home.path,
         location.path,
@@ -68,7 +69,7 @@ def rollback(
         dry_run=dry_run,
         force=force,
         show_secrets=show_secrets,
-        confirm=confirmer(yes, as_json),
+        confirm=confirmer(yes, as_json, home.path, flags),
         paths=[home_relative(home.path, p, sqlite) for p in path or []],
         key=key,
         sqlite_home=sqlite,
@@ -76,7 +77,6 @@ def rollback(
     )
     echo_pending(result.recovery_pending)
     echo_warnings(result.warnings)
-    flags = text.location_flags(home, location) + sqlite_flag
     if as_json:
         return echo_json(json_output.rollback_json(result, text.rollback_undo(result, flags)))
     echo_text(text.rollback_text(result, flags, asked(yes, as_json)))
@@ -125,19 +125,19 @@ def undo(
 
     home, location = locate(codex_home, store)
     sqlite, sqlite_flag = sqlite_root(home, codex_sqlite_home)
+    flags = text.location_flags(home, location) + sqlite_flag
     result = run_undo(
         home.path,
         location.path,
         dry_run=dry_run,
         force=force,
         show_secrets=show_secrets,
-        confirm=confirmer(yes, as_json),
+        confirm=confirmer(yes, as_json, home.path, flags),
         sqlite_home=sqlite,
         on_recovery=announce_recovery,
     )
     echo_pending(result.recovery_pending)
     echo_warnings(result.warnings)
-    flags = text.location_flags(home, location) + sqlite_flag
     if as_json:
         return echo_json(json_output.rollback_json(result, text.rollback_undo(result, flags)))
     echo_text(text.rollback_text(result, flags, asked(yes, as_json)))

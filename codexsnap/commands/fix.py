@@ -37,6 +37,7 @@ class FixResult:
     recovery: Recovery | None = None  # a killed run undone before planning
     recovery_pending: bool = False  # a dry run found a killed run and left it
     notes: tuple[str, ...] = ()  # what the recipe says about its plan (the snapshot it used)
+    warnings: tuple[str, ...] = ()  # what --force went past (a running Codex)
 
     @property
     def changed(self) -> bool:
@@ -75,16 +76,25 @@ def fix(
         on_recovery=on_recovery,
     )
     plan, begun = done.plan, done.begun
+    steps = recipe.next_steps
+    if done.codex_running:
+        # "Start Codex again" while it runs would be wrong, and quitting it may undo the fix.
+        steps = (
+            "Codex is still running: quit it, start it again, then run 'codexsnap doctor' "
+            "(if it wrote its old state back on quitting, run this fix again).",
+            *(s for s in steps if not s.startswith("Start Codex again")),
+        )
     if done.done is None:
         return FixResult(
             recipe.name,
             home,
             dry_run,
             plan.report,
-            next_steps=recipe.next_steps,
+            next_steps=steps,
             recovery=begun.recovery,
             recovery_pending=begun.pending,
             notes=plan.notes,
+            warnings=plan.warnings,
         )
     restorable = tuple(
         w.relpath
@@ -99,10 +109,11 @@ def fix(
         done.done.before,
         done.done.after,
         done.done.drift,
-        recipe.next_steps,
+        steps,
         restorable,
         begun.recovery,
         notes=plan.notes,
+        warnings=plan.warnings,
     )
 
 

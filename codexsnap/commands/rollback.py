@@ -185,17 +185,21 @@ def export_snapshot(home: Path, store_root: Path, snapshot_id: str, folder: Path
     with open_existing_store(store_root) as store:
         snapshot = store.resolve(home, snapshot_id)
         records = store.records(snapshot)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         for relpath, record in sorted(records.items()):
             data = store.read_verified(record.blob)
             if data is None:
                 damaged.append(relpath)
                 continue
             path = folder / relpath
-            path.parent.mkdir(parents=True, exist_ok=True)
+            for parent in reversed(path.relative_to(folder).parents[:-1]):
+                (folder / parent).mkdir(mode=0o700, exist_ok=True)
             if record.kind == "symlink":
                 atomic_symlink(path, data.decode("utf-8", "surrogateescape"))
             else:
-                atomic_write(path, data, record.mode)
+                # The snapshot's own mode, but never for group or others: config.toml holds
+                # tokens, the state files enrollment keys, the databases prompts.
+                atomic_write(path, data, record.mode & 0o700)
         return Exported(snapshot, len(records) - len(damaged), tuple(damaged))
 
 

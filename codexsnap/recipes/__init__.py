@@ -167,14 +167,18 @@ RETIRED = {
 
 
 def get_recipe(name: str) -> Recipe:
-    """The recipe called ``name``, or a clear error listing the known ones."""
+    """The recipe called ``name``, or a clear error naming the closest and the known ones."""
+    import difflib
+
     recipes = all_recipes()
     if name not in recipes:
         retired = RETIRED.get(name)
         known = f"Known recipes: {', '.join(recipes)}."
+        close = difflib.get_close_matches(name, list(recipes), n=1, cutoff=0.6)
+        guess = f"Did you mean '{close[0]}'? " if close and not retired else ""
         raise UnknownRecipeError(
             f"no recipe called {name!r}" + (f": it was removed; {retired}" if retired else ""),
-            hint=known,
+            hint=guess + known,
         )
     return recipes[name]
 
@@ -188,3 +192,11 @@ def check_options(recipe: Recipe, options: RecipeOptions) -> None:
                 f"the {recipe.name} recipe",
                 hint="Run 'codexsnap recipes' to see each recipe's options.",
             )
+    if options.reset and (options.only_revoked or options.clean):
+        # --reset removes both files: nothing would be left to choose from or clean.
+        overridden = " and ".join(flag for flag in options.flags() if flag != "--reset")
+        raise UnknownRecipeError(
+            f"--reset removes both global-state files, so {overridden} would do nothing",
+            hint="Drop --reset to keep the rest of the state, or drop "
+            f"{overridden} to start from empty state.",
+        )

@@ -26,14 +26,22 @@ from codexsnap.json_edit import (
     replace_top_level_value,
     top_level_value,
 )
-from codexsnap.recipes import Changes, Contents, Evidence, Recipe, RecipeOptions, refuse
+from codexsnap.recipes import (
+    Changes,
+    Contents,
+    Evidence,
+    Planned,
+    Recipe,
+    RecipeOptions,
+    refuse,
+)
 from codexsnap.state_file import edit_state, parse_state
 
 # What --clean removes besides the enrollments.
 CLEAN_KEYS = REMOTE_SELECTION_KEYS
 
 
-def plan(contents: Contents, options: RecipeOptions, evidence: Evidence) -> Changes:
+def plan(contents: Contents, options: RecipeOptions, evidence: Evidence) -> Planned:
     """Remove the enrollments from the global state; the ``.bak`` mirrors the result."""
     if evidence.platform in NO_CONTROLLER_PLATFORMS and not options.reset:
         raise refuse(
@@ -44,7 +52,7 @@ def plan(contents: Contents, options: RecipeOptions, evidence: Evidence) -> Chan
         )
     if options.reset:
         # Both files leave the home; their bytes live on in the "before" snapshot.
-        return {name: None for name, raw in contents.items() if raw is not None}
+        return Planned({name: None for name, raw in contents.items() if raw is not None})
     keys = {ENROLLMENT_KEY, *(CLEAN_KEYS if options.clean else ())}
 
     def edit(name: str, raw: bytes) -> bytes:
@@ -56,7 +64,8 @@ def plan(contents: Contents, options: RecipeOptions, evidence: Evidence) -> Chan
 
         return edit_state(name, raw, change)
 
-    return mirror_edit(contents, edit, replace_bak=options.replace_bak)
+    changes = mirror_edit(contents, edit, replace_bak=options.replace_bak)
+    return Planned(changes, advice(contents, options) if changes else ())
 
 
 def mirror_edit(contents: Contents, edit: Any, *, replace_bak: bool = False) -> Changes:
@@ -128,6 +137,25 @@ def _drop_revoked(text: str, evidence: Evidence) -> str:
     if kept == enrollments:
         return text
     return replace_top_level_value(text, ENROLLMENT_KEY, kept)
+
+
+def advice(contents: Contents, options: RecipeOptions) -> tuple[str, ...]:
+    """With several enrollments, the default fix removes the live ones with the revoked."""
+    if options.only_revoked or options.reset:
+        return ()
+    raw = contents.get(GLOBAL_STATE) or contents.get(GLOBAL_STATE_BAK)
+    try:
+        text, _ = parse_state(GLOBAL_STATE, raw) if raw is not None else ("", {})
+        enrollments = top_level_value(text, ENROLLMENT_KEY) if text else None
+    except StateFileInvalidError:
+        return ()
+    if not isinstance(enrollments, dict) or len(enrollments) < 2:
+        return ()
+    return (
+        f"This removes all {len(enrollments)} remote-control enrollments, the ones still in "
+        "use too; 'codexsnap fix remote-control --only-revoked --logs DIR' removes only those "
+        "the desktop logs show revoked and keeps the others.",
+    )
 
 
 RECIPE = Recipe(

@@ -208,8 +208,17 @@ def resolve(
             hint="Run 'codexsnap history' to see the ids.",
         )
     if len(matches) > 1:
+        shown = []
+        for candidate in matches[:5]:
+            try:
+                found = snapshot_from_commit(git.commit(candidate))
+                when = found.created_at.astimezone().strftime("%Y-%m-%d %H:%M")
+                shown.append(f"{candidate[:10]} ({when}, {found.summary})")
+            except (ValueError, StoreError):
+                shown.append(f"{candidate[:10]} (unreadable)")
+        more = f" and {len(matches) - 5} more" if len(matches) > 5 else ""
         raise AmbiguousSnapshotIdError(
-            f"the id {snapshot_id} matches {len(matches)} snapshots",
+            f"the id {snapshot_id} matches {len(matches)} snapshots: {'; '.join(shown)}{more}",
             hint="Give more characters of the id.",
         )
     reason = quarantined.get(matches[0])

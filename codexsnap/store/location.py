@@ -24,7 +24,7 @@ STORE_FORMAT = 1
 MARKER = "codexsnap-store.json"
 # What a store folder holds; a creation killed before the marker leaves only these.
 OWN_ENTRIES = ("repo.git", "cache", "tmp", "no-hooks", "empty-template")
-_ALSO_OURS = ("codexsnap.lock", "scope.toml", "retention.toml")
+_ALSO_OURS = ("codexsnap.lock", "codexsnap.lock.pid", "scope.toml", "retention.toml")
 
 StoreState = Literal["absent", "empty", "store", "foreign"]
 

@@ -35,6 +35,18 @@ def refuse_if_codex_running(force: bool) -> None:
         )
 
 
+def running_warning() -> str | None:
+    """What --force goes past when Codex runs: said on stderr, never silently."""
+    running = find_codex_processes()
+    if not running:
+        return None
+    names = ", ".join(f"{p.name} (pid {p.pid})" for p in running)
+    return (
+        f"Codex is running ({names}): --force goes ahead, but the app may write its old "
+        "state back when it quits and undo this change; quit it, then run 'codexsnap doctor'."
+    )
+
+
 def refuse_busy_databases(
     home: Path, writes: Iterable[PlannedWrite], sqlite_home: Path | None = None
 ) -> None:

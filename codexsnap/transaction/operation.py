@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,6 +27,7 @@ from codexsnap.transaction.guards import (
     ensure_way_back,
     refuse_busy_databases,
     refuse_if_codex_running,
+    running_warning,
 )
 from codexsnap.transaction.journal import JournalFile, journal_for
 from codexsnap.transaction.outcome import (
@@ -75,6 +76,7 @@ class Transaction:
     plan: Plan
     begun: Begun
     done: OperationResult | None = None
+    codex_running: bool = False  # --force went past a running Codex (plan.warnings say so)
 
 
 def ask(confirm: Confirm, report: DiffReport) -> None:
@@ -133,10 +135,13 @@ def transact(
         on_recovery=on_recovery,
     )
     plan = planner()
+    warning = running_warning() if force and plan.writes else None
+    if warning is not None:
+        plan = replace(plan, warnings=(*plan.warnings, warning))
     if dry_run or not plan.writes:
-        return Transaction(plan, begun)
+        return Transaction(plan, begun, codex_running=warning is not None)
     refuse_if_codex_running(force)
-    ask(confirm, plan.report)
+    ask(confirm, replace(plan.report, subject=plan.name))
     with SnapshotStore.open(store_root, create=True) as store:
         done = run_operation(
             store,
@@ -149,7 +154,7 @@ def transact(
             on_recovery,
             aside=plan.aside,
         )
-    return Transaction(plan, begun, done)
+    return Transaction(plan, begun, done, codex_running=warning is not None)
 
 
 def run_operation(
