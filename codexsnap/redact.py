@@ -140,3 +140,9 @@ def redact_line(line: str) -> str:
     line = _TOKEN_IN_TEXT.sub(lambda m: m[0] if "…[" in m[0] else mask(m[0]), line)
     line = _EMAIL.sub(lambda m: mask(m[0]), line)
     return redact_text(line)
+
+
+def redact_identities(text: str) -> str:
+    """Ids and e-mail addresses in text that was masked already (a last pass over a file):
+    unlike ``redact_line`` it leaves long paths alone, which are not secrets."""
+    return redact_text(_EMAIL.sub(lambda m: mask(m[0]), text))

@@ -219,7 +219,10 @@ def test_running_codex_refuses_unless_forced(
     assert "Codex (pid 4242, desktop app)" in err and "--force" in err
     assert file_states(codex_home) == original
     assert not store_root.exists()
-    assert fixed(cli, "--force")["changed"] is True
+    # --force goes ahead, and says on stderr (the JSON stays one document) what it risks.
+    code, out, err = run(cli, "fix", "--yes", "--force", "--json")
+    assert code == 0 and json.loads(out)["changed"] is True
+    assert err.startswith("Warning: Codex is running (Codex (pid 4242))")
 
 
 def test_internal_error_is_one_line_with_its_own_exit_code(

@@ -31,6 +31,7 @@ for command in (
     repair.fix,
     repair.doctor,
     repair.recipes,
+    repair.bundle,
     repair.demo,
     restore.rollback,
     restore.undo,

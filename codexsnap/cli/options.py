@@ -44,6 +44,15 @@ LogsOption = Annotated[
         "(repeatable).",
     ),
 ]
+# doctor and bundle: --logs is read by every log check, not only --only-revoked.
+DoctorLogsOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--logs",
+        metavar="DIR",
+        help="A folder of Codex desktop logs to search too, besides the usual places (repeatable).",
+    ),
+]
 ForceOption = Annotated[bool, typer.Option("--force", help="Go ahead even while Codex is running.")]
 
 
@@ -117,6 +126,19 @@ DatabaseArgument = Annotated[
         help="quarantine-db: the database to move aside (state_5, logs_2, ...).",
         show_default=False,
     ),
+]
+
+# bundle
+BundleOutOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--out",
+        metavar="FILE",
+        help="Where to write it (default: codexsnap-bundle-<date>.md here).",
+    ),
+]
+BundleDryRunOption = Annotated[
+    bool, typer.Option("--dry-run", help="Print the bundle instead of writing it.")
 ]
 
 # demo

@@ -19,8 +19,11 @@ from codexsnap.cli.console import (
 )
 from codexsnap.cli.locate import announce_recovery, locate, log_folders, sqlite_root
 from codexsnap.cli.options import (
+    BundleDryRunOption,
+    BundleOutOption,
     CleanOption,
     DatabaseArgument,
+    DoctorLogsOption,
     DryRunOption,
     ForceOption,
     FromOption,
@@ -40,7 +43,7 @@ from codexsnap.cli.options import (
     WithDbOption,
     YesOption,
 )
-from codexsnap.errors import EXIT_DIFFERENT, UnknownRecipeError
+from codexsnap.errors import EXIT_DIFFERENT, UnknownRecipeError, UsageError
 
 
 def fix(
@@ -112,7 +115,7 @@ def fix(
 
 
 def doctor(
-    logs: LogsOption = None,
+    logs: DoctorLogsOption = None,
     as_json: JsonOption = False,
     codex_home: HomeOption = None,
     codex_sqlite_home: SqliteHomeOption = None,
@@ -134,6 +137,43 @@ def doctor(
         echo_text(text.doctor_text(home, result, cures, status_painter()))
     if not result.healthy:
         raise typer.Exit(EXIT_DIFFERENT)
+
+
+def bundle(
+    out: BundleOutOption = None,
+    dry_run: BundleDryRunOption = False,
+    logs: DoctorLogsOption = None,
+    codex_home: HomeOption = None,
+    codex_sqlite_home: SqliteHomeOption = None,
+    store: StoreOption = None,
+) -> None:
+    """Write one redacted file to attach to an issue or send to whoever helps you.
+
+    It holds versions, the doctor report, recent history, the scope, the store check, log
+    lines around remote-control errors and the databases' layout; never a token, id, e-mail,
+    prompt or draft. Read it first with --dry-run.
+    Example: codexsnap bundle --out ~/codexsnap-bundle.md
+    """
+    from datetime import datetime
+
+    from codexsnap.atomic_io import atomic_write
+    from codexsnap.cli.bundle_text import bundle_summary, bundle_text
+    from codexsnap.commands.bundle import bundle as run_bundle
+
+    home, location = locate(codex_home, store)
+    facts = run_bundle(home, location.path, logs or [], sqlite_option=codex_sqlite_home)
+    flags = text.location_flags(home, location) + sqlite_root(home, codex_sqlite_home)[1]
+    content = bundle_text(facts, home, text.cure_lines(facts.doctor.checks, flags, logs or []))
+    if dry_run:
+        typer.echo(content, nl=False)
+        typer.echo(f"Dry run: nothing was written. It holds {bundle_summary(facts)}.", err=True)
+        return
+    target = (out or Path(f"codexsnap-bundle-{datetime.now():%Y%m%d-%H%M%S}.md")).expanduser()
+    if target.is_dir():
+        raise UsageError(f"--out {target} is a folder", hint="Give a file name.")
+    atomic_write(target.absolute(), content.encode("utf-8"), 0o600)
+    typer.echo(f"Wrote {target} ({len(content.splitlines())} lines): {bundle_summary(facts)}.")
+    typer.echo("It is redacted; read it before you send it ('--dry-run' prints it).")
 
 
 def recipes(as_json: JsonOption = False) -> None:

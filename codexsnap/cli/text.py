@@ -39,7 +39,12 @@ PENDING_WARNING = (
 
 
 def plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
+    """``1 file``, ``2 files``, ``3 entries``: the count, then the noun it takes."""
+    if count == 1:
+        return f"{count} {noun}"
+    if noun.endswith("y") and noun[-2:-1] not in ("a", "e", "o", "u"):
+        return f"{count} {noun[:-1]}ies"
+    return f"{count} {noun}s"
 
 
 # ----- command lines codexsnap prints for the user to run -----------------------------------
