@@ -20,7 +20,6 @@ from tests.helpers import (
     GLOBAL,
     fails,
     file_states,
-    fixed,
     history_json,
     no_secrets,
     ok,
