@@ -209,3 +209,16 @@ def test_unpin_of_an_unpinned_snapshot_says_so(cli: CliRunner, codex_home: Path)
     assert "was not pinned; nothing changed" in ok(cli, "unpin", first)
     ok(cli, "pin", first)
     assert ok(cli, "unpin", first).startswith("Unpinned")
+
+
+def test_an_automatic_snapshot_says_so(cli: CliRunner, codex_home: Path, store_root: Path) -> None:
+    from codexsnap.commands.snapshot import AUTOMATIC, take
+    from codexsnap.store import SnapshotStore
+
+    fixed(cli)
+    (codex_home / "AGENTS.md").write_text("changed while watched\n")
+    with SnapshotStore.open(store_root, create=False) as store, store.locked():
+        take(store, codex_home, None, operation=AUTOMATIC)
+    snapshots = history_json(cli)
+    assert snapshots[0]["origin"] == "automatic" and snapshots[1]["origin"] == "manual"
+    assert "automatic snapshot (watch)" in ok(cli, "history").splitlines()[0]

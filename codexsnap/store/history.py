@@ -59,6 +59,8 @@ class Snapshot:
     def automatic(self) -> bool:
         """Taken by ``codexsnap watch`` on its own, not asked for by a person or an operation."""
         return self.operation == "automatic"
+
+    @property
     def origin(self) -> str:
         """``automatic`` (taken by ``codexsnap watch``) or ``manual`` (a person asked)."""
         return "automatic" if self.automatic else "manual"
