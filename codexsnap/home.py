@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codexsnap.errors import HomeNotFoundError, StoreError
+from codexsnap.wording import plural
 
 
 @dataclass(frozen=True)
@@ -195,7 +196,7 @@ def _pick_live(
 
 
 def _threads(layout: SqliteLayout) -> str:
-    return "threads unreadable" if layout.threads is None else f"{layout.threads} threads"
+    return "threads unreadable" if layout.threads is None else plural(layout.threads, "thread")
 
 
 def count_threads(database: Path) -> int | None:

@@ -158,7 +158,7 @@ def test_only_the_revoked_one_among_several_enrollments(
     check = by_name(run_doctor(home, store_root))["remote-control-revoked"]
     assert check.status == "problem"
     assert check.cure == "codexsnap fix remote-control --only-revoked"
-    assert "1 other enrollment(s) would be kept" in check.evidence
+    assert "1 other enrollment would be kept" in check.evidence
 
 
 def test_a_revocation_that_names_no_client_still_flags_held_enrollments(
@@ -167,7 +167,7 @@ def test_a_revocation_that_names_no_client_still_flags_held_enrollments(
     desktop_log([revoked()])
     check = by_name(run_doctor(codex_home, store_root))["remote-control-revoked"]
     assert check.status == "problem" and check.cure == "codexsnap fix remote-control"
-    assert "name no client" in check.evidence
+    assert "without a client" in check.evidence
 
 
 def test_logs_given_with_logs_dir_rotated_and_unreadable(

@@ -234,8 +234,8 @@ def test_a_rollout_with_no_row_and_a_row_whose_rollout_is_gone_are_counted(
     before = (home / "session_index.jsonl").read_bytes()
     check = by_name(run_doctor(home, store_root))["threads"]
     assert check.status == "warning"
-    assert "1 rollout(s) with no row" in check.evidence and extra in check.evidence
-    assert "1 row(s) whose rollout is gone" in check.evidence
+    assert "1 rollout with no row" in check.evidence and extra in check.evidence
+    assert "1 row whose rollout is gone" in check.evidence
     assert check.cure is not None and "codexsnap history" in check.cure and "#41614" in check.cure
     assert "no codexsnap cure" in check.cure
     assert (home / "session_index.jsonl").read_bytes() == before  # no name is ever invented

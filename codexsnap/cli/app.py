@@ -15,6 +15,7 @@ import typer
 from codexsnap import __version__
 from codexsnap.cli import repair, restore, snapshots, watching
 from codexsnap.cli.errors import HandledGroup
+from codexsnap.cli.help import HELP_WIDTH, HelpfulCommand
 
 app = typer.Typer(
     name="codexsnap",
@@ -24,6 +25,7 @@ app = typer.Typer(
     add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings={"max_content_width": HELP_WIDTH},
 )
 
 # The order of `codexsnap --help`: by what a user does (diagnose and repair, restore, snapshots).
@@ -50,7 +52,7 @@ for command in (
     watching.unprotect,
     snapshots.adopt,
 ):
-    app.command()(command)
+    app.command(cls=HelpfulCommand)(command)
 
 
 def _version(value: bool) -> None:

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 
 from codexsnap.cli.json_output import doctor_json, store_check_json
 from codexsnap.cli.report_text import entry_line, human_size
-from codexsnap.cli.text import check_text, doctor_text, plural
+from codexsnap.cli.text import check_text, doctor_text
 from codexsnap.redact import redact_identities, redact_line
+from codexsnap.wording import plural
 
 if TYPE_CHECKING:
     from codexsnap.commands.bundle import BundleFacts

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -18,7 +19,7 @@ from codexsnap.cli.report_text import (
     report_text,
     snapshot_marks,
 )
-from codexsnap.cli.text import PENDING_WARNING, Text
+from codexsnap.cli.text import PENDING_WARNING, Text, fit
 from codexsnap.errors import NotConfirmedError
 from codexsnap.home import color_allowed, is_interactive
 
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
     from codexsnap.commands import Confirm
     from codexsnap.commands.history import HistoryEntry
     from codexsnap.report import DiffReport
-    from codexsnap.store import Snapshot
 
 _LINE_COLORS = {"  + ": "green", "  - ": "red", "  ~ ": "yellow"}
 _STATUS_COLORS = {"ok": "green", "warning": "yellow", "problem": "red", "skipped": "blue"}
@@ -144,14 +144,18 @@ def echo_report(report: DiffReport) -> None:
 
 
 def echo_text(lines: Text) -> None:
-    """What text.py made, on stdout: its reports coloured on a terminal."""
+    """What text.py made, on stdout: on a terminal, reports coloured and long lines cut at
+    its width between words (pipes get every line whole)."""
+    width = shutil.get_terminal_size((80, 24)).columns if sys.stdout.isatty() else None
     from codexsnap.report import DiffReport  # loaded with the reports it prints
 
     for line in lines:
         if isinstance(line, DiffReport):
             echo_report(line)
-        else:
+        elif width is None:
             typer.echo(line)
+        else:
+            typer.echo("\n".join(fit(part, width) for part in line.split("\n")))
 
 
 def echo_json(value: Any) -> None:

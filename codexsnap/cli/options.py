@@ -7,10 +7,16 @@ from typing import Annotated
 
 import typer
 
+from codexsnap.cli.help import complete_recipe, complete_snapshot_id
+
 # Shared by most commands (docs/reference.md#options-most-commands-share).
 HomeOption = Annotated[
     Path | None,
-    typer.Option("--codex-home", help="Codex home folder (default: CODEX_HOME, else ~/.codex)."),
+    typer.Option(
+        "--codex-home",
+        metavar="PATH",
+        help="Codex home folder (default: CODEX_HOME, else ~/.codex).",
+    ),
 ]
 SqliteHomeOption = Annotated[
     Path | None,
@@ -24,7 +30,9 @@ SqliteHomeOption = Annotated[
 StoreOption = Annotated[
     Path | None,
     typer.Option(
-        "--store", help="Snapshot store (default: CODEXSNAP_STORE, else the user data folder)."
+        "--store",
+        metavar="PATH",
+        help="Snapshot store (default: CODEXSNAP_STORE, else the user data folder).",
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -56,10 +64,22 @@ DoctorLogsOption = Annotated[
 ForceOption = Annotated[bool, typer.Option("--force", help="Go ahead even while Codex is running.")]
 
 
-SnapshotIdArgument = Annotated[str, typer.Argument(metavar="ID", help="Snapshot id or prefix.")]
+SnapshotIdArgument = Annotated[
+    str,
+    typer.Argument(
+        metavar="ID", help="Snapshot id or prefix.", autocompletion=complete_snapshot_id
+    ),
+]
 
 # fix
-RecipeArgument = Annotated[str, typer.Argument(help="Recipe to run.")]
+RecipeArgument = Annotated[
+    str,
+    typer.Argument(
+        metavar="RECIPE",
+        help="Recipe to run (listed below; 'codexsnap recipes' describes them).",
+        autocompletion=complete_recipe,
+    ),
+]
 CleanOption = Annotated[
     bool,
     typer.Option(
@@ -148,7 +168,12 @@ KeepOption = Annotated[
 
 # rollback
 RollbackIdArgument = Annotated[
-    str, typer.Argument(metavar="ID", help="Snapshot id or a unique prefix of 4+ characters.")
+    str,
+    typer.Argument(
+        metavar="ID",
+        help="Snapshot id or a unique prefix of 4+ characters.",
+        autocompletion=complete_snapshot_id,
+    ),
 ]
 PathOption = Annotated[
     list[str] | None,
@@ -177,7 +202,8 @@ ToDirOption = Annotated[
 
 # history
 LimitOption = Annotated[
-    int | None, typer.Option("--limit", "-n", min=1, help="Show at most N snapshots.")
+    int | None,
+    typer.Option("--limit", "-n", min=1, metavar="N", help="Show at most N entries."),
 ]
 AllOption = Annotated[
     bool,
@@ -206,11 +232,20 @@ DetailsOption = Annotated[
 
 # diff
 OldIdArgument = Annotated[
-    str | None, typer.Argument(metavar="ID", help="Snapshot to compare (default: the latest).")
+    str | None,
+    typer.Argument(
+        metavar="ID",
+        help="Snapshot to compare (default: the latest).",
+        autocompletion=complete_snapshot_id,
+    ),
 ]
 NewIdArgument = Annotated[
     str | None,
-    typer.Argument(metavar="ID2", help="Second snapshot (default: the live home)."),
+    typer.Argument(
+        metavar="ID2",
+        help="Second snapshot (default: the live home).",
+        autocompletion=complete_snapshot_id,
+    ),
 ]
 StatOption = Annotated[bool, typer.Option("--stat", help="One line per file.")]
 
@@ -220,6 +255,7 @@ SnapshotMessageOption = Annotated[
     typer.Option(
         "--message",
         "-m",
+        metavar="TEXT",
         help="A note kept with it; with a note, a snapshot is made even if nothing changed.",
     ),
 ]
@@ -238,7 +274,9 @@ RestoreOption = Annotated[
 ]
 
 # pin, note
-PinMessageOption = Annotated[str, typer.Option("--message", "-m", help="Why it is kept.")]
+PinMessageOption = Annotated[
+    str, typer.Option("--message", "-m", metavar="TEXT", help="Why it is kept.")
+]
 NoteTextArgument = Annotated[
     str, typer.Argument(metavar="TEXT", help="The note; empty removes it.")
 ]

@@ -72,7 +72,6 @@ def fix(
     Example: codexsnap fix --dry-run, then codexsnap fix.
     """
     from codexsnap.commands.fix import fix as run_fix
-
     from codexsnap.recipes import RecipeOptions  # with the recipes, when one runs
 
     home, location = locate(codex_home, store)

@@ -7,12 +7,14 @@ console.py colours on a terminal. Nothing here prints.
 from __future__ import annotations
 
 import shlex
+import textwrap
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from codexsnap.cli.report_text import human_size, report_text, snapshot_line, stat_lines
 from codexsnap.home import CodexHome, StoreLocation
+from codexsnap.wording import plural
 
 if TYPE_CHECKING:
     from codexsnap.commands.adopt import AdoptResult
@@ -38,13 +40,23 @@ PENDING_WARNING = (
 )
 
 
-def plural(count: int, noun: str) -> str:
-    """``1 file``, ``2 files``, ``3 entries``: the count, then the noun it takes."""
-    if count == 1:
-        return f"{count} {noun}"
-    if noun.endswith("y") and noun[-2:-1] not in ("a", "e", "o", "u"):
-        return f"{count} {noun[:-1]}ies"
-    return f"{count} {noun}s"
+def fit(line: str, width: int) -> str:
+    """A line cut at spaces to ``width`` columns, never inside a word.
+
+    A command line the user may paste (``codexsnap ...`` not inside quotes) continues with
+    `` \\`` at each cut, so the shell still reads it as one command.
+    """
+    if len(line) <= width:
+        return line
+    indent = " " * (len(line) - len(line.lstrip()) + 4)
+    command = "codexsnap " in line and "'codexsnap " not in line
+    wrapper = textwrap.TextWrapper(
+        width=max(20, width - (2 if command else 0)),
+        subsequent_indent=indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    return (" \\\n" if command else "\n").join(wrapper.wrap(line))
 
 
 # ----- command lines codexsnap prints for the user to run -----------------------------------
@@ -242,8 +254,8 @@ def check_text(result: CheckResult, store: Path) -> Text:
     out += [f"released {i[:10]} from quarantine (its files verify)" for i in result.released]
     verdict = "DAMAGED" if result.damaged else "ok"
     out.append(
-        f"Store {store}: {verdict} ({result.snapshots_checked} snapshots, "
-        f"{result.databases_checked} databases checked)."
+        f"Store {store}: {verdict} ({plural(result.snapshots_checked, 'snapshot')}, "
+        f"{plural(result.databases_checked, 'database')} checked)."
     )
     return out
 

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from codexsnap.commands.protect import Protection, ProtectionStatus
 from codexsnap.commands.watch import WatchNews
+from codexsnap.wording import plural
 
 _SAID = {
     "busy": "the store is busy (a fix, rollback or other command): waiting for it",
@@ -27,11 +28,11 @@ def watch_line(news: WatchNews) -> str:
     elif news.kind in ("snapshot", "unchanged") and news.snapshot is not None:
         snap = news.snapshot
         if news.kind == "snapshot":
-            line = f"snapshot {snap.short_id}: {snap.files_changed} file(s) changed"
+            line = f"snapshot {snap.short_id}: {plural(snap.files_changed, 'file')} changed"
         else:
             line = f"no change since {snap.short_id}"
         if news.pruned:
-            line += f"; retention pruned {news.pruned} old automatic snapshot(s)"
+            line += f"; retention pruned {plural(news.pruned, 'old automatic snapshot')}"
     else:
         line = _SAID.get(news.kind, news.kind).format(detail=news.detail)
     return f"{stamp} {line}"

@@ -13,6 +13,7 @@ from codexsnap.codex_files import (
 from codexsnap.doctor.check import RECOVER, Check, Cure, human_size, interrupted_run
 from codexsnap.doctor.context import DoctorContext
 from codexsnap.redact import redact_text
+from codexsnap.wording import plural
 
 SAVE_IN_PROGRESS = 60.0  # seconds: a younger temp file may be the app's save under way
 _RESTORE = Cure.fix("restore-global-state")
@@ -125,6 +126,6 @@ def check_state_leftovers(ctx: DoctorContext) -> Check:
     return Check(
         "global-state-leftovers",
         "warning",
-        f"{len(found)} leftover temp file(s) of an interrupted save: {shown} ({total})",
+        f"{plural(len(found), 'leftover temp file')} of an interrupted save: {shown} ({total})",
         _RESTORE.after_quit(bool(ctx.processes)),
     )

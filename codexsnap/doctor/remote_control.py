@@ -12,6 +12,7 @@ from codexsnap.doctor.check import Check, Cure, Status, human_size
 from codexsnap.doctor.context import DoctorContext
 from codexsnap.logs import LogScan, RevocationEvidence
 from codexsnap.redact import mask, redact_text
+from codexsnap.wording import plural
 
 LOGS_TO_RUN = "give the desktop app's log folder with --logs DIR"
 
@@ -57,7 +58,7 @@ def check_revoked_client(ctx: DoctorContext) -> Check:
         key, client = next(iter(matches.items()))
         others = len(held) - len(matches)
         more = f" and {len(matches) - 1} more" if len(matches) > 1 else ""
-        kept = f"; {others} other enrollment(s) would be kept" if others else ""
+        kept = f"; {plural(others, 'other enrollment')} would be kept" if others else ""
         # --only-revoked reads the logs again: the folders of this run must go along.
         cure = (
             Cure.fix("remote-control", "--only-revoked", reads_logs=True)
@@ -77,8 +78,9 @@ def check_revoked_client(ctx: DoctorContext) -> Check:
         return Check(
             name,
             "problem",
-            f"{len(nameless)} revocation line(s) name no client (latest {_at(nameless[0])}); "
-            f"the global state holds {len(held)} enrollment(s)" + _caveats(scan, missing_folders),
+            f"{plural(len(nameless), 'revocation line')} without a client (latest "
+            f"{_at(nameless[0])}); the global state holds {plural(len(held), 'enrollment')}"
+            + _caveats(scan, missing_folders),
             Cure.fix("remote-control").after_quit(running),
         )
     ids = sorted(revoked_ids)
@@ -141,7 +143,7 @@ def _server_side(ctx: DoctorContext, kind: str, name: str, what: str, advice: st
     if found:
         latest = found[0]
         seen.append(
-            f"{len(found)} log line(s), latest {latest.timestamp or 'undated'} "
+            f"{plural(len(found), 'log line')}, latest {latest.timestamp or 'undated'} "
             f"({latest.path}:{latest.line_number})"
         )
     if host is not None:
@@ -151,7 +153,7 @@ def _server_side(ctx: DoctorContext, kind: str, name: str, what: str, advice: st
 
 def _in_table(ctx: DoctorContext, sign: AppServerSign) -> str:
     return (
-        f"{sign.count} line(s) in the app server's {ctx.app_server_log.database.name}, "
+        f"{plural(sign.count, 'line')} in the app server's {ctx.app_server_log.database.name}, "
         f"latest {sign.when}"
     )
 
@@ -172,9 +174,8 @@ def _enrollment_name(key: str) -> str:
 
 def _searched(scan: LogScan, missing: Sequence[Path]) -> str:
     if scan.folders:
-        text = f"{scan.files_read} log file(s), {human_size(scan.bytes_read)}, in " + ", ".join(
-            str(f) for f in scan.folders
-        )
+        read = f"{plural(scan.files_read, 'log file')}, {human_size(scan.bytes_read)}"
+        text = f"{read}, in " + ", ".join(str(f) for f in scan.folders)
     else:
         text = "no desktop log folder found"
     return text + _caveats(scan, missing)

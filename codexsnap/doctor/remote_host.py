@@ -6,6 +6,7 @@ import dataclasses
 
 from codexsnap.doctor.check import Check, Cure
 from codexsnap.doctor.context import DoctorContext
+from codexsnap.wording import plural
 
 
 def check_host_enrollment(ctx: DoctorContext) -> Check:
@@ -20,7 +21,7 @@ def check_host_enrollment(ctx: DoctorContext) -> Check:
             name,
             "warning",
             f"the app server refused pairing: 'remote control pairing is unavailable until "
-            f"enrollment completes' ({stuck.count} line(s) in {log.database.name}, latest "
+            f"enrollment completes' ({plural(stuck.count, 'line')} in {log.database.name}, latest "
             f"{stuck.when})" + _partial(ctx),
             Cure.say(
                 "no local cure known: the server never completed this computer's enrollment; "
@@ -52,9 +53,10 @@ def check_already_online(ctx: DoctorContext) -> Check:
     return Check(
         name,
         "warning",
-        f"the server answered '409 Remote app server already online' ({seen.count} line(s) in "
-        f"{log.database.name}, latest {seen.when}): another computer may use this one's "
-        "installation_id (a clone or a restored copy, #22950, #28862, #39959)" + _partial(ctx),
+        "the server answered '409 Remote app server already online' "
+        f"({plural(seen.count, 'line')} in {log.database.name}, latest {seen.when}): another "
+        "computer may use this one's installation_id (a clone or a restored copy, #22950, "
+        "#28862, #39959)" + _partial(ctx),
         dataclasses.replace(
             Cure.fix("new-installation-id"),
             advice="if this home was copied from another computer (or the other was from it):",

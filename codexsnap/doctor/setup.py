@@ -9,6 +9,7 @@ from codexsnap.doctor.check import RECOVER, Check, Cure, interrupted_run
 from codexsnap.doctor.context import DoctorContext
 from codexsnap.errors import CodexsnapError
 from codexsnap.redact import redact_text
+from codexsnap.wording import plural
 
 
 def check_home(ctx: DoctorContext) -> Check:
@@ -59,7 +60,8 @@ def check_store(ctx: DoctorContext) -> Check:
     files = sorted({p for e in quarantined.values() for p in e.files})
     readable = [s for s in snapshots if not s.damaged]
     if unreadable or set_aside or partly:
-        parts = [f"{len(unreadable)} snapshot(s) cannot be read ({', '.join(unreadable[:5])})"]
+        shown = ", ".join(unreadable[:5])
+        parts = [f"{plural(len(unreadable), 'snapshot')} cannot be read ({shown})"]
         parts += [f"{len(set_aside)} quarantined ({', '.join(set_aside[:5])})"]
         parts += [
             f"{len(partly)} quarantined with damaged files ({', '.join(files[:5])}), their "
@@ -70,7 +72,7 @@ def check_store(ctx: DoctorContext) -> Check:
             "problem",
             f"{store_root} is damaged: "
             f"{'; '.join(p for p in parts if not p.startswith('0 '))}; "
-            f"{len(readable)} readable snapshot(s) still restore",
+            f"{plural(len(readable), 'readable snapshot')} still restore",
             Cure.run("check"),
         )
     if ctx.interrupted is not None:

@@ -24,6 +24,7 @@ from codexsnap.doctor.check import Check, Cure, shown_path
 from codexsnap.doctor.context import DoctorContext
 from codexsnap.redact import redact_text
 from codexsnap.sqlite_read import read_rows
+from codexsnap.wording import plural
 
 SCAN_LIMIT = 10_000  # rollout files looked at, as upstream; past it, stale rows are not judged
 _SAMPLES = 2
@@ -79,7 +80,7 @@ def check_threads(ctx: DoctorContext) -> Check:
     scan = scan_rollouts(ctx.path)
     database = ctx.sqlite.database(STATE_DB)
     shown = shown_path(ctx.path, database)
-    found = f"{len(scan.files)} rollout file(s)" + _scan_caveats(scan)
+    found = f"{plural(len(scan.files), 'rollout file')}" + _scan_caveats(scan)
     if not database.is_file():
         if not scan.files:
             return Check(name, "ok", f"no rollout file and no {shown} yet")
@@ -100,13 +101,13 @@ def check_threads(ctx: DoctorContext) -> Check:
         by_path.setdefault(_key(Path(str(rollout))), set()).add(str(thread).lower())
     unlisted = [p for p, (t, _) in scan.files.items() if t not in by_path.get(p, set())]
     gone = [] if scan.capped else [p for p in by_path if p not in scan.files and not p.exists()]
-    head = f"{found}, {len(rows)} row(s) in {shown}"
+    head = f"{found}, {plural(len(rows), 'row')} in {shown}"
     if not unlisted and not gone:
         return Check(name, "ok", f"{head}: they agree" + _bad_names(scan))
     parts, cures = [], []
     if unlisted:
         parts.append(
-            f"{len(unlisted)} rollout(s) with no row, so Codex does not list them "
+            f"{plural(len(unlisted), 'rollout')} with no row, so Codex does not list them "
             f"({_sample(ctx.path, unlisted)})"
         )
         cures.append(
@@ -116,7 +117,7 @@ def check_threads(ctx: DoctorContext) -> Check:
         )
     if gone:
         parts.append(
-            f"{len(gone)} row(s) whose rollout is gone, so they cannot open "
+            f"{plural(len(gone), 'row')} whose rollout is gone, so they cannot open "
             f"({_sample(ctx.path, gone)})"
         )
         cures.append(
@@ -141,14 +142,14 @@ def _scan_caveats(scan: RolloutScan) -> str:
     if scan.capped:
         text += f" (stopped at {SCAN_LIMIT}: rows with a gone rollout not judged)"
     if scan.errors:
-        text += f" ({len(scan.errors)} folder(s) unreadable: {redact_text(scan.errors[0])})"
+        text += f" ({plural(len(scan.errors), 'folder')} unreadable: {redact_text(scan.errors[0])})"
     return text
 
 
 def _bad_names(scan: RolloutScan) -> str:
     if not scan.malformed:
         return ""
-    return f"; {len(scan.malformed)} rollout name(s) without a thread id, not compared"
+    return f"; {plural(len(scan.malformed), 'rollout name')} without a thread id, not compared"
 
 
 def _why(error: Exception) -> str:

@@ -31,6 +31,7 @@ from codexsnap.recipes import (
 )
 from codexsnap.recipes.remote_control import mirror_edit
 from codexsnap.state_file import edit_state, parse_state
+from codexsnap.wording import plural
 
 _EMPTY: tuple[Any, ...] = ({}, [], None, "")
 _SHOWN_KEYS = 4
@@ -111,8 +112,8 @@ def _key_level(
     shown = ", ".join(sorted(lost)[:_SHOWN_KEYS]) + (", …" if len(lost) > _SHOWN_KEYS else "")
     kept = len(now.keys() - lost.keys())
     note = (
-        f"Restored {len(lost)} key(s) that lost data ({shown}) from snapshot "
-        f"{candidate.label}; the other {kept} key(s) stay as the app wrote them since."
+        f"Restored {plural(len(lost), 'key')} that lost data ({shown}) from snapshot "
+        f"{candidate.label}; the other {plural(kept, 'key')} stay as the app wrote them since."
     )
     return Planned(changes, (note,))
 
