@@ -3,8 +3,11 @@ the environment."""
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -240,9 +243,30 @@ def find_store_location(option: Path | None, home: CodexHome | None) -> StoreLoc
     return StoreLocation(path=resolved, source=source)
 
 
+_SEALED: contextvars.ContextVar[bool] = contextvars.ContextVar("sealed", default=False)
+
+
+@contextlib.contextmanager
+def sealed() -> Iterator[None]:
+    """Run as if this machine had no desktop logs and no Codex process (``codexsnap demo``):
+    a throwaway home must not be judged by the user's own app, its logs or its processes."""
+    token = _SEALED.set(True)
+    try:
+        yield
+    finally:
+        _SEALED.reset(token)
+
+
+def is_sealed() -> bool:
+    return _SEALED.get()
+
+
 def desktop_profile_folder() -> Path:
     """The Linux desktop app's Electron profile: ``$XDG_CONFIG_HOME/Codex``, else
-    ``~/.config/Codex`` (#38254), where its single-instance lock lives."""
+    ``~/.config/Codex`` (#38254), where its single-instance lock lives. Sealed (the demo):
+    a folder that does not exist, so the user's own app is never looked at."""
+    if is_sealed():
+        return Path(os.devnull) / "Codex"
     xdg_config = os.environ.get("XDG_CONFIG_HOME", "")
     base = Path(xdg_config) if xdg_config else Path.home() / ".config"
     return base / "Codex"
@@ -252,8 +276,10 @@ def default_log_folders() -> list[Path]:
     """The desktop app's log folders that exist here, looked for under every OS's names.
 
     Only existing folders are returned. Every OS's places are looked at whatever this OS is,
-    so logs copied from another machine into one of them are found too.
+    so logs copied from another machine into one of them are found too. None when sealed.
     """
+    if is_sealed():
+        return []
     home = Path.home()
     candidates = [home / "Library" / "Logs" / "com.openai.codex"]  # macOS: YYYY/MM/DD/ below
     xdg_config = os.environ.get("XDG_CONFIG_HOME", "")

@@ -105,9 +105,14 @@ def classify_process(name: str, exe: str, cmdline: list[str]) -> str | None:
 
 
 def find_codex_processes() -> list[CodexProcess]:
-    """All live Codex desktop app and app-server processes visible to this user."""
+    """All live Codex desktop app and app-server processes visible to this user (none when
+    sealed off from this machine, as ``codexsnap demo`` runs)."""
     import psutil
 
+    from codexsnap.home import is_sealed
+
+    if is_sealed():
+        return []
     found: list[CodexProcess] = []
     own = os.getpid()
     only = _test_process_tree(psutil)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
+from codexsnap.demo_home import write_revocation_log
 from tests.helpers import run
+from tests.test_safety import running
 
 
 def test_demo_walks_through_and_touches_nothing_of_the_user(cli: CliRunner, tmp_path: Path) -> None:
@@ -27,3 +31,25 @@ def test_demo_walks_through_and_touches_nothing_of_the_user(cli: CliRunner, tmp_
         assert step in out, step
     assert sorted(p.as_posix() for p in user_home.rglob("*")) == before
     assert not (tmp_path / "store").exists() and not (tmp_path / "codex-home").exists()
+
+
+def test_demo_is_sealed_off_from_this_machine(
+    cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The user's own desktop logs, a running Codex app and a CODEX_SQLITE_HOME elsewhere.
+    real_logs = Path.home() / ".config" / "Codex" / "logs"
+    log = write_revocation_log(real_logs)
+    log.write_text(log.read_text().replace("Remote-control", "REAL-MACHINE Remote-control"))
+    elsewhere = tmp_path / "real-sqlite"
+    elsewhere.mkdir()
+    monkeypatch.setenv("CODEX_SQLITE_HOME", str(elsewhere))
+    exe = tmp_path / "Codex"
+    shutil.copy("/bin/sleep", exe)
+    with running([str(exe), "30"]) as proc:
+        code, out, err = run(cli, "demo")
+    assert code == 0, out + err
+    assert str(real_logs) not in out and "REAL-MACHINE" not in out
+    assert str(elsewhere) not in out
+    assert f"pid {proc.pid}" not in out + err and "Warning:" not in err
+    assert "no Codex desktop app or app server is running" in out
+    assert "--force" not in out

@@ -200,18 +200,27 @@ def demo(keep: KeepOption = False) -> None:
 
     from codexsnap.cli.app import app
     from codexsnap.commands.demo import STEPS, prepare_demo
+    from codexsnap.home import sealed
 
     root = Path(tempfile.mkdtemp(prefix="codexsnap-demo-"))
     try:
         place = prepare_demo(root)
-        where = ["--codex-home", str(place.home), "--store", str(place.store)]
+        # Sealed off from this machine: no real desktop log folder, no running Codex, and the
+        # demo's own databases whatever CODEX_SQLITE_HOME says.
+        where = [
+            "--codex-home",
+            str(place.home),
+            "--store",
+            str(place.store),
+            "--codex-sqlite-home",
+            str(place.home / "sqlite"),
+        ]
         typer.echo(f"A broken Codex home was built in {place.home}.")
-        for number, (title, args) in enumerate(STEPS, start=1):
-            typer.echo(f"\n== {number}. {title}\n$ codexsnap {' '.join(args)}\n")
-            extra = ["--logs", str(place.logs)] if args[0] == "doctor" else []
-            # --force: the demo home is not the one a running Codex app uses.
-            forced = ["--force"] if args[0] in ("fix", "undo") else []
-            app([*args, *where, *extra, *forced], standalone_mode=False)
+        with sealed():
+            for number, (title, args) in enumerate(STEPS, start=1):
+                typer.echo(f"\n== {number}. {title}\n$ codexsnap {' '.join(args)}\n")
+                extra = ["--logs", str(place.logs)] if args[0] == "doctor" else []
+                app([*args, *where, *extra], standalone_mode=False)
         typer.echo("\nYour own Codex home was not touched. On it, start with: codexsnap doctor")
         if keep:
             typer.echo(
