@@ -16,6 +16,7 @@ from codexsnap.store import Snapshot
 from codexsnap.transaction.operation import OnRecovery, Transaction, transact
 from codexsnap.transaction.plan import Plan, plan_restore, plan_rollback
 from codexsnap.transaction.recovery import Recovery
+from codexsnap.wording import plural
 
 __all__ = [
     "Exported",
@@ -208,8 +209,8 @@ def export_damage(exported: Exported) -> TamperedSnapshotError:
     names = ", ".join(exported.damaged[:5])
     more = len(exported.damaged) - 5
     return TamperedSnapshotError(
-        f"{len(exported.damaged)} file(s) of snapshot {exported.snapshot.short_id} could not "
-        f"be written, their stored bytes are damaged: {names}"
+        f"{plural(len(exported.damaged), 'file')} of snapshot {exported.snapshot.short_id} "
+        f"could not be written, their stored bytes are damaged: {names}"
         + (f" and {more} more" if more > 0 else ""),
         hint="Every other file was written. 'codexsnap check --repair' heals a file the Codex "
         "home still holds; an older snapshot may hold it too ('codexsnap history').",
