@@ -261,7 +261,7 @@ def test_a_damaged_file_shared_by_every_snapshot_sets_aside_only_that_file(
     assert all(
         "[quarantined file: AGENTS.md]" in line for line in run(cli, "history")[1].splitlines()
     )
-    code, out, err = run(cli, "show", ids[2])
+    code, out, err = run(cli, "show", ids[2], "--details")  # a first snapshot: on request
     assert code == 0, out + err
     assert "[quarantined file: AGENTS.md]" in out.splitlines()[0]
     assert "AGENTS.md  (added, damaged)" in out and "cannot be shown" in out
@@ -321,7 +321,7 @@ def test_an_old_whole_snapshot_quarantine_is_read_then_narrowed_by_check(
     # As versions before 0.2.0 wrote it: id -> reason, the whole snapshot set aside.
     (store_root / "quarantine.json").write_text(json.dumps({ids[2]: "AGENTS.md: damaged"}))
     assert run(cli, "rollback", ids[2], "--path", "prompts/note.md", "--dry-run")[0] == 8
-    assert "[quarantined]" in run(cli, "history")[1].splitlines()[2]
+    assert "[quarantined: " in run(cli, "history")[1].splitlines()[2]
     assert run(cli, "check")[0] == 1
     table = json.loads((store_root / "quarantine.json").read_text())
     assert table[ids[2]]["files"] == {"AGENTS.md": blob}
