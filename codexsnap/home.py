@@ -243,14 +243,16 @@ def find_store_location(option: Path | None, home: CodexHome | None) -> StoreLoc
     return StoreLocation(path=resolved, source=source)
 
 
-_SEALED: contextvars.ContextVar[bool] = contextvars.ContextVar("sealed", default=False)
+# The folder a sealed run lives in (``codexsnap demo``), else None.
+_SEALED: contextvars.ContextVar[Path | None] = contextvars.ContextVar("sealed", default=None)
 
 
 @contextlib.contextmanager
-def sealed() -> Iterator[None]:
-    """Run as if this machine had no desktop logs and no Codex process (``codexsnap demo``):
-    a throwaway home must not be judged by the user's own app, its logs or its processes."""
-    token = _SEALED.set(True)
+def sealed(root: Path) -> Iterator[None]:
+    """Run as if this machine had no desktop logs, no Codex process and no desktop profile
+    but under ``root`` (``codexsnap demo``): a throwaway home must not be judged by the
+    user's own app, its logs or its processes."""
+    token = _SEALED.set(root)
     try:
         yield
     finally:
@@ -258,15 +260,16 @@ def sealed() -> Iterator[None]:
 
 
 def is_sealed() -> bool:
-    return _SEALED.get()
+    return _SEALED.get() is not None
 
 
 def desktop_profile_folder() -> Path:
     """The Linux desktop app's Electron profile: ``$XDG_CONFIG_HOME/Codex``, else
     ``~/.config/Codex`` (#38254), where its single-instance lock lives. Sealed (the demo):
-    a folder that does not exist, so the user's own app is never looked at."""
-    if is_sealed():
-        return Path(os.devnull) / "Codex"
+    one under the sealed folder, so the user's own app is never looked at."""
+    root = _SEALED.get()
+    if root is not None:
+        return root / "desktop-profile" / "Codex"
     xdg_config = os.environ.get("XDG_CONFIG_HOME", "")
     base = Path(xdg_config) if xdg_config else Path.home() / ".config"
     return base / "Codex"

@@ -40,6 +40,8 @@ def test_demo_is_sealed_off_from_this_machine(
     real_logs = Path.home() / ".config" / "Codex" / "logs"
     log = write_revocation_log(real_logs)
     log.write_text(log.read_text().replace("Remote-control", "REAL-MACHINE Remote-control"))
+    profile = Path.home() / ".config" / "Codex"  # XDG_CONFIG_HOME points there in tests
+    (profile / "SingletonLock").symlink_to("realhost-4242")
     elsewhere = tmp_path / "real-sqlite"
     elsewhere.mkdir()
     monkeypatch.setenv("CODEX_SQLITE_HOME", str(elsewhere))
@@ -49,7 +51,7 @@ def test_demo_is_sealed_off_from_this_machine(
         code, out, err = run(cli, "demo")
     assert code == 0, out + err
     assert str(real_logs) not in out and "REAL-MACHINE" not in out
-    assert str(elsewhere) not in out
+    assert str(elsewhere) not in out and str(profile) not in out and "realhost" not in out
     assert f"pid {proc.pid}" not in out + err and "Warning:" not in err
     assert "no Codex desktop app or app server is running" in out
     assert "--force" not in out

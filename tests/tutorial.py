@@ -113,6 +113,7 @@ def replay(text: str) -> Iterator[tuple[Step, str, str]]:
     with sandbox() as user:
         env = {"HOME": str(user), "NO_COLOR": "1", "CODEX_HOME": "", "CODEXSNAP_STORE": ""}
         env["XDG_DATA_HOME"] = str(user / ".local" / "share")
+        env["XDG_CONFIG_HOME"] = str(user / ".config")
         env["CODEXSNAP_TEST_PROCESS_ROOT"] = str(os.getpid())  # no real Codex counts
         old = {k: os.environ.get(k) for k in env}
         os.environ.update(env)  # ~ in the shell steps, Path.home() in codexsnap

@@ -216,7 +216,7 @@ def demo(keep: KeepOption = False) -> None:
             str(place.home / "sqlite"),
         ]
         typer.echo(f"A broken Codex home was built in {place.home}.")
-        with sealed():
+        with sealed(root):
             for number, (title, args) in enumerate(STEPS, start=1):
                 typer.echo(f"\n== {number}. {title}\n$ codexsnap {' '.join(args)}\n")
                 extra = ["--logs", str(place.logs)] if args[0] == "doctor" else []
