@@ -134,7 +134,7 @@ def test_both_layouts_the_newest_wal_is_live(
     assert found.live is not None and found.live.kind == "desktop"
     assert "written last" in found.reason
     assert found.warning is not None
-    assert f"{home.path} (1 threads)" in found.warning
+    assert f"{home.path} (1 thread)" in found.warning
     assert f"{home.path / 'sqlite'} (3 threads)" in found.warning
     assert f"{home.path / 'sqlite'} is in use" in found.warning
 

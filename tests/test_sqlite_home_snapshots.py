@@ -139,7 +139,7 @@ def test_show_diff_and_history_name_the_outside_sqlite_home(
     first = snapshot(codex_home, store_root, "", sqlite_home=outside).snapshot
     assert first.sqlite_files_changed == 1
     assert first.trailers["Sqlite-Home"] == str(outside)
-    shown = show(codex_home, store_root, first.id, show_secrets=False)
+    shown = show(codex_home, store_root, first.id, show_secrets=False, details=True)
     assert STATE in [d.path for d in shown.report.files]
     db.execute("DELETE FROM threads WHERE rowid = 1")
     db.commit()
@@ -418,7 +418,7 @@ def test_recover_after_a_killed_fix_on_an_outside_sqlite_home_needs_no_option(
     # No CODEX_SQLITE_HOME and no option now: the journal says where the run wrote.
     code, out, err = run(cli, "recover", "--force")
     assert code == 0, err
-    assert "Recovered an interrupted fix pairing-reset: put back 3 files" in out, out
+    assert "Recovered an interrupted fix pairing-reset --with-db: put back 3 files" in out, out
     assert enrollment_rows(outside / "state_5.sqlite") == 1
     assert not list((store_root / "journal").glob("*.json"))
 
