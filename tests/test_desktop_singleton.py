@@ -55,6 +55,8 @@ def test_a_dead_apps_lock_is_removed_and_the_home_is_untouched(
     assert result.restorable == ()  # runtime files: nothing to undo
     assert file_states(codex_home) == before
     assert apply(codex_home, store_root, "desktop-singleton").report.empty
+    code, _, err = run(cli, "undo", "--yes")
+    assert code == 7 and "nothing to undo" in err
 
 
 def test_a_live_pid_or_another_host_is_refused(codex_home: Path, store_root: Path) -> None:

@@ -10,6 +10,7 @@ from codexsnap.codex_files import DB_SIDECARS
 from codexsnap.commands import Confirm, open_existing_store
 from codexsnap.commands.rollback import RollbackResult, plan_snapshot_restore, rollback_result
 from codexsnap.errors import SnapshotNotFoundError, TamperedSnapshotError
+from codexsnap.roots import PROFILE_PREFIX
 from codexsnap.scope import load_scope
 from codexsnap.store import Snapshot
 from codexsnap.store.aside import kept as aside_files
@@ -82,7 +83,8 @@ def undo(
             )
         scope = load_scope(store_root).with_sqlite_home(sqlite_home)
         # Runtime files (sockets, pid files) are never in a snapshot: nothing brings them back.
-        wrote = [p for p in last.wrote if scope.includes(p)]
+        # The desktop app's profile (@codex-profile/, desktop-singleton) is never snapshotted.
+        wrote = [p for p in last.wrote if scope.includes(p) and not p.startswith(PROFILE_PREFIX)]
         if not wrote:
             raise SnapshotNotFoundError(
                 f"the last operation ({last.what}) removed only runtime files, which Codex "
