@@ -35,10 +35,11 @@ class PlainArgument(typer.core.TyperArgument):
     def display_type_rich(self, ctx: Any) -> str | None:
         return None
 
-    def _usage_display_name(self) -> str:
-        name = self.display_name_raw
-        name = name if self.required else f"[{name}]"
-        return name + ("..." if self.nargs != 1 else "")
+    def make_metavar(self, ctx: Any, *, usage: bool = False) -> str:
+        # typer 0.28 (pinned: 0.29 imports pydantic at every start) writes a required
+        # argument as {ID} in the usage line; the user types ID.
+        var: str = super().make_metavar(ctx)
+        return f"[{var}]" if usage and not self.required else var
 
 
 def _recipe_names() -> str:
