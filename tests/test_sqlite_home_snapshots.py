@@ -454,3 +454,29 @@ def test_a_journal_naming_another_sqlite_home_than_its_snapshot_is_refused(
     assert code == 8, err
     assert f"names the SQLite home {elsewhere}" in err and "nothing was changed" in err
     assert not elsewhere.exists()
+
+
+def test_project_registry_rebuilds_from_an_outside_live_database_and_is_undone(
+    builder: CodexHomeBuilder,
+    store_root: Path,
+    outside: Path,
+    cli: CliRunner,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    builder.with_sqlite = False  # the projects live only in the outside database (WSL)
+    home = builder.build().resolve()
+    wal_database(outside, home).close()
+    monkeypatch.setenv("CODEX_SQLITE_HOME", str(outside))
+    state_file = home / ".codex-global-state.json"
+    whole = json.loads(state_file.read_bytes())
+    emptied = json.dumps({**whole, "local-projects": {}, "project-order": []}).encode()
+    state_file.write_bytes(emptied)
+    (home / ".codex-global-state.json.bak").write_bytes(emptied)
+    code, out, err = run(cli, "fix", "project-registry", "--yes", "--force")
+    assert code == 0, err
+    assert STATE in out  # it says which database the registry came from
+    rebuilt = json.loads(state_file.read_bytes())
+    assert set(rebuilt["local-projects"]) == set(whole["local-projects"])
+    code, _, err = run(cli, "undo", "--yes", "--force")
+    assert code == 0, err
+    assert state_file.read_bytes() == emptied
