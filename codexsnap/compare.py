@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from codexsnap.diff_report import DiffReport, FileDiff, diff_auth, diff_outside
 from codexsnap.outside import auth_fingerprint, scan_outside
-from codexsnap.report import DiffReport, FileDiff, diff_auth, diff_file, diff_outside
+from codexsnap.report import diff_file
 from codexsnap.roots import live_path
 from codexsnap.scope import Scope
 from codexsnap.scratch import scratch_folder

@@ -2,122 +2,26 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-import tomllib
-from dataclasses import dataclass, field
 from typing import Any
 
+from codexsnap.diff_report import Change, FileDiff
+from codexsnap.file_formats import (
+    MISSING,
+    byte_summary,
+    changed_members,
+    format_of,
+    jsonl_entries,
+    line_count,
+    parse,
+)
 from codexsnap.redact import is_secret_key, mask, redact_key, redact_value
 from codexsnap.sqlite_diff import diff_databases
 from codexsnap.text_diff import unified_diff
 
-_JSON_SUFFIXES = (".json", ".json.bak")
-_MISSING = object()
 _LARGE_JSON = 1 << 20  # above this, unchanged top-level members are compared as text
 # Above this a JSONL file (a session transcript) is reported by its entry counts only:
 # parsing and masking every line cost 0.5 s of CPU per MB for a report that shows 50 lines.
 _BULKY_JSONL = 1 << 18
-
-
-@dataclass(frozen=True)
-class Change:
-    """One difference inside a file, at a key path, with display-safe values."""
-
-    kind: str  # "added", "removed" or "changed"
-    path: tuple[str | int, ...]
-    old: Any = None
-    new: Any = None
-
-
-@dataclass(frozen=True)
-class FileDiff:
-    """How one file differs: added, removed or modified, and the changes inside it."""
-
-    path: str
-    status: str  # "added", "removed", "modified"
-    format: str  # "json", "toml", "jsonl", "sqlite", "text", "binary", "symlink", "special"
-    changes: tuple[Change, ...] = ()
-    notes: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class OutsideChange:
-    """Files left out of snapshots (sessions, logs) that came, went or changed, per folder."""
-
-    group: str
-    added: int
-    removed: int
-    changed: int
-    size_before: int
-    size_after: int
-
-
-@dataclass(frozen=True)
-class DiffReport:
-    """All files that differ between two states of the home.
-
-    ``files`` are the snapshot's own files: they decide whether two states differ.
-    ``outside`` and ``auth`` are informational (logs grow, tokens refresh all the time).
-    """
-
-    files: tuple[FileDiff, ...] = field(default=())
-    outside: tuple[OutsideChange, ...] = field(default=())
-    auth: tuple[str, ...] = field(default=())
-    # What the command says about the change before it is confirmed (the source a recipe
-    # took the new content from, what a rebuild loses).
-    notes: tuple[str, ...] = field(default=())
-    # What the report is about, when it is put to the user: "fix remote-control --reset".
-    subject: str = ""
-
-    @property
-    def empty(self) -> bool:
-        """True when no file of the snapshot scope differs."""
-        return not self.files
-
-
-def diff_outside(old: dict[str, list[int]], new: dict[str, list[int]]) -> tuple[OutsideChange, ...]:
-    """Summarize the listed out-of-scope files per top folder (``sessions/``, ``log/``...)."""
-
-    def group_of(path: str) -> str:
-        return path.split("/", 1)[0] + "/" if "/" in path else path
-
-    groups = sorted({group_of(p) for p in old.keys() | new.keys()})
-    found: list[OutsideChange] = []
-    for group in groups:
-        before = {p: v for p, v in old.items() if group_of(p) == group}
-        after = {p: v for p, v in new.items() if group_of(p) == group}
-        change = OutsideChange(
-            group,
-            added=len(after.keys() - before.keys()),
-            removed=len(before.keys() - after.keys()),
-            changed=sum(1 for p in before.keys() & after.keys() if before[p] != after[p]),
-            size_before=sum(v[0] for v in before.values()),
-            size_after=sum(v[0] for v in after.values()),
-        )
-        if change.added or change.removed or change.changed:
-            found.append(change)
-    return tuple(found)
-
-
-def diff_auth(old: dict[str, Any] | None, new: dict[str, Any] | None) -> tuple[str, ...]:
-    """Lines about auth.json from its fingerprints: the tokens themselves are never stored."""
-    if old == new:
-        return ()
-    if old is None:
-        return ("auth.json appeared (signed in)",)
-    if new is None:
-        return ("auth.json removed (signed out, or credentials moved to the keyring)",)
-    lines = ["auth.json changed"]
-    if old.get("keys") != new.get("keys"):
-        added = sorted(set(new.get("keys", [])) - set(old.get("keys", [])))
-        removed = sorted(set(old.get("keys", [])) - set(new.get("keys", [])))
-        lines.append(f"auth.json keys: +{added} -{removed}")
-    if old.get("last_refresh") != new.get("last_refresh"):
-        lines.append(
-            f"auth.json last_refresh: {old.get('last_refresh')} -> {new.get('last_refresh')}"
-        )
-    return tuple(lines)
 
 
 def diff_file(
@@ -130,7 +34,7 @@ def diff_file(
 ) -> FileDiff:
     """Compare two versions of one file (None: the file does not exist on that side)."""
     status = "added" if old is None else "removed" if new is None else "modified"
-    fmt = _format_of(path, kind, old if old is not None else new or b"")
+    fmt = format_of(path, kind, old if old is not None else new or b"")
     notes: list[str] = []
     if mode_change is not None:
         notes.append(f"mode {mode_change[0]:04o} -> {mode_change[1]:04o}")
@@ -139,7 +43,8 @@ def diff_file(
         changes, fmt = _structured_changes(fmt, old, new, show_secrets, notes)
     elif fmt == "jsonl" and max(len(old or b""), len(new or b"")) > _BULKY_JSONL:
         notes.append(
-            f"entries: {_lines(old)} before, {_lines(new)} after (a long transcript: counted only)"
+            f"entries: {line_count(old)} before, {line_count(new)} after "
+            "(a long transcript: counted only)"
         )
     elif fmt == "jsonl":
         changes = _jsonl_changes(old or b"", new or b"", show_secrets)
@@ -152,22 +57,16 @@ def diff_file(
     if fmt == "special":
         notes.append("a socket or other special file: no content")
     if fmt in ("binary", "sqlite", "symlink"):
-        notes.append(_byte_summary(old, new, fmt == "symlink" and show_secrets))
+        notes.append(byte_summary(old, new, fmt == "symlink" and show_secrets))
     return FileDiff(path, status, fmt, tuple(changes), tuple(notes))
 
 
 def unread_diff(path: str, status: str, kind: str = "file") -> FileDiff:
     """A file a report lists without reading it (past the files it compares)."""
-    fmt = _format_of(path, kind, b"")
+    fmt = format_of(path, kind, b"")
     return FileDiff(
         path, status, fmt, (), ("not compared: a large restore compares its first files",)
     )
-
-
-def _lines(raw: bytes | None) -> int:
-    if not raw:
-        return 0
-    return raw.count(b"\n") + (not raw.endswith(b"\n"))
 
 
 def _structured_changes(
@@ -175,10 +74,10 @@ def _structured_changes(
 ) -> tuple[list[Change], str]:
     """Key-level changes of a JSON or TOML file; falls back to bytes when it cannot be read."""
     if fmt == "json" and old is not None and new is not None and len(old) > _LARGE_JSON:
-        before, after = _changed_members(old, new)
+        before, after = changed_members(old, new)
     else:
-        before, after = _parse(fmt, old), _parse(fmt, new)
-    if before is _MISSING or after is _MISSING:
+        before, after = parse(fmt, old), parse(fmt, new)
+    if before is MISSING or after is MISSING:
         notes.append(f"not valid {fmt.upper()} on one side; compared as bytes")
         return [], "binary"
     try:
@@ -189,58 +88,6 @@ def _structured_changes(
     if not changes and old is not None and new is not None and old != new:
         notes.append("bytes changed, content the same (formatting or comments)")
     return changes, fmt
-
-
-def _format_of(path: str, kind: str, sample: bytes) -> str:
-    if kind in ("sqlite", "symlink"):
-        return kind
-    if kind == "other":
-        return "special"
-    if path.endswith(_JSON_SUFFIXES):
-        return "json"
-    if path.endswith(".toml"):
-        return "toml"
-    if path.endswith(".jsonl"):
-        return "jsonl"
-    try:
-        sample[:65536].decode("utf-8")
-    except UnicodeDecodeError:
-        return "binary"
-    return "binary" if b"\x00" in sample[:65536] else "text"
-
-
-def _parse(fmt: str, raw: bytes | None) -> Any:
-    if raw is None:
-        return {}
-    try:
-        text = raw.decode("utf-8")
-        return json.loads(text) if fmt == "json" else tomllib.loads(text)
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        return _MISSING
-
-
-def _changed_members(old: bytes, new: bytes) -> tuple[Any, Any]:
-    """Only the top-level members whose text differs, decoded: a 30 MB state with one changed
-    key costs one scan per side instead of two full object trees in memory."""
-    from codexsnap.json_edit import member_texts
-
-    try:
-        old_members = member_texts(old.decode("utf-8"))
-        new_members = member_texts(new.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        return _parse("json", old), _parse("json", new)
-    decoder = json.JSONDecoder()
-    before = {
-        k: decoder.decode(v)
-        for k, v in old_members.items()
-        if k not in new_members or new_members[k] != v
-    }
-    after = {
-        k: decoder.decode(v)
-        for k, v in new_members.items()
-        if k not in old_members or old_members[k] != v
-    }
-    return before, after
 
 
 def _prune_equal(old: Any, new: Any) -> tuple[Any, Any]:
@@ -333,28 +180,8 @@ def _safe_change(kind: str, path: tuple[Any, ...], old: Any, new: Any, show: boo
     return Change(kind, safe_path, clean(old), clean(new))
 
 
-def _jsonl_entries(raw: bytes) -> dict[str, Any]:
-    entries: dict[str, Any] = {}
-    for number, line in enumerate(raw.decode("utf-8", "replace").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            value = json.loads(line)
-        except ValueError:
-            entries[f"line {number}"] = line
-            continue
-        key = None
-        if isinstance(value, dict):
-            key = value.get("id") or value.get("session_id")
-        if isinstance(key, str) and key not in entries:
-            entries[key] = value
-        else:
-            entries[f"line {number}"] = value
-    return entries
-
-
 def _jsonl_changes(old: bytes, new: bytes, show_secrets: bool) -> list[Change]:
-    return _semantic_changes(_jsonl_entries(old), _jsonl_entries(new), show_secrets)
+    return _semantic_changes(jsonl_entries(old), jsonl_entries(new), show_secrets)
 
 
 def _entry_counts(changes: list[Change]) -> str:
@@ -395,14 +222,3 @@ def _row_key_part(part: Any, columns: dict[str, Any]) -> str:
     """A primary-key value, masked by its column's name like that column's value is."""
     secret = any(is_secret_key(name) and value == part for name, value in columns.items())
     return mask(str(part)) if secret else str(part)
-
-
-def _byte_summary(old: bytes | None, new: bytes | None, show_target: bool) -> str:
-    def describe(data: bytes | None) -> str:
-        if data is None:
-            return "absent"
-        return f"{len(data)} bytes, sha256 {hashlib.sha256(data).hexdigest()[:12]}"
-
-    if show_target and new is not None:
-        return f"link to {new.decode('utf-8', 'replace')}"
-    return f"{describe(old)} -> {describe(new)}"

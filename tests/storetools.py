@@ -16,7 +16,7 @@ from typing import Any
 
 from codexsnap.commands.rollback import RollbackResult, rollback
 from codexsnap.commands.snapshot import SnapshotTaken, snapshot
-from codexsnap.report import DiffReport
+from codexsnap.diff_report import DiffReport
 from codexsnap.store import home_id
 
 SQLITE_FILES = ("sqlite/state_5.sqlite", "sqlite/codex-dev.db")  # a desktop home's

@@ -32,7 +32,7 @@ from typer.testing import CliRunner
 
 from codexsnap.cli import app
 from codexsnap.commands import Confirm, ask
-from codexsnap.report import DiffReport
+from codexsnap.diff_report import DiffReport
 from codexsnap.store import SnapshotResult, SnapshotStore, home_id
 from tests.helpers import file_states, git_in_store
 from tests.homebuilder import CodexHomeBuilder, global_state, insert_thread, thread_id

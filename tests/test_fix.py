@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 
 from codexsnap.commands.fix import FixResult, fix
 from codexsnap.commands.history import history
+from codexsnap.diff_report import DiffReport
 from codexsnap.errors import NotConfirmedError, StateFileInvalidError
 from codexsnap.recipes import RecipeOptions
-from codexsnap.report import DiffReport
 from tests.helpers import (
     BAK,
     ENROLL,

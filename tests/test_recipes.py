@@ -15,9 +15,9 @@ from codexsnap.commands.fix import FixResult, fix
 from codexsnap.commands.rollback import rollback
 from codexsnap.commands.snapshot import snapshot
 from codexsnap.demo_data import MIGRATIONS
+from codexsnap.diff_report import DiffReport
 from codexsnap.errors import RecipeRefusedError
 from codexsnap.recipes import RecipeOptions, all_recipes
-from codexsnap.report import DiffReport
 from tests.helpers import file_states, run
 from tests.homebuilder import THREADS, CodexHomeBuilder
 

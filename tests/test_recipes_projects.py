@@ -16,9 +16,9 @@ from typer.testing import CliRunner
 from codexsnap.commands.fix import FixResult, fix
 from codexsnap.commands.snapshot import snapshot
 from codexsnap.commands.undo import undo
+from codexsnap.diff_report import DiffReport
 from codexsnap.errors import RecipeRefusedError
 from codexsnap.recipes import RecipeOptions
-from codexsnap.report import DiffReport
 from tests.helpers import file_states, run
 from tests.homebuilder import CodexHomeBuilder, global_state
 

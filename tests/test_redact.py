@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from codexsnap.diff_report import FileDiff
 from codexsnap.redact import redact_line, redact_value
-from codexsnap.report import FileDiff, diff_file
+from codexsnap.report import diff_file
 
 SK = "sk-proj-AbCdEf1234567890XyZ_abcdEFGH"
 GHP = "ghp_1234567890abcdefABCDEF1234567890abcd"

@@ -26,7 +26,7 @@ from codexsnap.home import color_allowed, is_interactive
 if TYPE_CHECKING:
     from codexsnap.commands import Confirm
     from codexsnap.commands.history import HistoryEntry
-    from codexsnap.report import DiffReport
+    from codexsnap.diff_report import DiffReport
 
 _LINE_COLORS = {"  + ": "green", "  - ": "red", "  ~ ": "yellow"}
 _STATUS_COLORS = {"ok": "green", "warning": "yellow", "problem": "red", "skipped": "blue"}
@@ -147,7 +147,7 @@ def echo_text(lines: Text) -> None:
     """What text.py made, on stdout: on a terminal, reports coloured and long lines cut at
     its width between words (pipes get every line whole)."""
     width = shutil.get_terminal_size((80, 24)).columns if sys.stdout.isatty() else None
-    from codexsnap.report import DiffReport  # loaded with the reports it prints
+    from codexsnap.diff_report import DiffReport  # light: dataclasses only
 
     for line in lines:
         if isinstance(line, DiffReport):

@@ -23,10 +23,10 @@ if TYPE_CHECKING:
     from codexsnap.commands.rollback import Exported, RollbackResult
     from codexsnap.commands.show import ShowResult
     from codexsnap.commands.snapshot import SnapshotTaken
+    from codexsnap.diff_report import Change, DiffReport, FileDiff, OutsideChange
     from codexsnap.doctor import Check
     from codexsnap.home import CodexHome
     from codexsnap.recipes import Recipe
-    from codexsnap.report import Change, DiffReport, FileDiff, OutsideChange
     from codexsnap.store import Snapshot
 
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from codexsnap.commands.history import HistoryEntry
-    from codexsnap.report import Change, DiffReport, OutsideChange
+    from codexsnap.diff_report import Change, DiffReport, OutsideChange
     from codexsnap.store import Snapshot
 
 _MAX_VALUE = 120

@@ -27,9 +27,9 @@ if TYPE_CHECKING:
     from codexsnap.commands.rollback import RollbackResult
     from codexsnap.commands.show import ShowResult
     from codexsnap.commands.snapshot import SnapshotTaken
+    from codexsnap.diff_report import DiffReport
     from codexsnap.doctor import Check
     from codexsnap.recipes import Recipe, RecipeOptions
-    from codexsnap.report import DiffReport
     from codexsnap.transaction.recovery import Recovery
 
 Text = list["str | DiffReport"]

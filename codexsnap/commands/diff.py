@@ -7,8 +7,8 @@ from pathlib import Path
 
 from codexsnap.commands import open_existing_store
 from codexsnap.compare import compare, live_state, snapshot_state
+from codexsnap.diff_report import DiffReport
 from codexsnap.errors import SnapshotNotFoundError
-from codexsnap.report import DiffReport
 from codexsnap.scope import load_scope
 from codexsnap.store import Snapshot
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from codexsnap.commands import Confirm
 from codexsnap.commands.evidence import gather_evidence, read_input
+from codexsnap.diff_report import DiffReport
 from codexsnap.errors import ConfigError
 from codexsnap.recipes import Recipe, RecipeOptions, check_options, get_recipe, planned
-from codexsnap.report import DiffReport
 from codexsnap.roots import PROFILE_PREFIX, live_path
 from codexsnap.scope import load_scope
 from codexsnap.store import Snapshot

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from codexsnap.codex_version import newer_databases
 from codexsnap.commands import Confirm, open_existing_store
+from codexsnap.diff_report import DiffReport
 from codexsnap.errors import SchemaAheadError, TamperedSnapshotError, UsageError
-from codexsnap.report import DiffReport
 from codexsnap.roots import live_path
 from codexsnap.scope import load_scope
 from codexsnap.store import Snapshot

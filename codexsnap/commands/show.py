@@ -8,7 +8,7 @@ from pathlib import Path
 from codexsnap.commands import open_existing_store
 from codexsnap.commands.history import marked
 from codexsnap.compare import HomeState, compare, snapshot_state
-from codexsnap.report import DiffReport
+from codexsnap.diff_report import DiffReport
 from codexsnap.store import Snapshot
 from codexsnap.store.manifest import FileRecord
 

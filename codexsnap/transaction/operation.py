@@ -41,7 +41,7 @@ from codexsnap.transaction.plan import Plan, PlannedWrite
 from codexsnap.transaction.recovery import Recovery, pending, recover, recover_interrupted
 
 if TYPE_CHECKING:
-    from codexsnap.report import DiffReport
+    from codexsnap.diff_report import DiffReport
 
 # Called with the report of what is about to change; True means go ahead.
 Confirm = Callable[["DiffReport"], bool]

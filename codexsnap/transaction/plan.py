@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from codexsnap.compare import read_live
+from codexsnap.diff_report import DiffReport, FileDiff
 from codexsnap.errors import StateFileInvalidError, TamperedSnapshotError, UsageError
 from codexsnap.json_edit import (
     add_top_level_member,
@@ -21,7 +22,7 @@ from codexsnap.json_edit import (
     replace_top_level_value,
     top_level_value,
 )
-from codexsnap.report import DiffReport, FileDiff, diff_file, unread_diff
+from codexsnap.report import diff_file, unread_diff
 from codexsnap.roots import live_path
 from codexsnap.scope import Scope
 from codexsnap.state_file import GLOBAL_STATE, GLOBAL_STATE_BAK, edit_state

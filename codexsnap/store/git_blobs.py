@@ -1,0 +1,139 @@
+"""Writing blobs into the store: hashing home files, storing new contents, healing.
+
+``BlobWriting`` is the writing half of ``GitRepository``'s object access (store/git.py runs
+every git process; this module only decides what to hand it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import zlib
+from pathlib import Path
+
+from codexsnap.errors import StateFileInvalidError, StoreError
+from codexsnap.store.git_objects import ObjectReading
+from codexsnap.store.objects import blob_id
+
+
+class BlobWriting(ObjectReading):
+    """Blobs hashed, written and written back (a mixin of ``GitRepository``)."""
+
+    git_dir: Path
+    root: Path
+
+    def close(self) -> None:
+        raise NotImplementedError  # GitRepository.close stops the reader
+
+    def hash_files(self, paths: list[Path], write: bool) -> list[str | None]:
+        """Blob ids, in order; None for a file that vanished before it could be read."""
+        if not paths:
+            return []
+        # --stdin-paths reads lines and strips a trailing CR: such names go one by one.
+        plain = [p for p in paths if "\n" not in str(p) and "\r" not in str(p)]
+        blobs: dict[Path, str | None] = {}
+        store_flag = ["-w"] if write else []
+        if plain:
+            try:
+                out = self.run(
+                    "hash-object",
+                    *store_flag,
+                    "--no-filters",
+                    "--stdin-paths",
+                    stdin="".join(f"{p}\n" for p in plain).encode("utf-8", "surrogateescape"),
+                )
+                blobs.update(zip(plain, out.split(), strict=True))
+            except StoreError:
+                # A file vanished (Codex deletes its temporary files) or cannot be read:
+                # find which, one at a time.
+                blobs.update((p, self._hash_one(p, store_flag)) for p in plain)
+        for odd in (p for p in paths if p not in blobs):
+            blobs[odd] = self._hash_one(odd, store_flag)
+        return [blobs[p] for p in paths]
+
+    def _hash_one(self, path: Path, store_flag: list[str]) -> str | None:
+        try:
+            data = path.read_bytes()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            # Gone since the walk, or a folder now in its place (or in its parent's): no
+            # file of that name is there to hold. The next snapshot sees what replaced it.
+            return None
+        except PermissionError:
+            raise StateFileInvalidError(
+                f"{path} cannot be read (permission denied), so it cannot be snapshotted",
+                hint="Run codexsnap as the owner of the Codex home, or exclude that path in "
+                "the store's scope.toml.",
+            ) from None
+        return self.run("hash-object", *store_flag, "--no-filters", "--stdin", stdin=data).strip()
+
+    def write_back(self, blob: str, data: bytes) -> bool:
+        """Store ``data`` again as the object ``blob``, found missing or corrupt (call with
+        the store locked): True when the object now reads back whole."""
+        if blob_id(data) != blob:
+            return False
+        try:
+            # git keeps an object file it already has, even a corrupt one: remove it first.
+            (self.git_dir / "objects" / blob[:2] / blob[2:]).unlink(missing_ok=True)
+            self.close()  # the reader may hold the bad object's pack entry in mind
+            written = self.run("hash-object", "-w", "--stdin", stdin=data).strip()
+            if written == blob and self.read_verified(blob) is not None:
+                return True
+            # A corrupt copy in a pack makes hash-object write nothing ("already there");
+            # git reads the loose object once the pack entry fails, so write that ourselves,
+            # then repack so the pack holds it whole again (git fsck would go on naming the
+            # bad entry). -A: an unreachable packed object is kept loose, never dropped.
+            self._write_loose(blob, data)
+            self.close()
+            with contextlib.suppress(StoreError):  # the loose copy already serves reads
+                self.run("repack", "-A", "-d", "-q")
+        except (OSError, StoreError):
+            return False  # a full disk, a read-only store: the damage stays, and is named
+        finally:
+            self.close()
+        return self.read_verified(blob) is not None
+
+    def _write_loose(self, blob: str, data: bytes) -> None:
+        folder = self.git_dir / "objects" / blob[:2]
+        folder.mkdir(mode=0o700, exist_ok=True)
+        temporary = folder / f"tmp_obj_codexsnap_{os.getpid()}"
+        temporary.write_bytes(zlib.compress(b"blob %d\0" % len(data) + data))
+        temporary.chmod(0o444)
+        os.replace(temporary, folder / blob[2:])
+
+    def write_blobs(self, datas: list[bytes], known: set[str]) -> list[str]:
+        """Store each of ``datas`` as a blob (one git process for all); their ids.
+
+        Ids are computed here; those in ``known`` (objects the store has) are not written
+        again. The rest go through ``hash-object -w``, so git writes them as it writes every
+        object, under the store's ``core.fsync`` setting.
+        """
+        ids = [blob_id(data) for data in datas]
+        missing = {i: d for i, d in zip(ids, datas, strict=True) if i not in known}
+        if missing:
+            # Named relative to the store (git runs there): a line break in the store's own
+            # path cannot split a line of --stdin-paths.
+            name = f"tmp/blobs-{os.getpid()}-{os.urandom(4).hex()}"
+            folder = self.root / name
+            folder.mkdir(parents=True, exist_ok=True)
+            try:
+                paths = []
+                for number, data in enumerate(missing.values()):
+                    (folder / str(number)).write_bytes(data)
+                    paths.append(f"{name}/{number}")
+                written = self.run(
+                    "hash-object",
+                    "-w",
+                    "--no-filters",
+                    "--stdin-paths",
+                    stdin="".join(f"{p}\n" for p in paths).encode(),
+                ).split()
+            finally:
+                for child in folder.iterdir():
+                    child.unlink()
+                folder.rmdir()
+            if written != list(missing):
+                raise StoreError(
+                    f"git stored blobs under other ids than their contents give: {written[:1]}",
+                    hint="Run 'codexsnap check'.",
+                )
+        return ids
