@@ -14,6 +14,7 @@ from typing import Any
 from typer.testing import CliRunner
 
 from codexsnap.cli import app
+from codexsnap.commands.fix import FixResult
 from tests.homebuilder import (
     ACCESS_TOKEN,
     MCP_TOKEN,
@@ -186,3 +187,20 @@ def no_secrets(text: str) -> None:
     """Fail when any of homebuilder's secrets appears in ``text``."""
     leaked = [secret for secret in SECRETS if secret in text]
     assert not leaked, f"leaked {leaked}"
+
+
+def apply_recipe(home: Path, store: Path, recipe: str, **options: Any) -> FixResult:
+    """Run ``fix RECIPE`` on a home through the command function, agreeing to its prompt."""
+    from codexsnap.commands.fix import fix
+    from codexsnap.recipes import RecipeOptions
+
+    return fix(
+        home,
+        store,
+        recipe,
+        RecipeOptions(**options),
+        dry_run=False,
+        force=False,
+        show_secrets=False,
+        confirm=lambda _: True,
+    )

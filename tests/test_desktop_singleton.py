@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 from codexsnap.doctor.runtime_files import check_desktop_singleton
 from codexsnap.errors import RecipeRefusedError
 from codexsnap.recipes import Evidence, RecipeOptions, get_recipe
+from tests.helpers import apply_recipe as apply
 from tests.helpers import file_states, run
 from tests.test_doctor_projects import one_check
-from tests.test_recipes_projects import apply
 
 NAMES = ("SingletonLock", "SingletonSocket", "SingletonCookie")
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux app only")

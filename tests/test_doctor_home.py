@@ -21,10 +21,11 @@ from codexsnap.doctor import Check, checks_for, gather_context
 from codexsnap.errors import RecipeRefusedError, UnknownRecipeError
 from codexsnap.home import CodexHome, default_log_folders
 from codexsnap.recipes import Evidence, RecipeOptions, get_recipe
+from tests.helpers import apply_recipe as apply
 from tests.helpers import run
 from tests.homebuilder import REVOKED_CLIENT_ID, THREADS, CodexHomeBuilder, insert_thread, thread_id
 from tests.test_doctor import by_name, desktop_log, listing, refresh, revoked
-from tests.test_recipes import apply, enrollment_rows
+from tests.test_recipes import enrollment_rows
 
 SOCKET = "app-server-control/app-server-control.sock"
 START_LOCK = "app-server-control/app-server-startup.lock"

@@ -14,6 +14,7 @@ from codexsnap.doctor.projects import check_project_registry, check_root_paths
 from codexsnap.doctor.registry import CheckFunction
 from codexsnap.errors import RecipeRefusedError, UsageError
 from codexsnap.home import CodexHome
+from tests.helpers import apply_recipe as apply
 from tests.helpers import file_states, run
 from tests.homebuilder import CodexHomeBuilder
 from tests.test_doctor_home import doctor_on
@@ -21,7 +22,6 @@ from tests.test_recipes_projects import (
     BAK,
     EMPTIED,
     GLOBAL,
-    apply,
     drop_database_projects,
     read_state,
     undo_last,

@@ -16,11 +16,12 @@ from typer.testing import CliRunner
 from codexsnap.commands.snapshot import snapshot
 from codexsnap.doctor.backfill import check_backfill
 from codexsnap.errors import HomeWriteError, RecipeRefusedError, StoreError, UsageError
+from tests.helpers import apply_recipe as apply
 from tests.helpers import run
 from tests.homebuilder import THREADS, CodexHomeBuilder
 from tests.test_doctor_home import doctor_on
 from tests.test_doctor_projects import one_check
-from tests.test_recipes_projects import apply, undo_last
+from tests.test_recipes_projects import undo_last
 
 SIDECARS = ("-wal", "-shm", "-journal")
 

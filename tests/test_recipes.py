@@ -6,7 +6,6 @@ import json
 import sqlite3
 import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -15,31 +14,15 @@ from codexsnap.commands.fix import FixResult, fix
 from codexsnap.commands.rollback import rollback
 from codexsnap.commands.snapshot import snapshot
 from codexsnap.demo_data import MIGRATIONS
-from codexsnap.diff_report import DiffReport
 from codexsnap.errors import RecipeRefusedError
 from codexsnap.recipes import RecipeOptions, all_recipes
+from tests.helpers import apply_recipe as apply
 from tests.helpers import file_states, run
 from tests.homebuilder import THREADS, CodexHomeBuilder
+from tests.storetools import yes
 
 GLOBAL = ".codex-global-state.json"
 BAK = ".codex-global-state.json.bak"
-
-
-def yes(_: DiffReport) -> bool:
-    return True
-
-
-def apply(home: Path, store: Path, recipe: str, **options: Any) -> FixResult:
-    return fix(
-        home,
-        store,
-        recipe,
-        RecipeOptions(**options),
-        dry_run=False,
-        force=False,
-        show_secrets=False,
-        confirm=yes,
-    )
 
 
 def undo(home: Path, store: Path, result: FixResult) -> None:

@@ -13,14 +13,13 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from codexsnap.commands.fix import FixResult, fix
 from codexsnap.commands.snapshot import snapshot
 from codexsnap.commands.undo import undo
-from codexsnap.diff_report import DiffReport
 from codexsnap.errors import RecipeRefusedError
-from codexsnap.recipes import RecipeOptions
+from tests.helpers import apply_recipe as apply
 from tests.helpers import file_states, run
 from tests.homebuilder import CodexHomeBuilder, global_state
+from tests.storetools import yes
 
 GLOBAL = ".codex-global-state.json"
 BAK = ".codex-global-state.json.bak"
@@ -29,23 +28,6 @@ EMPTIED: dict[str, Any] = {
     "project-order": [],
     "electron-saved-workspace-roots": [],
 }
-
-
-def yes(_: DiffReport) -> bool:
-    return True
-
-
-def apply(home: Path, store: Path, recipe: str, **options: Any) -> FixResult:
-    return fix(
-        home,
-        store,
-        recipe,
-        RecipeOptions(**options),
-        dry_run=False,
-        force=False,
-        show_secrets=False,
-        confirm=yes,
-    )
 
 
 def undo_last(home: Path, store: Path) -> None:
