@@ -7,6 +7,7 @@ when: the paths are filtered by the caller and the snapshot itself finds what ch
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import select
 import socket
@@ -69,6 +70,13 @@ def native_events(
 
     if Observer is PollingObserver:
         return None  # watchdog's polling stats the whole home, sessions and logs included
+    # When a watched folder vanishes (the home moved aside, the app reinstalled), watchdog's
+    # thread logs "queue_events() called when the thread is inactive" at error level, which
+    # Python's last-resort handler prints to stderr. The watcher notices the vanished home
+    # itself and says so in its own words, so watchdog's own log stays quiet.
+    quiet = logging.getLogger("watchdog")
+    quiet.addHandler(logging.NullHandler())
+    quiet.propagate = False
     observer = Observer()
     try:
         for folder in folders:
