@@ -101,8 +101,7 @@ def protect(
 ) -> Protection:
     """Write the job that runs ``codexsnap watch`` on this home from login, and start it."""
     platform = platform or this_platform()
-    argv = watch_command(installed_codexsnap(platform), home, store_root, sqlite_home)
-    job = build_job(platform, home, argv, places or job_places())
+    job = _watch_job(platform, home, store_root, sqlite_home, places)
     changed = _read(job.path) != job.content
     if dry_run:
         return Protection(job, True, changed, False)
@@ -177,8 +176,7 @@ def protection_status(
 ) -> ProtectionStatus:
     """Whether the job is installed and running, and when the watcher last snapshotted."""
     platform = platform or this_platform()
-    argv = watch_command(installed_codexsnap(platform), home, store_root, sqlite_home)
-    job = build_job(platform, home, argv, places or job_places())
+    job = _watch_job(platform, home, store_root, sqlite_home, places)
     content = _read(job.path)
     running: bool | None = None
     if content is not None and run(job.probe)[0] == 0:
@@ -227,3 +225,11 @@ def _utf16(content: bytes) -> bytes:
 def _last_line(output: str) -> str:
     lines = [line.strip() for line in output.splitlines() if line.strip()]
     return lines[-1] if lines else "no output"
+
+
+def _watch_job(
+    platform: str, home: Path, store_root: Path, sqlite_home: Path | None, places: JobPlaces | None
+) -> Job:
+    """The job file that runs this installed codexsnap's watch on this home and store."""
+    argv = watch_command(installed_codexsnap(platform), home, store_root, sqlite_home)
+    return build_job(platform, home, argv, places or job_places())
