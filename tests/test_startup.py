@@ -95,3 +95,42 @@ def test_a_diff_still_loads_what_it_needs(codex_home: Path, tmp_path: Path) -> N
     modules = _loaded(tmp_path, "fix", "--dry-run")
     assert "codexsnap.report" in modules
     assert "codexsnap.transaction.plan" in modules
+
+
+def test_a_run_builds_only_the_command_it_names() -> None:
+    """Typer turns every registered command into a click command at start: a run that names
+    its command builds that one alone; anything else gets the whole app."""
+    from codexsnap.cli.app import app, app_for
+
+    assert [c.callback.__name__ for c in app_for(["history", "-n", "5"]).registered_commands] == [
+        "history"
+    ]
+    for args in ([], ["--version"], ["histroy"], ["--help"]):
+        assert app_for(args) is app, args
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--help"], ["--bogus"], ["-n", "zero"], ["-n", "0"], ["x1", "x2", "x3"]],
+    ids=["help", "unknown-option", "not-a-number", "below-minimum", "extra-arguments"],
+)
+@pytest.mark.parametrize("command", ["history", "snapshot", "rollback", "fix", "watch"])
+def test_the_one_command_app_answers_as_the_whole_app(command: str, args: list[str]) -> None:
+    """Help, usage errors and exit codes of a command are the same whichever app runs it."""
+    from typer.testing import CliRunner
+
+    from codexsnap.cli.app import app, app_for
+
+    runner = CliRunner()
+    whole = runner.invoke(app, [command, *args], prog_name="codexsnap")
+    alone = runner.invoke(app_for([command]), [command, *args], prog_name="codexsnap")
+    assert (alone.exit_code, alone.output) == (whole.exit_code, whole.output)
+    if args != ["--help"]:
+        assert whole.exit_code == 2  # a usage error, before any command code ran
+
+
+def test_shell_completion_lists_every_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    from codexsnap.cli.app import app, app_for
+
+    monkeypatch.setenv("_CODEXSNAP_COMPLETE", "complete_bash")
+    assert app_for(["his"]) is app

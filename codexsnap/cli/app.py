@@ -7,7 +7,9 @@ here rather than with decorators there means that a fresh copy of this module (t
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Callable, Sequence
 from typing import Annotated
 
 import typer
@@ -17,19 +19,8 @@ from codexsnap.cli import repair, restore, snapshots, watching
 from codexsnap.cli.errors import HandledGroup
 from codexsnap.cli.help import HELP_WIDTH, HelpfulCommand
 
-app = typer.Typer(
-    name="codexsnap",
-    cls=HandledGroup,
-    help="Repair the Codex home folder safely: snapshot, fix, show, roll back.",
-    no_args_is_help=True,
-    add_completion=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-    context_settings={"max_content_width": HELP_WIDTH},
-)
-
 # The order of `codexsnap --help`: by what a user does (diagnose and repair, restore, snapshots).
-for command in (
+COMMANDS = (
     repair.fix,
     repair.doctor,
     repair.recipes,
@@ -51,8 +42,7 @@ for command in (
     watching.protect,
     watching.unprotect,
     snapshots.adopt,
-):
-    app.command(cls=HelpfulCommand)(command)
+)
 
 
 def _version(value: bool) -> None:
@@ -61,7 +51,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def _main(
     version: Annotated[
         bool,
@@ -71,6 +60,41 @@ def _main(
     ] = False,
 ) -> None:
     """Repair the Codex home folder safely: snapshot, fix, show, roll back."""
+
+
+def build(commands: Sequence[Callable[..., None]]) -> typer.Typer:
+    """A Typer app holding ``commands`` (and the --version option)."""
+    built = typer.Typer(
+        name="codexsnap",
+        cls=HandledGroup,
+        help="Repair the Codex home folder safely: snapshot, fix, show, roll back.",
+        no_args_is_help=True,
+        add_completion=True,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+        context_settings={"max_content_width": HELP_WIDTH},
+    )
+    for command in commands:
+        built.command(cls=HelpfulCommand)(command)
+    built.callback()(_main)
+    return built
+
+
+app = build(COMMANDS)
+
+
+def app_for(args: Sequence[str]) -> typer.Typer:
+    """The app a run needs: only the command it names, when it names one first.
+
+    Typer turns every registered command into a click command at each start, reading its
+    signature and options: for `codexsnap history` that was 20 commands built for nothing,
+    a tenth of its run. Anything else (no command, an option first, a mistyped name that
+    deserves "did you mean", shell completion, which lists the commands) gets the full app.
+    """
+    if not args or any(k.startswith("_") and k.endswith("_COMPLETE") for k in os.environ):
+        return app
+    chosen = [c for c in COMMANDS if c.__name__.replace("_", "-") == args[0]]
+    return build(chosen) if chosen else app
 
 
 def main() -> None:
@@ -84,4 +108,4 @@ def main() -> None:
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
             reconfigure(errors="backslashreplace")
-    app()
+    app_for(sys.argv[1:])()
