@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING
 
 from codexsnap.errors import ConfigError, UsageError
 from codexsnap.home import CODEX_DATABASES, DESKTOP_DATABASES
-from codexsnap.sqlite_copy import is_sqlite_file
 
 if TYPE_CHECKING:
     from codexsnap.scope import HomeEntry, Scope
@@ -102,6 +101,7 @@ def walk_sqlite_home(folder: Path, scope: Scope) -> Iterator[HomeEntry]:
     nothing else there. Not recursive, and links are not followed, for the same reason.
     """
     from codexsnap.scope import HomeEntry  # scope.py imports this module's names
+    from codexsnap.sqlite_copy import is_sqlite_file  # sqlite3: not for commands that only read
 
     known = frozenset(CODEX_DATABASES + DESKTOP_DATABASES)
     try:

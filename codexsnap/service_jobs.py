@@ -15,7 +15,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from codexsnap.home import JobPlaces
-from codexsnap.store.scan import home_id
+from codexsnap.store.index import home_id
 
 PLATFORMS = ("linux", "macos", "windows")
 

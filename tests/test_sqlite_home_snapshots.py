@@ -426,7 +426,7 @@ def test_recover_after_a_killed_fix_on_an_outside_sqlite_home_needs_no_option(
 def test_a_journal_naming_another_sqlite_home_than_its_snapshot_is_refused(
     builder: CodexHomeBuilder, store_root: Path, outside: Path, cli: CliRunner, tmp_path: Path
 ) -> None:
-    from codexsnap.store.scan import home_id
+    from codexsnap.store.index import home_id
 
     builder.with_sqlite = False
     home = builder.build().resolve()

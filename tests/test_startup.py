@@ -89,6 +89,23 @@ def test_history_and_snapshot_load_no_heavy_module(
     assert not heavy, f"'codexsnap {' '.join(command)}' loaded {heavy}"
 
 
+# history only reads: the store's write half (scan, commit, SQLite copies) is not loaded.
+_WRITE_HALF = (
+    "sqlite3",
+    "codexsnap.store.repository",
+    "codexsnap.store.snapshotting",
+    "codexsnap.store.commit",
+    "codexsnap.store.scan",
+    "codexsnap.sqlite_copy",
+)
+
+
+def test_history_loads_no_write_half_of_the_store(codex_home: Path, tmp_path: Path) -> None:
+    _loaded(tmp_path, "snapshot")
+    modules = _loaded(tmp_path, "history", "-n", "5")
+    assert not [m for m in modules if m in _WRITE_HALF]
+
+
 def test_a_diff_still_loads_what_it_needs(codex_home: Path, tmp_path: Path) -> None:
     """The lazy imports are lazy, not missing: a fix loads its report and the write path."""
     _loaded(tmp_path, "snapshot")
@@ -102,9 +119,8 @@ def test_a_run_builds_only_the_command_it_names() -> None:
     its command builds that one alone; anything else gets the whole app."""
     from codexsnap.cli.app import app, app_for
 
-    assert [c.callback.__name__ for c in app_for(["history", "-n", "5"]).registered_commands] == [
-        "history"
-    ]
+    built = app_for(["history", "-n", "5"]).registered_commands
+    assert [getattr(c.callback, "__name__", None) for c in built] == ["history"]
     for args in ([], ["--version"], ["histroy"], ["--help"]):
         assert app_for(args) is app, args
 

@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from codexsnap.errors import SnapshotNotFoundError
-from codexsnap.store import SnapshotStore
 
 if TYPE_CHECKING:
+    from codexsnap.store import SnapshotStore
     from codexsnap.transaction.operation import Confirm, ask
 
 __all__ = ["Confirm", "ask", "open_existing_store"]
@@ -16,6 +16,8 @@ __all__ = ["Confirm", "ask", "open_existing_store"]
 
 def open_existing_store(store_root: Path) -> SnapshotStore:
     """Open a store that must already hold snapshots."""
+    from codexsnap.store import SnapshotStore  # history imports this package, and reads only
+
     if not SnapshotStore.exists(store_root):
         raise SnapshotNotFoundError(
             f"no snapshots yet (no store at {store_root})",

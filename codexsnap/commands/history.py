@@ -7,7 +7,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from codexsnap.store import Snapshot, SnapshotStore, home_id
+from codexsnap.store.history import Snapshot
+from codexsnap.store.index import home_id
+from codexsnap.store.reading import StoreReading
 from codexsnap.store.tables import NOTES, PINS, PRUNED, Quarantine, load_marks
 
 
@@ -28,7 +30,7 @@ class Marks:
     quarantined: dict[str, Quarantine]
 
     @classmethod
-    def load(cls, store: SnapshotStore) -> Marks:
+    def load(cls, store: StoreReading) -> Marks:
         root = store.root
         return cls(
             load_marks(root, PINS),
@@ -75,9 +77,9 @@ def history(
     home: Path, store_root: Path, limit: int | None, include_pruned: bool = False
 ) -> list[Snapshot]:
     """Newest first, with pins and notes; pruned snapshots only when asked for."""
-    if not SnapshotStore.exists(store_root):
+    if not StoreReading.exists(store_root):
         return []
-    with SnapshotStore.open(store_root, create=False) as store:
+    with StoreReading.open_existing(store_root) as store:
         marks = Marks.load(store)
         found: list[Snapshot] = []
         # Pruned snapshots are hidden, so read past them until the limit is reached.
@@ -124,7 +126,7 @@ def fold(snapshots: Sequence[Snapshot]) -> list[HistoryEntry]:
     return entries
 
 
-def marked(store: SnapshotStore, snapshot: Snapshot) -> Snapshot:
+def marked(store: StoreReading, snapshot: Snapshot) -> Snapshot:
     """One snapshot with the marks history shows (show, pin, unpin)."""
     return Marks.load(store).apply(snapshot)
 
@@ -140,10 +142,10 @@ class OtherHome:
 
 def other_homes(home: Path, store_root: Path) -> list[OtherHome]:
     """Histories in the store kept under another home path (a home that moved)."""
-    if not SnapshotStore.exists(store_root):
+    if not StoreReading.exists(store_root):
         return []
     found: list[OtherHome] = []
-    with SnapshotStore.open(store_root, create=False) as store:
+    with StoreReading.open_existing(store_root) as store:
         for other, head in sorted(store.home_heads().items()):
             if other == home_id(home) or head is None:
                 continue

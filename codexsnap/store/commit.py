@@ -18,17 +18,16 @@ from codexsnap.store.git import GitRepository
 from codexsnap.store.history import Snapshot, commit_message, snapshot_from_commit
 from codexsnap.store.index import is_object_id, snapshot_ref
 from codexsnap.store.manifest import (
+    AUTH_NAME,
     FILES_PREFIX,
     MANIFEST_NAME,
+    OUTSIDE_NAME,
+    SCOPE_NAME,
     FileRecord,
     dump_manifest,
     load_manifest,
 )
 from codexsnap.store.objects import blob_id
-
-OUTSIDE_NAME = "outside.json"
-AUTH_NAME = "auth-fingerprint.json"
-SCOPE_NAME = "scope.json"
 
 
 @dataclass(frozen=True)

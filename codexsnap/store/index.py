@@ -12,6 +12,7 @@ whose commit is missing or corrupt is still listed (git skips such "broken" refs
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
@@ -21,6 +22,11 @@ from codexsnap.store.git import GitRepository
 HOME_REFS = "refs/codexsnap/homes"
 SNAPSHOT_REFS = "refs/codexsnap/snapshots"
 _FULL_ID = re.compile(r"^[0-9a-f]{40}$")
+
+
+def home_id(home: Path) -> str:
+    """A stable name for one home inside a store shared by several (its refs, its cache)."""
+    return hashlib.sha256(str(home).encode("utf-8")).hexdigest()[:16]
 
 
 def is_object_id(text: str | None) -> bool:

@@ -12,6 +12,10 @@ from codexsnap.errors import TamperedSnapshotError
 MANIFEST_FORMAT = 1
 FILES_PREFIX = "files/"
 MANIFEST_NAME = "manifest.json"
+# The notes kept beside a snapshot's files (store/commit.py writes them).
+OUTSIDE_NAME = "outside.json"
+AUTH_NAME = "auth-fingerprint.json"
+SCOPE_NAME = "scope.json"
 _KINDS = frozenset({"file", "symlink", "sqlite"})
 
 

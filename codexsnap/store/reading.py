@@ -11,24 +11,30 @@ import functools
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, Self, TypeVar, cast
 
-from codexsnap.errors import CodexsnapError, StoreError, TamperedSnapshotError
+from codexsnap.errors import (
+    CodexsnapError,
+    SnapshotNotFoundError,
+    StoreError,
+    TamperedSnapshotError,
+)
 from codexsnap.scope import Scope
 from codexsnap.scratch import use_store
 from codexsnap.store import history as history_
 from codexsnap.store import index
-from codexsnap.store.commit import SCOPE_NAME
 from codexsnap.store.git import GitRepository
 from codexsnap.store.history import Snapshot
+from codexsnap.store.index import home_id
+from codexsnap.store.location import check_format, store_exists
 from codexsnap.store.manifest import (
     FILES_PREFIX,
     MANIFEST_NAME,
+    SCOPE_NAME,
     FileRecord,
     check_relpath,
     load_manifest,
 )
-from codexsnap.store.scan import home_id
 from codexsnap.store.tables import ALIASES, Quarantine, load_marks, load_quarantine
 
 _Method = TypeVar("_Method", bound=Callable[..., Any])
@@ -65,6 +71,37 @@ class StoreReading:
         # them without reading and parsing the manifest it just wrote.
         self._committed: dict[str, dict[str, FileRecord]] = {}
         use_store(root)  # temporary copies go to its tmp/, not the system temp folder
+
+    @staticmethod
+    def exists(root: Path) -> bool:
+        """True when a store was created at ``root``; anything else in its place is an error."""
+        return store_exists(root)
+
+    @classmethod
+    def open_existing(cls, root: Path) -> Self:
+        """Open the store at ``root`` to read it; SnapshotNotFoundError when there is none.
+
+        ``SnapshotStore.open`` creates stores too; a command that only reads (history) opens
+        this facet alone, without loading the scan and commit code it never runs.
+        """
+        if not store_exists(root):
+            raise SnapshotNotFoundError(
+                f"no snapshots yet: the store {root} does not exist",
+                hint="Run 'codexsnap snapshot' or 'codexsnap fix' first.",
+            )
+        store = cls(root)
+        check_format(root, store.git_dir)
+        return store
+
+    def close(self) -> None:
+        """Stop the persistent git process that reads objects."""
+        self.git.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def _ref(self, home: Path) -> str:
         return f"refs/codexsnap/homes/{home_id(home)}"

@@ -19,6 +19,7 @@ from codexsnap.file_lock import store_lock
 from codexsnap.store import adopt, index, rewrite
 from codexsnap.store import history as history_
 from codexsnap.store.history import Snapshot
+from codexsnap.store.index import home_id
 from codexsnap.store.location import (
     MARKER,
     check_format,
@@ -28,7 +29,6 @@ from codexsnap.store.location import (
     create_store,
     store_exists,
 )
-from codexsnap.store.scan import home_id
 from codexsnap.store.snapshotting import StoreSnapshotting
 
 
@@ -37,39 +37,30 @@ class SnapshotStore(StoreSnapshotting):
 
     # ----- opening and creating -------------------------------------------------------
 
-    @staticmethod
-    def exists(root: Path) -> bool:
-        """True when a store was created at ``root``; anything else in its place is an error."""
-        return store_exists(root)
-
     @classmethod
     def open(cls, root: Path, create: bool) -> SnapshotStore:
         """Open the store at ``root``; create it (owner-only) when ``create`` is set."""
+        if not create or store_exists(root):
+            return cls.open_existing(root)
         store = cls(root)
-        if not store_exists(root):
-            if not create:
-                raise SnapshotNotFoundError(
-                    f"no snapshots yet: the store {root} does not exist",
-                    hint="Run 'codexsnap snapshot' or 'codexsnap fix' first.",
-                )
-            try:
-                root.mkdir(mode=0o700, parents=True, exist_ok=True)
-            except OSError as exc:
-                raise StoreError(
-                    f"cannot create the store {root}: {exc.strerror or exc}",
-                    hint="Choose a writable place with --store or CODEXSNAP_STORE.",
-                ) from None
-            # Under the lock: two first runs must not both build (or clean) the store.
-            with store_lock(root / "codexsnap.lock"):
-                if not (root / MARKER).is_file():
-                    clear_half_created(root)
-                    try:
-                        create_store(store.git)
-                    except OSError as exc:
-                        raise StoreError(
-                            f"cannot create the store {root}: {exc.strerror or exc}",
-                            hint="Free disk space, or choose a writable place with --store.",
-                        ) from None
+        try:
+            root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"cannot create the store {root}: {exc.strerror or exc}",
+                hint="Choose a writable place with --store or CODEXSNAP_STORE.",
+            ) from None
+        # Under the lock: two first runs must not both build (or clean) the store.
+        with store_lock(root / "codexsnap.lock"):
+            if not (root / MARKER).is_file():
+                clear_half_created(root)
+                try:
+                    create_store(store.git)
+                except OSError as exc:
+                    raise StoreError(
+                        f"cannot create the store {root}: {exc.strerror or exc}",
+                        hint="Free disk space, or choose a writable place with --store.",
+                    ) from None
         check_format(root, store.git_dir)
         return store
 
@@ -85,16 +76,6 @@ class SnapshotStore(StoreSnapshotting):
             for home, head in self.home_heads().items():
                 index.index_chain(self.git, home, head)
             yield
-
-    def close(self) -> None:
-        """Stop the persistent git process that reads objects."""
-        self.git.close()
-
-    def __enter__(self) -> SnapshotStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def adopt(self, old_id: str, home: Path) -> Snapshot:
         """Give ``home`` the history kept under the home id ``old_id`` (store/adopt.py)."""

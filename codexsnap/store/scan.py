@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import json
 import os
 import sqlite3
@@ -24,6 +23,7 @@ from codexsnap.scope import HomeEntry, Scope
 from codexsnap.scratch import make_scratch_folder, remove_scratch_folder
 from codexsnap.sqlite_copy import backup_database, is_sqlite_file, sidecars
 from codexsnap.store.git import GitRepository
+from codexsnap.store.index import home_id
 from codexsnap.store.manifest import FileRecord
 
 # A file modified this close to the scan that hashed it may change again within the
@@ -31,11 +31,6 @@ from codexsnap.store.manifest import FileRecord
 # stat changing: such entries are not cached, so the next scan hashes them again (as git does).
 _RACY_WINDOW_NS = 2_000_000_000
 _KINDS = ("file", "symlink", "sqlite")
-
-
-def home_id(home: Path) -> str:
-    """A stable name for one home inside a store shared by several."""
-    return hashlib.sha256(str(home).encode("utf-8")).hexdigest()[:16]
 
 
 def cache_file(store_root: Path, home: Path) -> Path:

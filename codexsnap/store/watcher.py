@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from codexsnap.atomic_io import atomic_write
-from codexsnap.store.scan import home_id
+from codexsnap.store.index import home_id
 
 WATCH_FOLDER = "watch"
 

@@ -144,8 +144,8 @@ class JournalFile:
 
 def pending(home: Path, store_root: Path) -> bool:
     """True when an interrupted operation on this home awaits recovery."""
-    from codexsnap.store import SnapshotStore
+    from codexsnap.store.location import store_exists  # not the store's write half
 
-    if not SnapshotStore.exists(store_root):
+    if not store_exists(store_root):
         return False
     return JournalFile.of(store_root, home).exists()
