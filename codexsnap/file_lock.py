@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from codexsnap.errors import LockHeldError, StoreError
 
@@ -27,11 +27,9 @@ def store_lock(lock_path: Path, *, brief: bool = False) -> Iterator[None]:
     in a marker beside the lock, and a command that finds the lock held by such a holder
     waits for it instead of failing: the watcher must never make a fix or rollback fail.
     """
-    import filelock
-
     # An OS-level lock (flock / LockFileEx): the kernel drops it when the holder dies,
     # so a SIGKILLed codexsnap cannot block the next run.
-    lock = filelock.FileLock(str(lock_path), mode=0o600)
+    lock = _os_lock(lock_path)
     marker = lock_path.with_name(f"{lock_path.name}{_BRIEF}{os.getpid()}")
     owner = lock_path.with_name(f"{lock_path.name}.pid")
     if brief:
@@ -64,15 +62,77 @@ def store_lock(lock_path: Path, *, brief: bool = False) -> Iterator[None]:
                 marker.unlink()
 
 
-def _acquire(lock: Any, lock_path: Path, brief: bool) -> None:
-    """Take the lock at once; wait only for a watcher's snapshot."""
-    import filelock
+class _Held(Exception):
+    """The lock is held by another process (after waiting as long as asked)."""
 
+
+class _FlockLock:
+    """flock(2) on POSIX: what filelock's UnixFileLock does, without its import.
+
+    filelock 4 loads logging, decimal, secrets and its async machinery when imported: 30 ms
+    and more of every command that locks the store, a no-change snapshot's fifth. Both take
+    the same flock, so a filelock holder (the tests use one) excludes us and we exclude it.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.fd: int | None = None
+
+    def acquire(self, timeout: float, poll_interval: float = 0.05) -> None:
+        import fcntl  # POSIX only: this class is only built there
+
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                self.fd = fd
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    raise _Held from None
+                time.sleep(poll_interval)
+            except BaseException:
+                os.close(fd)
+                raise
+
+    def release(self) -> None:
+        if self.fd is not None:
+            fd, self.fd = self.fd, None
+            os.close(fd)  # closing the only descriptor drops the flock
+
+
+class _WindowsLock:
+    """LockFileEx through filelock on Windows, where it is imported (and only there)."""
+
+    def __init__(self, path: Path) -> None:
+        import filelock
+
+        self._timeout = filelock.Timeout
+        self._lock = filelock.FileLock(str(path), mode=0o600)
+
+    def acquire(self, timeout: float, poll_interval: float = 0.05) -> None:
+        try:
+            self._lock.acquire(timeout=timeout, poll_interval=poll_interval)
+        except self._timeout:
+            raise _Held from None
+
+    def release(self) -> None:
+        self._lock.release()
+
+
+def _os_lock(path: Path) -> _FlockLock | _WindowsLock:
+    return _WindowsLock(path) if sys.platform == "win32" else _FlockLock(path)
+
+
+def _acquire(lock: _FlockLock | _WindowsLock, lock_path: Path, brief: bool) -> None:
+    """Take the lock at once; wait only for a watcher's snapshot."""
     for _ in range(3):
         try:
             lock.acquire(timeout=0)
             return
-        except filelock.Timeout:
+        except _Held:
             if brief:
                 raise _held(lock_path) from None
         # The watcher lets go and takes the lock again every few seconds: seen between its
@@ -81,7 +141,7 @@ def _acquire(lock: Any, lock_path: Path, brief: bool) -> None:
             try:
                 lock.acquire(timeout=BRIEF_WAIT, poll_interval=0.05)
                 return
-            except filelock.Timeout:
+            except _Held:
                 raise _held(lock_path) from None
         time.sleep(0.01)
     raise _held(lock_path)

@@ -31,7 +31,7 @@ sys.exit(code)
 # Heavy libraries and codexsnap's own heavy parts that history and snapshot must not load:
 # pydantic (typer 0.29 imports it for every command with a parameter, deepdiff too), deepdiff
 # (only a diff needs it), GitPython (never used), psutil (only where Codex processes are
-# looked for), the reports and the write path.
+# looked for), filelock (POSIX locks with flock), the reports and the write path.
 _NOT_LOADED = (
     "pydantic",
     "pydantic_core",
@@ -39,6 +39,7 @@ _NOT_LOADED = (
     "git",
     "psutil",
     "rich",
+    "filelock",  # 30 ms and more of imports (logging, decimal, asyncio): flock(2) instead
     "codexsnap.report",
     "codexsnap.sqlite_diff",
     "codexsnap.transaction.plan",
