@@ -755,6 +755,7 @@ def bench_snapshots(
     add_interpreter_start(unchanged, starts)
     unchanged.notes["python_peak_rss_mb"] = round(bench.last_rss[0] / 1024, 1)
     bench.log(f"  [{name}] no-change: {median_of(unchanged.codexsnap_s):.3f} s")
+    floor = python_floor(bench, size, unchanged, repeat)
 
     changed = Scenario("snapshot one-change", name, "codexsnap snapshot", commit)
     target = size.home / "AGENTS.md"
@@ -765,7 +766,44 @@ def bench_snapshots(
         changed.mine(done)
         changed.theirs(bench.sh(size.plain, commit, size.home))
     bench.log(f"  [{name}] one-change: {median_of(changed.codexsnap_s):.3f} s")
-    return [first, unchanged, changed]
+    return [first, unchanged, *([floor] if floor else []), changed]
+
+
+# What any Python tool built on typer pays for a no-change snapshot, whatever it does
+# better: the interpreter, the CLI framework, one lstat per entry of the home, and reading
+# a stat cache of that many entries (codexsnap's own, as it is).
+_FLOOR = """\
+import json, os, stat, sys
+import typer
+stack = [sys.argv[1]]
+while stack:
+    for entry in os.scandir(stack.pop()):
+        if stat.S_ISDIR(entry.stat(follow_symlinks=False).st_mode):
+            stack.append(entry.path)
+for cache in sys.argv[2:]:
+    with open(cache, "rb") as handle:
+        json.load(handle)
+"""
+
+
+def python_floor(bench: Bench, size: SizeRun, unchanged: Scenario, repeat: int) -> Scenario | None:
+    """The no-change snapshot against the floor of a Python walk (_FLOOR), same runs."""
+    if size.spec.name not in ("mid", "large", "huge"):
+        return None
+    caches = [str(p) for p in sorted((size.store / "cache").glob("*.json"))]
+    floor = Scenario(
+        "snapshot no-change vs Python floor",
+        size.spec.name,
+        "codexsnap snapshot (the runs above)",
+        "python: import typer, os.scandir + lstat of the home, json.load of the stat cache",
+    )
+    floor.codexsnap_s = list(unchanged.codexsnap_s)
+    floor.codexsnap_cpu_s = list(unchanged.codexsnap_cpu_s)
+    for _ in range(repeat):
+        floor.theirs(
+            bench.run([sys.executable, "-c", _FLOOR, str(size.home), *caches], bench.base_env)
+        )
+    return floor
 
 
 _EDIT = """\
@@ -1021,7 +1059,7 @@ def build_history(
     return {"snapshots": count, "real_snapshots": len(real), "real_snapshots_s": round(real_s, 2)}
 
 
-def bench_history(bench: Bench, repeat: int, count: int, budget_s: float) -> Scenario:
+def bench_history(bench: Bench, repeat: int, count: int, budget_s: float) -> list[Scenario]:
     root = bench.work / "history"
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir()
@@ -1054,7 +1092,24 @@ def bench_history(bench: Bench, repeat: int, count: int, budget_s: float) -> Sce
     scenario.notes["git_log_median_s"] = round(median_of(scenario.baseline_s), 4)
     scenario.notes["interpreter_start_median_s"] = round(scenario.baseline_offset_s, 4)
     bench.log(f"  history: {median_of(scenario.codexsnap_s):.3f} s")
-    return scenario
+    # The same runs against git log plus the start of a typer program: what the CLI
+    # framework the project uses costs before codexsnap does anything.
+    typer_start = Scenario(
+        f"history vs typer start ({count})",
+        "",
+        scenario.command,
+        f"git log --oneline -n {count} + python -c 'import typer'",
+    )
+    typer_start.codexsnap_s = list(scenario.codexsnap_s)
+    typer_start.codexsnap_cpu_s = list(scenario.codexsnap_cpu_s)
+    typer_start.baseline_s = list(scenario.baseline_s)
+    typer_start.baseline_cpu_s = list(scenario.baseline_cpu_s)
+    starts = [
+        bench.run([sys.executable, "-c", "import typer"], bench.base_env) for _ in range(repeat)
+    ]
+    typer_start.baseline_offset_s = median_of([r.seconds for r in starts])
+    typer_start.baseline_offset_cpu_s = median_of([r.cpu_seconds for r in starts])
+    return [scenario, typer_start]
 
 
 def folder_bytes(folder: Path) -> int:
@@ -1296,7 +1351,7 @@ def main(argv: list[str] | None = None) -> int:
             if name in ("large", "huge") and not args.keep:
                 size.builder.close()
                 shutil.rmtree(size.home.parent, ignore_errors=True)
-        scenarios.append(bench_history(bench, repeat, history_count, 1.0 if args.quick else 10.0))
+        scenarios += bench_history(bench, repeat, history_count, 1.0 if args.quick else 10.0)
     finally:
         for builder in builders:
             builder.close()
