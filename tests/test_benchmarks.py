@@ -26,9 +26,11 @@ SCENARIOS = {
     ("fix first use", "medium"),
     ("snapshot first", "mid"),
     ("snapshot no-change", "mid"),
+    ("snapshot no-change vs Python floor", "mid"),
     ("snapshot one-change", "mid"),
     ("snapshot first", "large"),
     ("snapshot no-change", "large"),
+    ("snapshot no-change vs Python floor", "large"),
     ("snapshot one-change", "large"),
     ("fix (remote-control)", "large"),
     ("fix, sessions in scope", "large"),
@@ -36,6 +38,7 @@ SCENARIOS = {
     ("rollback the largest session", "large"),
     ("rollback all sessions", "large"),
     ("history (20 snapshots)", ""),
+    ("history vs typer start (20)", ""),
 }
 
 
