@@ -41,6 +41,9 @@ class Marks:
 
     def apply(self, snapshot: Snapshot) -> Snapshot:
         """The snapshot with its pin (and why), note, prune mark and quarantine reason."""
+        marked = (self.pins, self.notes, self.pruned, self.quarantined)
+        if not any(snapshot.id in table for table in marked):
+            return snapshot  # most are unmarked: no copy (a tenth of history's own work)
         return replace(
             snapshot,
             pinned=snapshot.id in self.pins,
