@@ -22,6 +22,7 @@ import os
 import re
 import subprocess
 from pathlib import Path
+from typing import IO
 
 from codexsnap.errors import StoreError
 from codexsnap.store.git_blobs import BlobWriting
@@ -135,13 +136,33 @@ class GitRepository(BlobWriting):
         except FileNotFoundError:
             raise StoreError("git is not installed", hint="Install git 2.32 or newer.") from None
         if done.returncode != 0:
-            detail = done.stderr.decode(errors="replace").strip().splitlines()
-            raise StoreError(
-                f"git {args[0]} failed in the store {self.root}: "
-                f"{detail[-1] if detail else 'exit ' + str(done.returncode)}",
-                hint="Run 'codexsnap check': it reports the damage; the readable snapshots stay.",
-            )
+            raise self.failed(args[0], done.stderr, done.returncode)
         return done.stdout.decode("utf-8", errors="surrogateescape")
+
+    def start(self, *args: str, stderr: IO[bytes]) -> subprocess.Popen[bytes]:
+        """Start one git command fed through its stdin, isolated exactly as ``run``."""
+        try:
+            return subprocess.Popen(
+                ["git", *self.forced_config(), *args],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+                env=git_environment(self.git_dir),
+                cwd=self.root,
+                umask=0o077,
+                process_group=0,  # its own group: see above check_git_version
+            )
+        except FileNotFoundError:
+            raise StoreError("git is not installed", hint="Install git 2.32 or newer.") from None
+
+    def failed(self, command: str, stderr: bytes, returncode: int) -> StoreError:
+        """The error of a git command that exited with ``returncode``."""
+        detail = stderr.decode(errors="replace").strip().splitlines()
+        return StoreError(
+            f"git {command} failed in the store {self.root}: "
+            f"{detail[-1] if detail else 'exit ' + str(returncode)}",
+            hint="Run 'codexsnap check': it reports the damage; the readable snapshots stay.",
+        )
 
     def _reader(self) -> BatchReader:
         if self._objects is None:

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import subprocess
 import zlib
 from pathlib import Path
+from typing import IO
 
 from codexsnap.errors import StateFileInvalidError, StoreError
+from codexsnap.store import git_pack
 from codexsnap.store.git_objects import ObjectReading
 from codexsnap.store.objects import blob_id
 
@@ -25,15 +28,30 @@ class BlobWriting(ObjectReading):
     def close(self) -> None:
         raise NotImplementedError  # GitRepository.close stops the reader
 
+    def start(self, *args: str, stderr: IO[bytes]) -> subprocess.Popen[bytes]:
+        raise NotImplementedError  # GitRepository.start, isolated as run is
+
+    def failed(self, command: str, stderr: bytes, returncode: int) -> StoreError:
+        raise NotImplementedError  # GitRepository.failed
+
     def hash_files(self, paths: list[Path], write: bool) -> list[str | None]:
-        """Blob ids, in order; None for a file that vanished before it could be read."""
+        """Blob ids, in order; None for a file that vanished before it could be read.
+
+        With ``write``, many files go into one pack (store/git_pack.py; call with the store
+        locked), a few as loose objects.
+        """
         if not paths:
             return []
         # --stdin-paths reads lines and strips a trailing CR: such names go one by one.
         plain = [p for p in paths if "\n" not in str(p) and "\r" not in str(p)]
         blobs: dict[Path, str | None] = {}
         store_flag = ["-w"] if write else []
-        if plain:
+        if plain and write and len(plain) >= git_pack.BULK_FILES:
+            packed, again = git_pack.write_pack(self, plain)
+            blobs.update(zip(plain, packed, strict=True))
+            blobs.update((plain[i], self._hash_one(plain[i], store_flag)) for i in again)
+            git_pack.consolidate(self)
+        elif plain:
             try:
                 out = self.run(
                     "hash-object",

@@ -125,6 +125,11 @@ def clear_leftovers(root: Path, git_dir: Path) -> None:
     objects = git_dir / "objects"
     locks += [*objects.glob("??/tmp_obj_*"), *objects.glob("tmp_obj_*")]
     locks += [*objects.glob("pack/tmp_*"), *objects.glob("pack/.tmp-*")]
+    # A fast-import killed as it finished (store/git_pack.py) leaves its .keep (which would
+    # keep its pack out of every roll-up), maybe a pack whose index never came (nothing
+    # names its objects: no ref moves before both are in place), and its crash report.
+    locks += [*objects.glob("pack/pack-*.keep"), *git_dir.glob("fast_import_crash_*")]
+    locks += [p for p in objects.glob("pack/pack-*.pack") if not p.with_suffix(".idx").exists()]
     for lock in locks:
         with contextlib.suppress(OSError):
             lock.unlink()
