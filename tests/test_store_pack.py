@@ -13,6 +13,7 @@ from typing import IO
 import pytest
 from typer.testing import CliRunner
 
+from codexsnap import faults
 from codexsnap.store import git_pack
 from tests.helpers import git_in_store, ok, ok_json, run
 from tests.storetools import loose_permissions, plumb
@@ -89,7 +90,7 @@ def test_a_file_gone_or_changed_during_the_stream_is_left_out_or_stored_as_read(
     big = paths[200]
     big.write_bytes(b'{"type": "response_item"}\n' * 100_000)  # 2.6 MB: streamed in chunks
     grown = paths[250]
-    real_send, real_point = git_pack._send, git_pack.fault_point
+    real_send, real_point = git_pack._send, faults.fault_point
     seen: list[str] = []
 
     def codex_at_work(name: str) -> None:
