@@ -41,6 +41,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import psutil
 import pytest
 from typer.testing import CliRunner
 
@@ -1013,3 +1014,107 @@ def test_a_first_run_killed_as_it_creates_the_store_marker_leaves_a_store_the_ne
     assert again.returncode == 0, again.stdout + again.stderr
     assert snapshot_ids(lab.store, lab.home)
     assert fsck_problems(lab.store) == []
+
+
+# ----- a snapshot of many files: blobs streamed into one pack (store/git_pack.py) ---------
+
+BULK_SESSIONS = 400  # over git_pack.BULK_FILES: this snapshot streams them through fast-import
+
+
+@pytest.fixture(scope="module")
+def bulk_lab(tmp_path_factory: pytest.TempPathFactory) -> Lab:
+    """A home with its sessions in scope, snapshotted once, then 400 new sessions."""
+    lab = Lab(tmp_path_factory.mktemp("crash-bulk") / "lab")
+    builder = CodexHomeBuilder(lab.home)
+    builder.build()
+    lab.user_home.mkdir(parents=True, exist_ok=True)
+    try:
+        assert codexsnap(lab, "snapshot").returncode == 0
+        (lab.store / "scope.toml").write_text('include = ["sessions/"]\n')
+        folder = lab.home / "sessions" / "2026" / "11" / "21"
+        folder.mkdir(parents=True, exist_ok=True)
+        for number in range(BULK_SESSIONS):
+            line = json.dumps({"type": "response_item", "n": number}) + "\n"
+            (folder / f"rollout-2026-11-21T09-00-00-{number:04d}.jsonl").write_text(line * 60)
+        lab.save_template()
+    finally:
+        builder.close()
+    return lab
+
+
+def _pack_leftovers(store: Path) -> list[Path]:
+    pack = store / "repo.git" / "objects" / "pack"
+    found = [*pack.glob("tmp_*"), *pack.glob("*.keep"), *store.glob("repo.git/fast_import_*")]
+    return found + [p for p in pack.glob("*.pack") if not p.with_suffix(".idx").exists()]
+
+
+def _kill_everything_after(lab: Lab, delay: float, slow: str) -> Run:
+    """SIGKILL a snapshot and every process it started (its session) after ``delay``."""
+    env = {**lab.env(), "CODEXSNAP_CRASH_SLOW": slow}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", LAUNCHER, "snapshot"],
+        env=env,
+        cwd=REPO,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=delay)
+    # Frozen first, all of them, so none sees another die (fast-import would close its
+    # pack on the end of its input) before the power goes.
+    session = []
+    for other in psutil.process_iter():
+        with contextlib.suppress(ProcessLookupError, PermissionError, psutil.Error):
+            if os.getsid(other.pid) == proc.pid:
+                other.suspend()
+                session.append(other)
+    for other in session:
+        with contextlib.suppress(psutil.Error):
+            other.kill()
+    out, _ = proc.communicate(timeout=120)
+    return Run(proc.returncode, out.decode(errors="replace"), delay)
+
+
+@pytest.mark.parametrize(
+    "kill",
+    [
+        "kill:pack-stream:250",  # codexsnap dies mid-stream: fast-import reads an early EOF
+        "kill:pack-written:1",  # the pack in place, no commit yet
+        "kill:before-update-ref:1",  # the commit written, the ref not moved
+        "group",  # codexsnap and fast-import killed together mid-stream
+    ],
+)
+def test_a_snapshot_killed_while_it_streams_a_pack_leaves_no_ref_to_a_missing_object(
+    bulk_lab: Lab, kill: str
+) -> None:
+    lab = bulk_lab
+    lab.reset()
+    known = snapshot_ids(lab.store, lab.home)
+    if kill == "group":
+        # Each file streamed 25 ms later, as from a slow disk: the stream takes 10 s, so a
+        # kill of every process of the run (git runs in process groups of its own) lands in
+        # it, fast-import's pack half-written.
+        for delay in (3.0, 5.0, 7.0):
+            lab.reset()
+            stopped = _kill_everything_after(lab, delay, "pack-stream:0.025")
+            if list((lab.store / "repo.git" / "objects" / "pack").glob("tmp_pack_*")):
+                break
+        else:
+            pytest.fail("no kill landed while fast-import was writing its pack")
+    else:
+        stopped = run_armed(lab, ["snapshot"], arm=kill)
+    assert stopped.killed, stopped.output
+    assert fsck_problems(lab.store) == []  # every ref names objects that are all there
+    assert known <= snapshot_ids(lab.store, lab.home)
+
+    again = codexsnap(lab, "snapshot", "--json")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert json.loads(again.stdout)["created"] is True
+    listed = git_in_store(lab.store, "ls-tree", "-r", "--name-only", json.loads(again.stdout)["id"])
+    assert sum("T09-00-00-0" in line for line in listed.stdout.split()) == BULK_SESSIONS
+    same = codexsnap(lab, "diff", "--stat")
+    assert same.returncode == 0, same.stdout + same.stderr
+    assert fsck_problems(lab.store) == []
+    assert _pack_leftovers(lab.store) == []
