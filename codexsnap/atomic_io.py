@@ -100,6 +100,17 @@ def atomic_write(path: Path, data: bytes, mode: int | None = None) -> None:
     The mode is kept from the file being replaced unless given. ``path`` itself is replaced,
     never a file a link points to: callers resolve links first when they mean to.
     """
+    temp, mode = write_temp(path, data, mode)
+    rename_temp(temp, path, mode)
+    fsync_folder(path.parent)
+
+
+def write_temp(path: Path, data: bytes, mode: int | None = None) -> tuple[Path, int]:
+    """The first half of ``atomic_write``: ``data`` in a synced temporary file beside ``path``.
+
+    Returns the temporary file and the mode it was given (kept from ``path`` unless given);
+    ``rename_temp`` puts it in place. On any failure the temporary file is gone.
+    """
     if mode is None:
         try:
             mode = stat.S_IMODE(os.lstat(path).st_mode)
@@ -122,15 +133,29 @@ def atomic_write(path: Path, data: bytes, mode: int | None = None) -> None:
                 os.fchmod(fd, mode)
         finally:
             os.close(fd)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+    return temp, mode
+
+
+def rename_temp(temp: Path, path: Path, mode: int | None) -> None:
+    """The second half of ``atomic_write``: the synced ``temp`` renamed over ``path``.
+
+    ``mode`` is set after the rename where files cannot be changed through an open handle
+    (None for a link). The folder is not synced here: the caller does, once per folder for
+    many renames. On failure the temporary file is gone and ``path`` untouched.
+    """
+    try:
         fault_point("before-rename")
         _replace(temp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise
-    if not hasattr(os, "fchmod"):
+    if mode is not None and not hasattr(os, "fchmod"):
         os.chmod(path, mode)
-    fsync_folder(path.parent)
 
 
 def atomic_symlink(path: Path, target: str) -> None:

@@ -235,15 +235,16 @@ class HomeEntry(NamedTuple):
 
 
 def walk_scope(
-    home: Path, scope: Scope, outside: dict[str, list[int]] | None = None
+    home: Path, scope: Scope, outside: dict[str, list[int]] | None = None, top: str = ""
 ) -> Iterator[HomeEntry]:
     """Yield every regular file and link in scope, never following links or leaving the home.
 
     With ``outside``, the same walk also notes path -> [size, mtime_ns] of every file the
     scope leaves out as bulky or by the user's choice (outside.py): one walk of the home per
-    snapshot, not two.
+    snapshot, not two. ``top``: walk only that folder of the home (the caller checked that
+    it and its parents are folders in scope).
     """
-    stack = [""]
+    stack = [top]
     while stack:
         prefix = stack.pop()
         folder = home / prefix if prefix else home

@@ -81,29 +81,35 @@ def invoke(cli: CliRunner, *args: str) -> Outcome:
 
 
 # Fails one write into the home only: the same fault points guard the store's own writes
-# (its stat cache, the journal), which come first. Counts the rename attempts it saw failing.
+# (its stat cache, the journal), which come first. A home write is staged (write_temp), then
+# renamed once every file is staged (rename_temp): the fault is armed for the Nth of each.
+# Counts the rename attempts it saw failing.
 _ARMED_CLI = """
 import atexit, os, sys
 import codexsnap.atomic_io as atomic_io
-import codexsnap.transaction.apply as apply_
+import codexsnap.transaction.staging as staging
 wanted, spec = os.environ.pop("CODEXSNAP_TEST_ARM").split("|")
 tries_file = os.environ.pop("CODEXSNAP_TEST_TRIES")
-seen, tries = [0], [0]
-write, point = apply_.atomic_write, atomic_io.fault_point
+tries = [0]
+point = atomic_io.fault_point
 def counting_point(name):
     if name == "replace" and os.environ.get("CODEXSNAP_TEST_FAULT"):
         tries[0] += 1
     point(name)
-def armed_write(*args, **kwargs):
-    seen[0] += 1
-    if seen[0] == int(wanted):
-        os.environ["CODEXSNAP_TEST_FAULT"] = spec
-    try:
-        write(*args, **kwargs)
-    finally:
-        os.environ.pop("CODEXSNAP_TEST_FAULT", None)
+def armed(real):
+    seen = [0]
+    def call(*args, **kwargs):
+        seen[0] += 1
+        if seen[0] == int(wanted):
+            os.environ["CODEXSNAP_TEST_FAULT"] = spec
+        try:
+            return real(*args, **kwargs)
+        finally:
+            os.environ.pop("CODEXSNAP_TEST_FAULT", None)
+    return call
 atomic_io.fault_point = counting_point
-apply_.atomic_write = armed_write
+staging.write_temp = armed(staging.write_temp)
+staging.rename_temp = armed(staging.rename_temp)
 atexit.register(lambda: open(tries_file, "w").write(str(tries[0])))
 from codexsnap.cli import main
 sys.argv = ["codexsnap", *sys.argv[1:]]

@@ -173,6 +173,9 @@ SCENARIOS = {
             "rollback",
             ("rollback", "{base}"),
             ctrl_c_timers=6,
+            # Its files are staged (temporary files written, none renamed), then renamed,
+            # then their folders synced: killed in the first and the last of those steps too.
+            sample_points=(*SAMPLE_POINTS, ("staged", 2), ("before-folder-sync", 1)),
             first_kill=("between-writes", 7),
             aimed=4,
             sample_aimed=True,

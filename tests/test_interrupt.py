@@ -19,7 +19,16 @@ import pytest
 from typer.testing import CliRunner
 
 from codexsnap.transaction.plan import blob_id
-from tests.crashkit import REPO, Lab, copy_tree, home_states, journal_files, run_armed, snapshot_ids
+from tests.crashkit import (
+    REPO,
+    Lab,
+    copy_tree,
+    home_states,
+    journal_files,
+    leftover_temp_files,
+    run_armed,
+    snapshot_ids,
+)
 from tests.helpers import run
 from tests.homebuilder import CodexHomeBuilder
 
@@ -78,6 +87,32 @@ def test_ctrl_c_before_any_write_says_nothing_was_written_and_leaves_no_journal(
     assert journal_files(lab.store) == []
 
 
+def test_ctrl_c_while_the_files_are_staged_writes_nothing_and_leaves_no_temporary_file(
+    lab: Lab,
+) -> None:
+    """The first file's temporary copy is written, none renamed yet: all of them removed."""
+    old = home_states(lab.home)
+    stopped = run_armed(lab, ["fix", "--yes"], arm="sigint-group:staged:1")
+    assert stopped.returncode == 130, stopped.output
+    assert last_line(stopped.output) == (
+        "Interrupted: nothing written; the Codex home is as it was."
+    )
+    assert home_states(lab.home) == old
+    assert leftover_temp_files(lab.home) == []
+    assert journal_files(lab.store) == []
+
+
+def test_ctrl_c_before_the_folders_are_synced_puts_every_renamed_file_back(lab: Lab) -> None:
+    old = home_states(lab.home)
+    stopped = run_armed(lab, ["fix", "--yes"], arm="sigint-group:before-folder-sync:1")
+    assert stopped.returncode == 130, stopped.output
+    assert last_line(stopped.output) == (
+        "Interrupted: 2 files put back; the Codex home is as it was."
+    )
+    assert home_states(lab.home) == old
+    assert journal_files(lab.store) == []
+
+
 def test_ctrl_c_once_the_change_is_committed_exits_0_and_names_the_snapshot_and_the_undo(
     lab: Lab,
 ) -> None:
@@ -122,12 +157,15 @@ def test_a_fix_that_cannot_write_into_the_home_leaves_no_journal(
 ) -> None:
     """A read-only home or a full disk: every write fails, the put-back's too."""
     import codexsnap.transaction.apply as apply_
+    import codexsnap.transaction.staging as staging
 
     def refused(path: Path, *_: object, **__: object) -> None:
         raise OSError(error, os.strerror(error), str(path))
 
     old = home_states(lab.home)
     with monkeypatch.context() as patched:
+        # Staging the first file fails, and any put-back would too.
+        patched.setattr(staging, "write_temp", refused)
         patched.setattr(apply_, "atomic_write", refused)
         code, _, err = run(CliRunner(), "fix", "--yes", *lab.flags())
     assert code == 10, err

@@ -52,27 +52,33 @@ States = dict[str, tuple[bytes, int]]
 
 # The fault points guard the store's own atomic writes too (its stat cache comes first), so
 # to fail a write *into the home* this runs the CLI with the fault armed only for the Nth home
-# write, or only once the home writes are done. The fault itself stays codexsnap's own;
-# "sigint" sends a real Ctrl-C to the process at that moment instead.
+# write, or only once the home writes are done. A home write is staged first (its temporary
+# file, write_temp) and renamed once every file is staged (rename_temp): the fault is armed
+# for the Nth of each. The fault itself stays codexsnap's own; "sigint" sends a real Ctrl-C
+# to the process as the Nth file is staged instead.
 _ARMED_CLI = """
 import os, signal, sys
-import codexsnap.transaction.apply as apply_
+import codexsnap.transaction.staging as staging
 import codexsnap.transaction.operation as operation
 when, spec = os.environ.pop("CODEXSNAP_SAFETY_ARM").split("|")
 if when.startswith("home-write:"):
-    wanted, seen = int(when.split(":")[1]), [0]
-    write = apply_.atomic_write
-    def armed_write(*args, **kwargs):
-        seen[0] += 1
-        if seen[0] == wanted and spec == "sigint":
-            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C, delivered right here
-        elif seen[0] == wanted:
-            os.environ["CODEXSNAP_TEST_FAULT"] = spec
-        try:
-            write(*args, **kwargs)
-        finally:
-            os.environ.pop("CODEXSNAP_TEST_FAULT", None)
-    apply_.atomic_write = armed_write
+    wanted = int(when.split(":")[1])
+    def armed(real, interrupts):
+        seen = [0]
+        def call(*args, **kwargs):
+            seen[0] += 1
+            if seen[0] == wanted and spec == "sigint":
+                if interrupts:
+                    os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C, delivered right here
+            elif seen[0] == wanted:
+                os.environ["CODEXSNAP_TEST_FAULT"] = spec
+            try:
+                return real(*args, **kwargs)
+            finally:
+                os.environ.pop("CODEXSNAP_TEST_FAULT", None)
+        return call
+    staging.write_temp = armed(staging.write_temp, True)
+    staging.rename_temp = armed(staging.rename_temp, False)
 elif when == "after-home-writes":
     apply = operation.apply_writes
     def armed_apply(*args, **kwargs):
@@ -481,6 +487,25 @@ def test_rollback_to_a_tampered_snapshot_refuses_with_exit_8_and_writes_nothing(
     assert code == 8, out + err
     assert list(outside.iterdir()) == []
     assert sorted(tmp_path.iterdir()) == beside_home
+    assert whole_home(codex_home) == before
+
+
+@pytest.mark.parametrize(
+    ("tamper", "path"),
+    [
+        pytest.param(_tree_differs, "AGENTS.md", id="tree-differs-from-manifest"),
+        pytest.param(_file_missing_from_manifest, "planted.sh", id="file-missing-from-manifest"),
+    ],
+)
+def test_rollback_of_one_tampered_path_refuses_too(
+    codex_home: Path, store_root: Path, cli: CliRunner, tmp_path: Path, tamper: Tamper, path: str
+) -> None:
+    """Only the trees on the way to the path are read (issue 15): they are still checked."""
+    take_snapshot(cli)
+    commit = commit_tampered(store_root, codex_home, tamper, tmp_path)
+    before = whole_home(codex_home)
+    code, out, err = run(cli, "rollback", commit, "--path", path, "--yes")
+    assert code == 8 and "do not match its manifest" in err, out + err
     assert whole_home(codex_home) == before
 
 

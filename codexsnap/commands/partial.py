@@ -11,7 +11,8 @@ from pathlib import Path
 
 from codexsnap.errors import UsageError
 from codexsnap.roots import root_relative
-from codexsnap.transaction.plan import key_restore, within
+from codexsnap.transaction.key_restore import key_restore
+from codexsnap.transaction.plan import within
 
 __all__ = ["home_relative", "key_restore", "within"]
 

@@ -56,6 +56,32 @@ class ObjectReading:
             raise ValueError(f"{folder} is not a folder in {commit_id}")
         yield from self._walk(entry[1], folder)
 
+    def tree_files_at(
+        self, commit_id: str, folder: str, paths: list[str]
+    ) -> Iterator[tuple[str, str, int]]:
+        """(path, blob, mode) of every non-tree entry at or under each of ``paths`` (inside
+        ``folder``): only the trees on the way to them are read, not the whole tree."""
+        entry: tuple[int, str] | None = self._entries(self.commit(commit_id).tree).get(folder)
+        if entry is None:
+            return
+        if entry[0] != TREE_MODE:
+            raise ValueError(f"{folder} is not a folder in {commit_id}")
+        top = entry
+        for path in paths:
+            parts = [part for part in path.split("/") if part]
+            entry = top
+            for part in parts:
+                entry = self._entries(entry[1]).get(part) if entry[0] == TREE_MODE else None
+                if entry is None:
+                    break
+            if entry is None:
+                continue
+            found = "/".join([folder, *parts])
+            if entry[0] == TREE_MODE:
+                yield from self._walk(entry[1], found)
+            else:
+                yield found, entry[1], entry[0]
+
     def _walk(self, tree: str, prefix: str) -> Iterator[tuple[str, str, int]]:
         for name, (mode, sha) in self._entries(tree).items():
             path = f"{prefix}/{name}"

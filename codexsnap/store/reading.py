@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Self, TypeVar, cast
 
@@ -163,19 +163,33 @@ class StoreReading:
         return load_quarantine(self.root)
 
     @reads_store
-    def records(self, snapshot: Snapshot) -> dict[str, FileRecord]:
-        """The files of a snapshot, checked against its tree: a mismatch means tampering."""
+    def records(
+        self, snapshot: Snapshot, under: Sequence[str] | None = None
+    ) -> dict[str, FileRecord]:
+        """The files of a snapshot, checked against its tree: a mismatch means tampering.
+
+        ``under``: only the files at or inside those paths, and only the trees on the way
+        to them read to check them (a rollback of one transcript read the 600 folders of
+        the home, issue 15).
+        """
         manifest = self.git.file_in(snapshot.id, MANIFEST_NAME)
         if manifest is None:
             raise TamperedSnapshotError(
                 f"snapshot {snapshot.short_id} has no manifest", hint="Use another snapshot."
             )
         records = load_manifest(manifest)
+        folder = FILES_PREFIX.rstrip("/")
+        if under is None or "" in under:
+            found = self.git.tree_files(snapshot.id, folder)
+        else:
+            found = self.git.tree_files_at(snapshot.id, folder, list(under))
+            records = {p: r for p, r in records.items() if _within(p, under)}
         tree_entries: dict[str, tuple[str, int]] = {}
-        for path, blob, mode in self.git.tree_files(snapshot.id, FILES_PREFIX.rstrip("/")):
+        for path, blob, mode in found:
             relpath = path[len(FILES_PREFIX) :]
             check_relpath(relpath)
-            tree_entries[relpath] = (blob, mode)
+            if under is None or _within(relpath, under):
+                tree_entries[relpath] = (blob, mode)
         expected = {p: (r.blob, int(r.git_mode, 8)) for p, r in records.items()}
         if tree_entries != expected:
             raise TamperedSnapshotError(
@@ -218,3 +232,8 @@ class StoreReading:
     def object_sizes(self, blobs: list[str]) -> dict[str, int | None]:
         """Size of each object, None when the store lacks it."""
         return self.git.object_sizes(blobs)
+
+
+def _within(relpath: str, paths: Sequence[str]) -> bool:
+    """True when ``relpath`` is one of ``paths`` or lies in one of those folders."""
+    return any(p == "" or relpath == p or relpath.startswith(p + "/") for p in paths)

@@ -19,7 +19,7 @@ from codexsnap.atomic_io import atomic_write
 from codexsnap.errors import StateFileInvalidError
 from codexsnap.progress import report as report_progress
 from codexsnap.roots import live_path, walk_roots
-from codexsnap.scope import HomeEntry, Scope
+from codexsnap.scope import HomeEntry, Scope, walk_scope
 from codexsnap.scratch import make_scratch_folder, remove_scratch_folder
 from codexsnap.sqlite_copy import backup_database, is_sqlite_file, sidecars
 from codexsnap.store.git import GitRepository
@@ -54,17 +54,24 @@ def scan_home(
     write: bool = True,
     outside: dict[str, list[int]] | None = None,
     fresh: set[str] | None = None,
+    tops: list[str] | None = None,
 ) -> dict[str, FileRecord]:
     """Hash every file in scope, re-reading only files whose stat changed.
 
     With ``write`` False nothing in the store changes (dry runs): blobs are hashed but not
     stored and the stat cache is not updated. ``outside`` receives what the same walk saw
-    of the files left out (outside.py), ``fresh`` the ids of the blobs it hashed.
+    of the files left out (outside.py), ``fresh`` the ids of the blobs it hashed. ``tops``
+    (only without ``write``): just the files at or under those paths of the home, as the
+    whole walk would find them (a rollback of one transcript plans on that one file).
     """
     cache_path = cache_file(git.root, home)
     cache = _load_cache(cache_path)
     new_cache: dict[str, list[Any]] = {}
-    entries = walk_roots(home, scope, outside)
+    if tops is None:
+        entries: Iterable[HomeEntry] = walk_roots(home, scope, outside)
+    else:
+        assert not write, "a partial walk must not replace the stat cache"
+        entries = (e for top in _outermost(tops) for e in _entries_under(home, scope, top))
     records = _hash_entries(git, entries, cache, new_cache, write, fresh)
     if write and (new_cache != cache or not cache_path.exists()):
         _save_cache(cache_path, new_cache)
@@ -96,6 +103,41 @@ def rescan_paths(
     if kept != cache:
         _save_cache(cache_path, kept)
     return dict(sorted(updated.items()))
+
+
+def _outermost(tops: list[str]) -> list[str]:
+    """``tops`` without those inside another one (each file walked once)."""
+    ordered = sorted(set(tops))
+    kept: list[str] = []
+    for top in ordered:
+        if not any(top.startswith(k + "/") for k in kept):
+            kept.append(top)
+    return kept
+
+
+def _entries_under(home: Path, scope: Scope, top: str) -> Iterable[HomeEntry]:
+    """What the whole walk finds at or under ``top`` (a home path): nothing when a folder on
+    the way is left out of scope, or is a link or a file (the walk never enters those)."""
+    parts = top.split("/")
+    for depth in range(1, len(parts)):
+        folder = "/".join(parts[:depth])
+        if scope.excluded_by(folder) or scope.excluded_by(folder + "/"):
+            return []
+        try:
+            if not stat.S_ISDIR(os.lstat(home / folder).st_mode):
+                return []
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+    try:
+        st = os.lstat(home / top)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    if not stat.S_ISDIR(st.st_mode):
+        entry = _entry(home, scope, top)
+        return [entry] if entry is not None else []
+    if scope.excluded_by(top) or scope.excluded_by(top + "/"):
+        return []
+    return walk_scope(home, scope, top=top)
 
 
 def _entry(home: Path, scope: Scope, relpath: str) -> HomeEntry | None:

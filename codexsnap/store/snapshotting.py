@@ -18,13 +18,16 @@ from codexsnap.store.scan import Scanned, cache_file, rescan_paths, scan_home
 class StoreSnapshotting(StoreDamage):
     """Scanning and committing, on top of reading and healing (a facet of ``SnapshotStore``)."""
 
-    def scan_home(self, home: Path, scope: Scope, write: bool = True) -> dict[str, FileRecord]:
+    def scan_home(
+        self, home: Path, scope: Scope, write: bool = True, tops: list[str] | None = None
+    ) -> dict[str, FileRecord]:
         """Hash every file in scope, re-reading only files whose stat changed.
 
         With ``write`` False nothing in the store changes (dry runs): blobs are hashed but not
-        stored and the stat cache is not updated.
+        stored and the stat cache is not updated. ``tops`` (only without ``write``): just
+        the files at or under those home paths.
         """
-        return scan_home(self.git, home, scope, write)
+        return scan_home(self.git, home, scope, write, tops=tops)
 
     def scan(self, home: Path, scope: Scope) -> Scanned:
         """One walk of the home, its blobs stored: what a snapshot (or two) is made of."""

@@ -13,7 +13,7 @@ from codexsnap.faults import fault_point
 from codexsnap.progress import report as report_progress
 from codexsnap.roots import SQLITE_PREFIX, live_path, split_root
 from codexsnap.sqlite_copy import journal_of, sidecars
-from codexsnap.store import SnapshotStore
+from codexsnap.store import Snapshot, SnapshotStore
 from codexsnap.store.aside import kept as aside_files
 from codexsnap.store.manifest import FileRecord
 from codexsnap.transaction.journal import JournalFile
@@ -24,7 +24,8 @@ from codexsnap.transaction.outcome import (
     Outcome,
     RunInterrupted,
 )
-from codexsnap.transaction.plan import PlannedWrite, blob_id
+from codexsnap.transaction.plan import PlannedWrite, blob_id, damaged_error
+from codexsnap.transaction.staging import Staged, rename_one, stage, sync_folders
 
 
 def check_inside_home(
@@ -32,15 +33,19 @@ def check_inside_home(
     relpath: str,
     removed_first: frozenset[str] = frozenset(),
     sqlite_home: Path | None = None,
+    checked: set[Path] | None = None,
 ) -> Path:
     """The path to write, refusing any parent folder that is a link (it could lead outside).
 
     ``removed_first``: paths the plan removes before writing, so a link there is no threat.
     ``sqlite_home``: where ``@sqlite/`` paths go (roots.py), the same checks applying there.
+    ``checked``: folders found to be no link in this same pass, not looked at again.
     """
     root, inner = split_root(home, relpath, sqlite_home)
     prefix = "" if root is home else SQLITE_PREFIX
     target = root / inner
+    if checked is not None and target.parent in checked:
+        return target
     current = root
     for part in Path(inner).parts[:-1]:
         current = current / part
@@ -54,6 +59,9 @@ def check_inside_home(
                 )
         except FileNotFoundError:
             break
+    else:
+        if checked is not None:  # every folder on the way is there and no link
+            checked.add(target.parent)
     return target
 
 
@@ -85,29 +93,56 @@ def apply_writes(
     journal: JournalFile,
     sqlite_home: Path | None = None,
     before_id: str | None = None,
+    target: Snapshot | None = None,
 ) -> None:
     """Write every file; on any failure, Ctrl-C included, put back what was written.
 
-    ``before_id``: the "before" snapshot, beside which files kept aside are put back from.
+    Every new file is first written to a synced temporary file beside it (staging.py), its
+    stored blob read once and checked: a damaged one refuses the plan (naming ``target``,
+    the snapshot restored) before any file of the home changes. Then the renames and
+    removals, in write order; then each folder is synced once. ``before_id``: the "before"
+    snapshot, beside which files kept aside are put back from.
 
     The journal is gone when this returns or raises with the home whole (all written, or
     all put back); it stays only when some file could not be put back.
     """
+    ordered = in_write_order(writes)
+    removed_first = frozenset(w.relpath for w in writes if w.removes)
+    checked: set[Path] = set()
+
+    def target_of(write: PlannedWrite) -> Path:
+        # Checked again though run_operation did before the journal: the home may have moved.
+        return check_inside_home(home, write.relpath, removed_first, sqlite_home, checked)
+
+    staged = Staged()
     try:
-        check_paths(
-            home, writes, sqlite_home
-        )  # checked before the journal too; the home may have moved
-    except BaseException:
-        journal.clear()
-        raise
+        stage(
+            staged,
+            ordered,
+            target_of,
+            home,
+            sqlite_home,
+            store.read_verified,
+            lambda paths: damaged_error(store, target, paths),
+        )
+    except BaseException as exc:
+        # Nothing in the home was renamed or removed: only the journal is left to forget.
+        put_back(store, home, [], before, journal, sqlite_home, before_id)
+        raise undone(exc, True, [], staged.current or "the home") from None
     done: list[PlannedWrite] = []
+    folders: set[Path] = set()
     try:
-        for write in in_write_order(writes):
+        for write in ordered:
             done.append(write)
-            write_one(home, write, sqlite_home, store.read_blob)
+            if write.relpath in staged.later:
+                write_one(home, write, sqlite_home, store.read_blob)
+            else:
+                rename_one(staged, write, folders)
             fault_point("between-writes")
             report_progress(len(done), len(writes), "Restoring")
+        sync_folders(folders)
     except BaseException as exc:
+        staged.discard()
         failed = done[-1].relpath if done else "the home"
         kept = {} if before_id is None else aside_files(store.root, before_id)
         if done and unchanged(home, done[-1], before, sqlite_home, kept):

@@ -81,6 +81,7 @@ def ensure_way_back(
     before: Snapshot,
     writes: list[PlannedWrite],
     records: dict[str, FileRecord],
+    written: set[str] | frozenset[str] = frozenset(),
 ) -> None:
     """Every file the run will overwrite or remove reads back whole from ``before``, the
     way back (put back on failure, ``undo``), before anything is written.
@@ -88,9 +89,16 @@ def ensure_way_back(
     The snapshot reuses blobs already in the store, and ``git hash-object -w`` keeps an
     existing object even when it is corrupt: a damaged one is written anew from the live
     file (the snapshot was just taken from it: the same bytes), or the run is refused,
-    so a fix never prints a ``To undo:`` line the store would refuse.
+    so a fix never prints a ``To undo:`` line the store would refuse. ``written``: blobs
+    the store did not have before that snapshot, so it wrote them from the live files
+    just now; only the reused ones can be damaged, and only those are read back (a
+    rollback of 2,500 transcripts read every one of them, issue 15).
     """
-    needed = {w.relpath: records[w.relpath] for w in writes if w.relpath in records}
+    needed = {
+        w.relpath: records[w.relpath]
+        for w in writes
+        if w.relpath in records and records[w.relpath].blob not in written
+    }
     damaged = {p: r for p, r in needed.items() if store.read_verified(r.blob) is None}
     if not damaged:
         return

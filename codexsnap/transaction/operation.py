@@ -8,6 +8,7 @@ included, puts the touched files back from the "before" snapshot and re-raises.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from codexsnap.errors import CodexsnapError, NotConfirmedError, StoreError
 from codexsnap.faults import fault_point
+from codexsnap.roots import live_path
 from codexsnap.scope import Scope
 from codexsnap.store import Snapshot, SnapshotStore
 from codexsnap.store.aside import keep as keep_aside
@@ -153,6 +155,7 @@ def transact(
             force,
             on_recovery,
             aside=plan.aside,
+            target=plan.target,
         )
     return Transaction(plan, begun, done, codex_running=warning is not None)
 
@@ -167,11 +170,13 @@ def run_operation(
     force: bool,
     on_recovery: OnRecovery | None = None,
     aside: tuple[str, ...] = (),
+    target: Snapshot | None = None,
 ) -> OperationResult:
     """Apply ``writes`` to the home with snapshots before and after; undoable by rollback.
 
     ``aside``: files whose exact bytes the store keeps first (store/aside.py), so that undo,
-    a put-back and a recovery bring back those bytes, not the snapshot's copy.
+    a put-back and a recovery bring back those bytes, not the snapshot's copy. ``target``:
+    the snapshot restored, named if its stored files turn out damaged.
     """
     with store.locked():
         refuse_if_codex_running(force)
@@ -185,6 +190,7 @@ def run_operation(
         if late is not None and on_recovery is not None:
             on_recovery(late)
         drift = None
+        new_blobs = _not_stored_yet(store, home, writes, scope.sqlite_home)
         # One walk for both: the drift snapshot and the "before" one hold the same home.
         scanned = store.scan(home, scope)
         if store.latest(home) is not None:
@@ -206,7 +212,7 @@ def run_operation(
         )
         before, before_records = taken.snapshot, taken.records
         check_unchanged(writes, before_records)
-        ensure_way_back(store, home, scope, before, writes, before_records)
+        ensure_way_back(store, home, scope, before, writes, before_records, new_blobs)
         refuse_if_codex_running(force)  # it may have started while we took the snapshot
         if aside:
             try:
@@ -224,13 +230,34 @@ def run_operation(
         except BaseException:
             journal.clear()  # nothing written yet: no half-done run to recover
             raise
-        apply_writes(store, home, writes, before_records, journal, scope.sqlite_home, before.id)
+        apply_writes(
+            store, home, writes, before_records, journal, scope.sqlite_home, before.id, target
+        )
         after = _record_after(store, home, scope, writes, before, name, trailers, journal, scanned)
         journal.clear()
         record_commit(home, store.root, after.snapshot.short_id)
         fault_point("after-commit")
         verify(writes, after.records)
         return OperationResult(drift, before, after.snapshot)
+
+
+# Reading back fewer bytes than this costs less than the git process that spares it.
+_READ_BACK_BYTES = 4 << 20
+
+
+def _not_stored_yet(
+    store: SnapshotStore, home: Path, writes: list[PlannedWrite], sqlite_home: Path | None
+) -> set[str]:
+    """The contents the plan saw that the store lacks: the "before" snapshot writes them
+    from the live files, so the way back needs no check of those (guards.py)."""
+    planned = {w.expected_blob: w for w in writes if w.expected_blob and w.kind != "sqlite"}
+    size = 0
+    for write in planned.values():
+        with contextlib.suppress(OSError):
+            size += live_path(home, write.relpath, sqlite_home).lstat().st_size
+    if size < _READ_BACK_BYTES:
+        return set()
+    return {b for b, n in store.object_sizes(sorted(planned)).items() if n is None}
 
 
 def _record_after(

@@ -6,34 +6,22 @@ writes, the report the user confirms, and the names the snapshots around it get.
 
 from __future__ import annotations
 
-import copy
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 from codexsnap.compare import read_live
 from codexsnap.diff_report import DiffReport, FileDiff
-from codexsnap.errors import StateFileInvalidError, TamperedSnapshotError, UsageError
-from codexsnap.json_edit import (
-    add_top_level_member,
-    remove_top_level_keys,
-    replace_top_level_value,
-    top_level_value,
-)
+from codexsnap.errors import TamperedSnapshotError, UsageError
 from codexsnap.report import diff_file, unread_diff
-from codexsnap.roots import live_path
+from codexsnap.roots import PROFILE_PREFIX, in_sqlite_root, live_path
 from codexsnap.scope import Scope
-from codexsnap.state_file import GLOBAL_STATE, GLOBAL_STATE_BAK, edit_state
 from codexsnap.store import Snapshot, SnapshotStore
 from codexsnap.store.manifest import FileRecord
 from codexsnap.store.objects import blob_id
 from codexsnap.store.trailers import encode
 
 __all__ = ["Plan", "PlannedWrite", "Shown", "blob_id", "planned_report"]
-
-_ABSENT = object()
 
 
 @dataclass(frozen=True)
@@ -144,9 +132,14 @@ def plan_rollback(
     """The writes (and their report) that restore ``target``, some ``paths`` or one ``key``."""
     # Paths now excluded by the scope are left alone: their current version would not
     # be in the "before" snapshot, so restoring them could not be undone.
-    wanted = {p: r for p, r in store.records(target).items() if scope.includes(p)}
+    # Only the paths asked for are read and checked against the snapshot's tree.
+    stored = store.records(target, under=list(paths) if paths else None)
+    wanted = {p: r for p, r in stored.items() if scope.includes(p)}
     # Hash without storing: the store is written only under the lock, in run_operation.
-    current = store.scan_home(home, scope, write=False)
+    # A rollback of some paths of the home plans on those alone (the "before" snapshot
+    # walks the whole home anyway): one transcript, not the 2,800 files around it.
+    plain = paths and key is None and all(_plain_path(p) for p in paths)
+    current = store.scan_home(home, scope, write=False, tops=list(paths) if plain else None)
     # A file the target's own scope left out is not "missing" from it: keep it.
     target_scope = store.scope_of(target) or scope
     current = {p: r for p, r in current.items() if p in wanted or target_scope.includes(p)}
@@ -158,6 +151,8 @@ def plan_rollback(
                 hint=f"'codexsnap show {target.short_id}' lists the snapshot's files.",
             )
     if key is not None:
+        from codexsnap.transaction.key_restore import key_restore  # it builds on this module
+
         writes = key_restore(store, home, wanted, current, paths[0], key, scope.sqlite_home)
         # Only the key is written: the report shows those bytes, not the whole file.
         shown: Iterable[Shown] = [
@@ -176,7 +171,14 @@ def plan_rollback(
         # A generator: each file's bytes are dropped once its part of the report is made.
         shown = (
             _shown_restore(
-                store, home, w, current.get(w.relpath), wanted, scope.sqlite_home, n < SHOWN_FILES
+                store,
+                home,
+                w,
+                current.get(w.relpath),
+                wanted,
+                scope.sqlite_home,
+                n < SHOWN_FILES,
+                target,
             )
             for n, w in enumerate(writes)
         )
@@ -190,6 +192,12 @@ def plan_rollback(
     )
 
 
+def _plain_path(relpath: str) -> bool:
+    """A path of the home itself: not all of it, nor the outside SQLite home's or the app
+    profile's (walked apart from the home, roots.py)."""
+    return relpath != "" and not in_sqlite_root(relpath) and not relpath.startswith(PROFILE_PREFIX)
+
+
 def _shown_restore(
     store: SnapshotStore,
     home: Path,
@@ -198,6 +206,7 @@ def _shown_restore(
     wanted: dict[str, FileRecord],
     sqlite_home: Path | None,
     read: bool,
+    target: Snapshot,
 ) -> Shown:
     want = wanted.get(write.relpath)
     mode_change = (have.mode, want.mode) if have and want and have.mode != want.mode else None
@@ -206,7 +215,13 @@ def _shown_restore(
         return Shown(write.relpath, None, None, write.kind, mode_change, unread=status)
     # A database is shown as a consistent copy, as a snapshot holds it.
     old = read_live(home, have, sqlite_home) if have else None
-    new = write.new if write.new is not None or write.blob is None else store.read_blob(write.blob)
+    new = write.new
+    if new is None and write.blob is not None:
+        # Read for the report, so checked now: a damaged file shown refuses the plan here
+        # (the others are checked as they are written, before any file of the home changes).
+        new = store.read_verified(write.blob)
+        if new is None:
+            raise damaged_error(store, target, [write.relpath])
     return Shown(write.relpath, old, new, write.kind, mode_change)
 
 
@@ -218,9 +233,11 @@ def plan_restore(
 ) -> list[PlannedWrite]:
     """The writes that turn ``current`` into ``target``: only files that differ.
 
-    Every stored file it would write is read and checked against its id; one that is
-    missing or damaged refuses the whole plan, naming it (a file the home already holds
-    needs no write, so its damage does not matter here).
+    A stored database is read now and checked against its id (rollback compares its
+    migrations with the live one's); any other stored file is read once, when it is written,
+    and checked then, before any file of the home changes (staging.py). One that is missing
+    or damaged refuses the whole plan, naming it (a file the home already holds needs no
+    write, so its damage does not matter here).
     """
     writes: list[PlannedWrite] = []
     damaged: list[str] = []
@@ -228,18 +245,15 @@ def plan_restore(
         want, have = target.get(path), current.get(path)
         if want is not None and have is not None and want.same_content(have):
             continue
-        # Each stored file is checked now (one at a time, then dropped); a database's bytes
-        # are kept (rollback compares its migrations with the live one's), any other file
-        # is read again when it is written.
-        data = store.read_verified(want.blob) if want else None
-        if want is not None and data is None:
+        eager = want is not None and want.kind == "sqlite"
+        data = store.read_verified(want.blob) if want is not None and eager else None
+        if eager and data is None:
             damaged.append(path)
             continue
-        eager = want is not None and want.kind == "sqlite"
         writes.append(
             PlannedWrite(
                 path,
-                data if eager else None,
+                data,
                 want.mode if want else None,
                 (want or have).kind,  # type: ignore[union-attr]
                 have.blob if have else None,
@@ -263,95 +277,3 @@ def damaged_error(
         hint="Its other files still restore (rollback ID --path FILE, or --to-dir DIR); "
         "'codexsnap check --repair' heals a file the Codex home still holds.",
     )
-
-
-def _nested(value: Any, keys: list[str]) -> Any:
-    for key in keys:
-        if not isinstance(value, dict) or key not in value:
-            return _ABSENT
-        value = value[key]
-    return value
-
-
-def key_restore(
-    store: SnapshotStore,
-    home: Path,
-    target: dict[str, FileRecord],
-    current: dict[str, FileRecord],
-    relpath: str,
-    key_path: str,
-    sqlite_home: Path | None = None,
-) -> list[PlannedWrite]:
-    """The writes that give ``relpath`` the snapshot's value at ``key_path`` (a/b for nested)."""
-    want, have = target.get(relpath), current.get(relpath)
-    if want is None or have is None:
-        missing = "the snapshot" if want is None else "the home"
-        raise StateFileInvalidError(
-            f"{relpath} is not in {missing}: --key needs the file on both sides",
-            hint="Restore the whole file with --path instead.",
-        )
-    keys = [k for k in key_path.split("/") if k]
-    if not keys:
-        raise UsageError("--key is empty", hint="For example: --key local-projects")
-    stored = store.read_verified(want.blob)
-    if stored is None:
-        raise damaged_error(store, None, [relpath])
-    old_text = stored.decode("utf-8", "replace")
-    live = live_path(home, relpath, sqlite_home).read_bytes()
-    _check_key(relpath, key_path, keys, old_text, live)
-
-    def change(text: str) -> str:
-        top = keys[0]
-        wanted_top = top_level_value(old_text, top) if top in _top_keys(old_text) else _ABSENT
-        present = top in _top_keys(text)
-        if len(keys) == 1:
-            new_top = wanted_top
-        else:
-            new_top = copy.deepcopy(top_level_value(text, top)) if present else {}
-            wanted = _nested(wanted_top, keys[1:]) if wanted_top is not _ABSENT else _ABSENT
-            parent = _nested(new_top, keys[1:-1]) if len(keys) > 2 else new_top
-            if not isinstance(parent, dict):
-                raise UsageError(
-                    f"--key {key_path}: {'/'.join(keys[:-1])} is not an object in the home's "
-                    f"{relpath}",
-                    hint="Restore the nearest key that is an object, or the whole file.",
-                )
-            if wanted is _ABSENT:
-                parent.pop(keys[-1], None)
-            else:
-                parent[keys[-1]] = copy.deepcopy(wanted)
-        if new_top is _ABSENT:
-            return remove_top_level_keys(text, {top})
-        if present:
-            return replace_top_level_value(text, top, new_top)
-        return add_top_level_member(text, top, new_top)
-
-    new = edit_state(relpath, live, change)
-    if new == live:
-        return []
-    writes = [PlannedWrite(relpath, new, expected_blob=blob_id(live))]
-    bak = current.get(GLOBAL_STATE_BAK)
-    if relpath == GLOBAL_STATE and bak is not None:
-        # The app keeps .bak as a byte-identical mirror of the primary (#43393).
-        writes.append(PlannedWrite(GLOBAL_STATE_BAK, new, expected_blob=bak.blob))
-    return writes
-
-
-def _check_key(relpath: str, key_path: str, keys: list[str], old_text: str, live: bytes) -> None:
-    """A --key that neither side has is a typo, not "nothing to do"."""
-    found = []
-    for text in (old_text, live.decode("utf-8", "replace")):
-        try:
-            found.append(_nested(json.loads(text), keys) is not _ABSENT)
-        except ValueError:
-            return  # not JSON: edit_state says so, with the file's name
-    if not any(found):
-        raise UsageError(
-            f"--key {key_path}: no such key in {relpath}, in the snapshot or in the home",
-            hint="Keys are top-level names, a/b for nested ones; see 'codexsnap diff'.",
-        )
-
-
-def _top_keys(text: str) -> set[str]:
-    data = json.loads(text)
-    return set(data) if isinstance(data, dict) else set()
