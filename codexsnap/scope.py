@@ -244,12 +244,14 @@ def walk_scope(
     snapshot, not two. ``top``: walk only that folder of the home (the caller checked that
     it and its parents are folders in scope).
     """
+    base = os.fspath(home)
     stack = [top]
     while stack:
         prefix = stack.pop()
-        folder = home / prefix if prefix else home
+        # Strings, not Paths: a Path joined and converted per folder was a tenth of the walk.
+        folder = os.path.join(base, prefix) if prefix else base
         try:
-            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+            entries = sorted(os.scandir(folder), key=_name)
         except (FileNotFoundError, NotADirectoryError):
             # Vanished while we walked (Codex deletes its temporary folders), or replaced by
             # a file: either way no folder of that name is there to hold.
@@ -295,6 +297,10 @@ def walk_scope(
                 inode=st.st_ino,
                 ctime_ns=st.st_ctime_ns,
             )
+
+
+def _name(entry: os.DirEntry[str]) -> str:
+    return entry.name
 
 
 def _list_all(folder: str, prefix: str, outside: dict[str, list[int]]) -> None:

@@ -1024,7 +1024,7 @@ def test_a_first_run_killed_as_it_creates_the_store_marker_leaves_a_store_the_ne
 
 # ----- a snapshot of many files: blobs streamed into one pack (store/git_pack.py) ---------
 
-BULK_SESSIONS = 400  # over git_pack.BULK_FILES: this snapshot streams them through fast-import
+BULK_SESSIONS = 400  # over git_blobs.BULK_FILES: this snapshot streams them through fast-import
 
 
 @pytest.fixture(scope="module")

@@ -45,6 +45,7 @@ _NOT_LOADED = (
     "codexsnap.transaction.plan",
     "codexsnap.transaction.operation",
     "codexsnap.recipes",
+    "codexsnap.store.git_pack",  # only a snapshot of 100 new files or more writes a pack
 )
 
 

@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import IO
 
 from codexsnap.errors import StateFileInvalidError, StoreError
-from codexsnap.store import git_pack
 from codexsnap.store.git_objects import ObjectReading
 from codexsnap.store.objects import blob_id
+
+# From this many new files on, one pack instead of loose objects (store/git_pack.py).
+BULK_FILES = 100
 
 
 class BlobWriting(ObjectReading):
@@ -46,7 +48,9 @@ class BlobWriting(ObjectReading):
         plain = [p for p in paths if "\n" not in str(p) and "\r" not in str(p)]
         blobs: dict[Path, str | None] = {}
         store_flag = ["-w"] if write else []
-        if plain and write and len(plain) >= git_pack.BULK_FILES:
+        if plain and write and len(plain) >= BULK_FILES:
+            from codexsnap.store import git_pack  # tempfile and the rest: only for a pack
+
             packed, again = git_pack.write_pack(self, plain)
             blobs.update(zip(plain, packed, strict=True))
             blobs.update((plain[i], self._hash_one(plain[i], store_flag)) for i in again)

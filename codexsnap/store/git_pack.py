@@ -4,8 +4,9 @@
 ``core.fsync=committed,reference`` git fsyncs every one of them: 171 s for the 100,000
 session files of the huge benchmark home, against 12 s for the same blobs streamed into
 one pack (docs/performance.md, "Scale"). Measured here on session-sized files, one pack
-is faster from about ten files on; packs are only made from ``BULK_FILES`` files on, so
-that a store does not fill with small packs, and ``consolidate`` rolls them up.
+is faster from about ten files on; packs are only made from ``BULK_FILES`` files on
+(store/git_blobs.py), so that a store does not fill with small packs, and ``consolidate``
+rolls them up.
 
 Durability, read in git 2.39's fast-import.c and checked with strace: fast-import fsyncs
 the pack (``fixup_pack_header_footer``) and its index (``finalize_hashfile``, with the
@@ -36,7 +37,6 @@ from codexsnap.faults import fault_point
 if TYPE_CHECKING:
     from codexsnap.store.git_blobs import BlobWriting
 
-BULK_FILES = 100  # from this many new files on, one pack instead of loose objects
 PACK_LIMIT = 12  # more packs than this are rolled up (reads look in every pack's index)
 _WHOLE = 1 << 20  # a file this small is read whole, so its size is what was read
 _CHUNK = 1 << 18  # a bigger one streams in chunks: memory stays bounded by these
