@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,9 +15,10 @@ from codexsnap.faults import fault_point
 from codexsnap.outside import auth_fingerprint
 from codexsnap.roots import in_sqlite_root
 from codexsnap.scope import Scope
-from codexsnap.store.git import GitRepository
+from codexsnap.store.git import IDENTITY, GitRepository
 from codexsnap.store.history import Snapshot, commit_message, snapshot_from_commit
 from codexsnap.store.index import is_object_id, snapshot_ref
+from codexsnap.store.loose import write_loose
 from codexsnap.store.manifest import (
     AUTH_NAME,
     FILES_PREFIX,
@@ -28,6 +30,7 @@ from codexsnap.store.manifest import (
     load_manifest,
 )
 from codexsnap.store.objects import blob_id
+from codexsnap.store.trees import TreeMismatchError, next_tree, refused_name
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,8 @@ def commit_records(
     it (not parsed again).
     """
     base = tip
-    parent = snapshot_from_commit(git.commit(base)) if base else None
+    tip_commit = git.commit(base) if base else None
+    parent = snapshot_from_commit(tip_commit) if tip_commit else None
     top = _top_level(git, base) if base else {}
     manifest = dump_manifest(records)
     same = tip_records is None and _read(git, top.get(MANIFEST_NAME)) == manifest
@@ -99,8 +103,16 @@ def commit_records(
     if parent is not None and changed == 0 and not allow_unchanged:
         return SnapshotResult(parent, created=False, records=records)
     tree = None
+    notes = {**extras, MANIFEST_NAME: manifest}
     if tip_records is not None and changed == 0 and records.keys() == tip_records.keys():
-        tree = _same_tree(git, base, top, {**extras, MANIFEST_NAME: manifest})
+        tree = _same_tree(git, base, top, notes)
+    home_key = ref.rsplit("/", 1)[1]
+    # Only a parent tree known to match its manifest serves as the base (see _vouched).
+    trusted = tip_commit is not None and (
+        tip_records is not None or _vouched(git, home_key) == tip_commit.tree
+    )
+    if tree is None and trusted and tip_commit is not None and top:
+        tree = _next_tree(git, tip_commit.tree, top, parent_records, records, notes)
     if tree is None:
         known = {sha for _, sha in top.values()}
         tree = write_tree(git, records, extras, known, manifest, set(parent_records))
@@ -117,16 +129,16 @@ def commit_records(
         now = {p: r for p, r in records.items() if p in in_root}
         all_trailers["Sqlite-Files-Changed"] = str(count_changes(was, now))
     body = commit_message(summary, message, all_trailers)
-    args = ["commit-tree", tree] + (["-p", base] if base else [])
-    commit = git.run(*args, stdin=body.encode("utf-8")).strip()
+    commit = _write_commit(git, tree, base, body)
     fault_point("before-update-ref")
     # Compare-and-swap on the ref: a concurrent writer can never silently lose a snapshot.
     # The snapshot's own ref moves with it, in one transaction (store/index.py).
-    own = snapshot_ref(ref.rsplit("/", 1)[1], commit)
+    own = snapshot_ref(home_key, commit)
     # A garbled ref cannot be compared: we hold the store's lock, so overwrite it.
     old = head or "0" * 40 if head is None or is_object_id(head) else ""
     moves = f"update {ref} {commit} {old}\ncreate {own} {commit}\n"
     git.run("update-ref", "-m", summary, "--stdin", stdin=moves.encode())
+    _vouch(git, home_key, tree)
     return SnapshotResult(snapshot_from_commit(git.commit(commit)), True, records)
 
 
@@ -165,16 +177,93 @@ def write_tree(
             stored = {n[len(FILES_PREFIX) :] for n in listed if n.startswith(FILES_PREFIX)}
             refused = sorted(new_names - stored)
         if refused:
-            # git refuses some names (".GIT", "git~1"...) without failing: a snapshot that
-            # silently lacked them would restore a home without them.
-            raise StoreError(
-                f"git cannot store these file names: {', '.join(refused[:5])}",
-                hint="Rename them, or exclude them in the store's scope.toml.",
-            )
+            _refuse(refused)
         return git.run("write-tree", index_file=index).strip()
     finally:
         with contextlib.suppress(FileNotFoundError):
             index.unlink()
+
+
+def _next_tree(
+    git: GitRepository,
+    parent_tree: str,
+    top: dict[str, tuple[int, str]],
+    parent_records: dict[str, FileRecord],
+    records: dict[str, FileRecord],
+    notes: dict[str, bytes],
+) -> str | None:
+    """The tree of ``records`` built from the parent's (store/trees.py), its new objects
+    written; None when the parent's tree cannot serve (the caller writes the whole tree).
+
+    Measured against an index kept per home (``write-tree`` reusing its cache-tree):
+    that still runs ``update-index`` and ``write-tree`` over the whole index, and a run
+    killed between them leaves an index to verify. Here no git process runs at all and
+    nothing outside the objects is kept (docs/performance.md).
+    """
+    refused = sorted(
+        p for p in records.keys() - parent_records.keys() if refused_name(p, records[p].git_mode)
+    )
+    if refused:
+        _refuse(refused)
+    try:
+        tree, trees = next_tree(git.read_object, parent_tree, parent_records, records, notes)
+    except TreeMismatchError:
+        return None  # a damaged or unreadable parent tree: the whole tree, as before
+    known = {sha for _, sha in top.values()}
+    for data in notes.values():
+        if blob_id(data) not in known:
+            write_loose(git.git_dir, b"blob", data)
+    for data in trees.values():
+        write_loose(git.git_dir, b"tree", data)
+    return tree
+
+
+def _write_commit(git: GitRepository, tree: str, parent: str | None, body: str) -> str:
+    """The snapshot's commit, written as a loose object (what ``commit-tree`` would write)."""
+    now = int(time.time())
+    offset = time.localtime(now).tm_gmtoff // 60
+    sign = "-" if offset < 0 else "+"
+    name, email = IDENTITY
+    ident = f"{name} <{email}> {now} {sign}{abs(offset) // 60:02d}{abs(offset) % 60:02d}"
+    head = f"tree {tree}\n" + (f"parent {parent}\n" if parent else "")
+    text = f"{head}author {ident}\ncommitter {ident}\n\n{body}"
+    return write_loose(git.git_dir, b"commit", text.encode("utf-8"))
+
+
+def _vouch_file(git: GitRepository, home_key: str) -> Path:
+    return git.root / "cache" / f"{home_key}.tree"
+
+
+def _vouched(git: GitRepository, home_key: str) -> str | None:
+    """The tree of the last snapshot this store wrote for the home (None when unknown).
+
+    Only a tree codexsnap wrote is known to hold exactly what its manifest says; a tree
+    built from another one copies its untouched folders, so a forged or damaged parent
+    whose files disagree with its manifest would pass its disagreement on. The note is
+    not fsynced: lost or torn, it names no tree, and the whole tree is written once.
+    """
+    try:
+        return _vouch_file(git, home_key).read_text().strip() or None
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _vouch(git: GitRepository, home_key: str, tree: str) -> None:
+    note = _vouch_file(git, home_key)
+    temporary = note.with_name(f"{note.name}.{os.getpid()}")
+    with contextlib.suppress(OSError):  # without the note the next tree is written whole
+        note.parent.mkdir(mode=0o700, exist_ok=True)
+        temporary.write_text(f"{tree}\n")
+        os.replace(temporary, note)
+
+
+def _refuse(names: list[str]) -> None:
+    # git refuses some names (".GIT", "a/../b"...) without failing: a snapshot that
+    # silently lacked them would restore a home without them.
+    raise StoreError(
+        f"git cannot store these file names: {', '.join(names[:5])}",
+        hint="Rename them, or exclude them in the store's scope.toml.",
+    )
 
 
 def _same_tree(

@@ -29,13 +29,13 @@ from codexsnap.store.git_blobs import BlobWriting
 from codexsnap.store.git_objects import BatchReader
 
 MIN_GIT = (2, 32)  # GIT_CONFIG_GLOBAL, which keeps the user's ~/.gitconfig out
-_IDENTITY = ("codexsnap", "codexsnap@localhost")
+IDENTITY = ("codexsnap", "codexsnap@localhost")
 
 
 def git_environment(git_dir: Path | None, index_file: Path | None = None) -> dict[str, str]:
     """A new environment for git: the caller's minus every GIT_*, plus our isolation."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    name, email = _IDENTITY
+    name, email = IDENTITY
     env.update(
         {
             "GIT_CONFIG_GLOBAL": os.devnull,

@@ -9,12 +9,12 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
-import zlib
 from pathlib import Path
 from typing import IO
 
 from codexsnap.errors import StateFileInvalidError, StoreError
 from codexsnap.store.git_objects import ObjectReading
+from codexsnap.store.loose import write_loose
 from codexsnap.store.objects import blob_id
 
 # From this many new files on, one pack instead of loose objects (store/git_pack.py).
@@ -115,12 +115,8 @@ class BlobWriting(ObjectReading):
         return self.read_verified(blob) is not None
 
     def _write_loose(self, blob: str, data: bytes) -> None:
-        folder = self.git_dir / "objects" / blob[:2]
-        folder.mkdir(mode=0o700, exist_ok=True)
-        temporary = folder / f"tmp_obj_codexsnap_{os.getpid()}"
-        temporary.write_bytes(zlib.compress(b"blob %d\0" % len(data) + data))
-        temporary.chmod(0o444)
-        os.replace(temporary, folder / blob[2:])
+        # Fsynced with its folder (store/loose.py), as every object a ref may point at.
+        write_loose(self.git_dir, b"blob", data, replace=True)
 
     def write_blobs(self, datas: list[bytes], known: set[str]) -> list[str]:
         """Store each of ``datas`` as a blob (one git process for all); their ids.

@@ -43,6 +43,10 @@ class ObjectReading:
             return None
         return self.read_blob(entry[1])
 
+    def read_object(self, object_id: str) -> tuple[str, bytes]:
+        """(type, content) of one object, unchecked; ValueError when it cannot be read."""
+        return self._reader().read(object_id)
+
     def read_blob(self, blob: str) -> bytes:
         """The bytes of one object."""
         return self._reader().read(blob)[1]
