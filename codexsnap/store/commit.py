@@ -253,7 +253,9 @@ def _vouch(git: GitRepository, home_key: str, tree: str) -> None:
     temporary = note.with_name(f"{note.name}.{os.getpid()}")
     with contextlib.suppress(OSError):  # without the note the next tree is written whole
         note.parent.mkdir(mode=0o700, exist_ok=True)
-        temporary.write_text(f"{tree}\n")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(f"{tree}\n")
         os.replace(temporary, note)
 
 
