@@ -187,7 +187,8 @@ SCENARIOS = {
             prompts=False,
             first_kill=None,
             sample_recovery=False,
-            sample_points=(("before-update-ref", 1),),  # its one step that can tear
+            # Its steps that can tear: an object of its own half made, the ref's move.
+            sample_points=(("loose-object", 1), ("before-update-ref", 1)),
             sample_ctrl_c=("ctrl-c-timer",),
         ),
         # The very first run: the store is created on the way (and may be killed half-made).
