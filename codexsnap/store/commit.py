@@ -273,7 +273,7 @@ def _same_tree(
 ) -> str | None:
     """The tree of ``base`` when it is exactly the one these notes and files would make.
 
-    Only for a parent this run committed (its tree was just written whole): the "before"
+    Only for a parent this run committed (its tree was just built from its records): the "before"
     snapshot right after a drift snapshot of the same walk costs no index and no tree.
     """
     if base is None or {n for n in top if n != FILES_PREFIX.rstrip("/")} != set(notes):
