@@ -16,6 +16,7 @@ import os
 import zlib
 from pathlib import Path
 
+from codexsnap.atomic_io import fsync_folder
 from codexsnap.faults import fault_point
 from codexsnap.store.trees import object_id
 
@@ -36,7 +37,7 @@ def write_loose(git_dir: Path, kind: bytes, data: bytes, replace: bool = False) 
         return oid
     if not folder.is_dir():
         folder.mkdir(mode=0o700, exist_ok=True)
-        _fsync_folder(folder.parent)  # the new folder's own name must last too
+        fsync_folder(folder.parent)  # the new folder's own name must last too
     temporary = folder / f"tmp_obj_codexsnap_{os.getpid()}_{oid[2:10]}"
     with contextlib.suppress(FileNotFoundError):
         temporary.unlink()  # a leftover of a killed run of the same pid
@@ -52,13 +53,5 @@ def write_loose(git_dir: Path, kind: bytes, data: bytes, replace: bool = False) 
         os.fsync(out.fileno())
     fault_point("loose-object")
     os.replace(temporary, final)
-    _fsync_folder(folder)
+    fsync_folder(folder)
     return oid
-
-
-def _fsync_folder(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
