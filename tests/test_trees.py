@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import zlib
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -294,3 +295,31 @@ def test_a_name_git_refuses_fails_the_snapshot_and_commits_nothing(
         take(codex_home, store_root)
     after = git_in_store(store_root, "rev-parse", "--verify", "-q", home_ref(codex_home))
     assert after.stdout == head.stdout
+
+
+def test_a_manifest_damaged_into_another_valid_one_is_not_a_base(
+    cli: CliRunner, codex_home: Path, store_root: Path, tmp_path: Path
+) -> None:
+    """cat-file does not check what it inflates: a manifest blob whose bytes became another
+    valid manifest (naming a newer content for a file) must not pair with the old tree."""
+    (codex_home / "AGENTS.md").write_text("v1\n")
+    take(codex_home, store_root)
+    take(codex_home, store_root)  # vouched for
+    head = git_in_store(store_root, "rev-parse", home_ref(codex_home)).stdout.strip()
+    oid = git_in_store(store_root, "rev-parse", f"{head}:manifest.json").stdout.strip()
+    document = json.loads(git_in_store(store_root, "cat-file", "blob", oid).stdout)
+    (codex_home / "AGENTS.md").write_text("v2\n")
+    (codex_home / "memories").mkdir(exist_ok=True)
+    (codex_home / "memories" / "new.md").write_text("so that something changed\n")
+    v2 = git_in_store(store_root, "hash-object", "-w", str(codex_home / "AGENTS.md"))
+    document["files"]["AGENTS.md"]["blob"] = v2.stdout.strip()
+    fake = json.dumps(document, separators=(",", ":")).encode() + b"\n"
+    path = store_root / "repo.git" / "objects" / oid[:2] / oid[2:]
+    path.chmod(0o600)
+    path.write_bytes(zlib.compress(b"blob %d\0" % len(fake) + fake))
+
+    take(codex_home, store_root)
+    newest = json.loads(run(cli, "history", "--json")[1])[0]["id"]
+    code, out, err = run(cli, "rollback", newest, "--to-dir", str(tmp_path / "review"))
+    assert code == 0, out + err  # its tree matches its manifest
+    assert (tmp_path / "review" / "AGENTS.md").read_text() == "v2\n"

@@ -85,7 +85,11 @@ def commit_records(
     parent = snapshot_from_commit(tip_commit) if tip_commit else None
     top = _top_level(git, base) if base else {}
     manifest = dump_manifest(records)
-    same = tip_records is None and _read(git, top.get(MANIFEST_NAME)) == manifest
+    parent_manifest = _read(git, top.get(MANIFEST_NAME)) if tip_records is None else None
+    same = tip_records is None and parent_manifest == manifest
+    # The parent's manifest as its tree names it (cat-file does not check the bytes it
+    # inflates): only then can the parent's tree serve as the base of the next one.
+    sound = parent_manifest is not None and blob_id(parent_manifest) == top[MANIFEST_NAME][1]
     if parent is not None and not allow_unchanged and same:
         return SnapshotResult(parent, created=False, records=records)  # the manifest says it all
     if same:
@@ -94,11 +98,10 @@ def commit_records(
         parent_records = tip_records
     else:
         try:
-            parent_manifest = _read(git, top.get(MANIFEST_NAME))
             parent_records = load_manifest(parent_manifest) if parent_manifest else {}
         except TamperedSnapshotError:
             # A damaged latest snapshot must not stop new ones: compare against nothing.
-            parent_records = {}
+            parent_records, sound = {}, False
     changed = count_changes(parent_records, records)
     if parent is not None and changed == 0 and not allow_unchanged:
         return SnapshotResult(parent, created=False, records=records)
@@ -109,7 +112,7 @@ def commit_records(
     home_key = ref.rsplit("/", 1)[1]
     # Only a parent tree known to match its manifest serves as the base (see _vouched).
     trusted = tip_commit is not None and (
-        tip_records is not None or _vouched(git, home_key) == tip_commit.tree
+        tip_records is not None or (sound and _vouched(git, home_key) == tip_commit.tree)
     )
     if tree is None and trusted and tip_commit is not None and top:
         tree = _next_tree(git, tip_commit.tree, top, parent_records, records, notes)
