@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 PACK_LIMIT = 12  # more packs than this are rolled up (reads look in every pack's index)
 _WHOLE = 1 << 20  # a file this small is read whole, so its size is what was read
 _CHUNK = 1 << 18  # a bigger one streams in chunks: memory stays bounded by these
+_HELD = 8 << 20  # git holds a blob this size whole (a few times over, while compressing)
 
 
 def write_pack(git: BlobWriting, paths: list[Path]) -> tuple[list[str | None], list[int]]:
@@ -56,9 +57,11 @@ def write_pack(git: BlobWriting, paths: list[Path]) -> tuple[list[str | None], l
     args = ["-c", "pack.compression=1"]  # as loose objects are (core.looseCompression)
     # fast-import would unpack a pack of 100 objects or fewer into loose ones, each fsynced.
     args += ["-c", "fastimport.unpackLimit=0"]
-    # --big-file-threshold=1: every blob streamed, none held whole nor deltified against the
-    # previous one (that costs CPU; loose objects have no deltas either).
-    args += ["fast-import", "--quiet", "--done", "--big-file-threshold=1"]
+    # --depth=0: no blob deltified against the previous one (CPU spent for little: loose
+    # objects have no deltas either). Up to --big-file-threshold git holds a blob whole and
+    # hashes it first, so one the store's packs already hold is skipped, not compressed
+    # again (a rollback's "after" snapshot is made of such blobs); a bigger one streams.
+    args += ["fast-import", "--quiet", "--done", "--depth=0", f"--big-file-threshold={_HELD}"]
     args.append(f"--export-marks={marks}")
     pid = 0
     ids: list[str | None] = []
