@@ -193,3 +193,22 @@ def test_a_corrupt_blob_in_a_fast_import_pack_is_healed_from_the_home(
     assert code == 0, out + err
     assert git_in_store(store_root, "fsck", "--full").returncode == 0
     assert _stored(store_root, snapshot, relpath) == paths[40].read_bytes()
+
+
+def test_a_pack_git_cannot_write_is_a_one_line_error_and_no_snapshot(
+    cli: CliRunner, codex_home: Path, store_root: Path
+) -> None:
+    from tests.test_expected_failures import read_only
+
+    _with_sessions_in_scope(cli, store_root)
+    before = git_in_store(store_root, "for-each-ref").stdout
+    _sessions(codex_home, 150)
+    with read_only(store_root / "repo.git" / "objects" / "pack"):  # as a full disk would
+        code, out, err = run(cli, "snapshot")
+    assert code == 8, out + err
+    assert err.startswith("Error: git fast-import failed in the store"), err
+    assert "Traceback" not in err and len(err.splitlines()) <= 2, err
+    assert git_in_store(store_root, "for-each-ref").stdout == before
+    assert not list((store_root / "repo.git").glob("fast_import_crash_*"))
+    assert ok_json(cli, "snapshot")["created"] is True
+    assert git_in_store(store_root, "fsck", "--full").returncode == 0

@@ -71,19 +71,20 @@ def write_pack(git: BlobWriting, paths: list[Path]) -> tuple[list[str | None], l
             process = git.start(*args, stderr=errors)
             pid = process.pid
             assert process.stdin is not None
+            cut = False
             try:
                 _stream(process.stdin, paths, ids, again)
                 process.stdin.write(b"done\n")
                 process.stdin.close()
             except BrokenPipeError:
-                pass  # fast-import died (a full disk): its own message says why, below
+                cut = True  # fast-import died (a full disk): its own message says why
             except BaseException:
                 # Ctrl-C or an unreadable disk: nothing of this pack is named by anything.
                 # The folder's leftovers go with the next locked run (clear_leftovers).
                 process.kill()
                 process.wait()
                 raise
-            if process.wait() != 0:
+            if process.wait() != 0 or cut:
                 errors.seek(0)
                 raise git.failed("fast-import", errors.read(), process.returncode)
         written = _read_marks(marks)
