@@ -6,6 +6,7 @@ process is asked for (the real reader, wrapped), and the fsyncs that reach the k
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from collections import Counter
@@ -210,3 +211,33 @@ def test_a_rollback_of_some_paths_walks_the_home_once(
     assert code == 0, out + err
     assert not (codex_home / "prompts" / "new" / "added.md").exists()  # found without a walk
     assert len(walks) == 1, f"{len(walks)} walks of the home"
+
+
+def test_the_after_snapshot_does_not_read_back_what_the_rollback_just_wrote(
+    cli: CliRunner, codex_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each restored file's blob was checked as it was written and its stat noted after the
+    rename: the "after" snapshot takes that record unless the stat moved since."""
+    from codexsnap.store.git import GitRepository
+
+    paths = _many(codex_home)
+    target = ok_json(cli, "snapshot")["id"]
+    _change(paths)
+    hashed: Counter[str] = Counter()
+    real_hash = GitRepository.hash_files
+
+    def counting(self: GitRepository, files: list[Path], write: bool) -> list[str | None]:
+        hashed.update(str(f) for f in files)
+        return real_hash(self, files, write)
+
+    monkeypatch.setattr(GitRepository, "hash_files", counting)
+    code, out, err = run(cli, "rollback", target, "--path", "prompts/many", "--yes")
+    assert code == 0, out + err
+    # The plan hashes the changed files, the "before" snapshot stores them: not a third time.
+    assert Counter(hashed[str(p)] for p in paths) == {2: FILES}
+    listed = json.loads(run(cli, "history", "--json")[1])
+    assert listed[0]["operation"] == "after-rollback"
+    code, out, err = run(cli, "check")
+    assert code == 0, out + err
+    code, out, err = run(cli, "diff", listed[0]["id"])
+    assert code == 0 and "prompts/many" not in out, out + err

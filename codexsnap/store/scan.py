@@ -84,18 +84,22 @@ def rescan_paths(
     scope: Scope,
     records: dict[str, FileRecord],
     relpaths: Iterable[str],
+    written: dict[str, list[Any]] | None = None,
 ) -> dict[str, FileRecord]:
     """``records`` with only ``relpaths`` read again from the home (the files a run wrote).
 
     An operation holds the store's lock and refuses to run while Codex does, so the rest of
     the home is as its "before" scan found it: walking it again would only cost time.
+    ``written``: stat cache entries of files the run wrote itself (their stat just after
+    the rename, and the blob it checked): one whose stat has not moved since is not read
+    again. Like any entry that new, they are not kept in the stat cache (the racy window).
     """
     wanted = sorted(set(relpaths))
     entries = [e for e in (_entry(home, scope, p) for p in wanted) if e is not None]
     cache_path = cache_file(git.root, home)
     cache = _load_cache(cache_path)
     new_cache: dict[str, list[Any]] = {}
-    fresh = _hash_entries(git, entries, cache, new_cache, True)
+    fresh = _hash_entries(git, entries, {**cache, **(written or {})}, new_cache, True)
     updated = {p: r for p, r in records.items() if p not in wanted}
     updated.update(fresh)
     kept = {p: v for p, v in cache.items() if p not in wanted}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from codexsnap.codex_version import CODEX_NAME, codex_note
 from codexsnap.errors import StoreError
@@ -46,9 +47,17 @@ class StoreSnapshotting(StoreDamage):
         self.heal_from_home(home, scope, records)
         return Scanned(records, outside)
 
-    def rescan(self, home: Path, scope: Scope, scanned: Scanned, relpaths: list[str]) -> Scanned:
-        """``scanned`` with only ``relpaths`` read again: the files an operation wrote."""
-        records = rescan_paths(self.git, home, scope, scanned.records, relpaths)
+    def rescan(
+        self,
+        home: Path,
+        scope: Scope,
+        scanned: Scanned,
+        relpaths: list[str],
+        written: dict[str, list[Any]] | None = None,
+    ) -> Scanned:
+        """``scanned`` with only ``relpaths`` read again: the files an operation wrote (those
+        in ``written`` only if their stat moved since they were written, scan.py)."""
+        records = rescan_paths(self.git, home, scope, scanned.records, relpaths, written)
         return Scanned(records, scanned.outside)
 
     def take_snapshot(

@@ -6,6 +6,7 @@ import os
 import stat
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from codexsnap.atomic_io import atomic_symlink, atomic_write, remove_file
 from codexsnap.errors import HomeWriteError, StoreError, TamperedSnapshotError
@@ -94,7 +95,7 @@ def apply_writes(
     sqlite_home: Path | None = None,
     before_id: str | None = None,
     target: Snapshot | None = None,
-) -> None:
+) -> dict[str, list[Any]]:
     """Write every file; on any failure, Ctrl-C included, put back what was written.
 
     Every new file is first written to a synced temporary file beside it (staging.py), its
@@ -104,7 +105,8 @@ def apply_writes(
     snapshot, beside which files kept aside are put back from.
 
     The journal is gone when this returns or raises with the home whole (all written, or
-    all put back); it stays only when some file could not be put back.
+    all put back); it stays only when some file could not be put back. Returns what the
+    staged files hold once renamed, as stat cache entries (staging.py).
     """
     ordered = in_write_order(writes)
     removed_first = frozenset(w.relpath for w in writes if w.removes)
@@ -141,6 +143,7 @@ def apply_writes(
             fault_point("between-writes")
             report_progress(len(done), len(writes), "Restoring")
         sync_folders(folders)
+        return staged.written
     except BaseException as exc:
         staged.discard()
         failed = done[-1].relpath if done else "the home"

@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from codexsnap.errors import CodexsnapError, NotConfirmedError, StoreError
 from codexsnap.faults import fault_point
@@ -230,10 +230,12 @@ def run_operation(
         except BaseException:
             journal.clear()  # nothing written yet: no half-done run to recover
             raise
-        apply_writes(
+        written = apply_writes(
             store, home, writes, before_records, journal, scope.sqlite_home, before.id, target
         )
-        after = _record_after(store, home, scope, writes, before, name, trailers, journal, scanned)
+        after = _record_after(
+            store, home, scope, writes, before, name, trailers, journal, scanned, written
+        )
         journal.clear()
         record_commit(home, store.root, after.snapshot.short_id)
         fault_point("after-commit")
@@ -270,16 +272,19 @@ def _record_after(
     trailers: dict[str, str],
     journal: JournalFile,
     scanned: Scanned,
+    written: dict[str, list[Any]] | None = None,
 ) -> SnapshotResult:
     """The "after" snapshot; Ctrl-C puts the files back, a store failure says what is left.
 
-    Only the written files are read again (``scanned`` is the "before" walk): the lock is
-    held and Codex was not running, so nothing else should have moved; what a Codex let
-    run with --force changed meanwhile is recorded by the next snapshot, as drift.
+    Only the written files are looked at again (``scanned`` is the "before" walk): the lock
+    is held and Codex was not running, so nothing else should have moved; what a Codex let
+    run with --force changed meanwhile is recorded by the next snapshot, as drift. Of those,
+    a file whose stat has not moved since this run renamed it into place (``written``) is
+    not read back: its blob was checked as it was written.
     """
     try:
         fault_point("before-after-snapshot")
-        rescanned = store.rescan(home, scope, scanned, [w.relpath for w in writes])
+        rescanned = store.rescan(home, scope, scanned, [w.relpath for w in writes], written)
         return store.take_snapshot(
             home,
             scope,

@@ -17,6 +17,7 @@ import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from codexsnap.atomic_io import fsync_folder, rename_temp, temp_path_for, write_temp
 from codexsnap.faults import fault_point
@@ -44,6 +45,8 @@ class Staged:
     created: list[Path] = field(default_factory=list)  # folders staging made
     folders: set[Path] = field(default_factory=set)  # folders found (or made) real folders
     current: str = ""  # the write being staged: the one a failure names
+    # relpath: its stat cache entry once renamed (store/scan.py's form), for the "after" scan
+    written: dict[str, list[Any]] = field(default_factory=dict)
 
     def discard(self) -> None:
         """Remove every temporary file not yet renamed, and the folders staging made."""
@@ -116,7 +119,12 @@ def stage(
 
 
 def rename_one(staged: Staged, write: PlannedWrite, folders: set[Path]) -> None:
-    """Put one staged write in place (or remove its file); its folder is synced later."""
+    """Put one staged write in place (or remove its file); its folder is synced later.
+
+    What it put there is noted in ``staged.written`` as the stat cache notes a file (its
+    stat just after the rename, its checked blob): the "after" snapshot need not read back
+    a file whose stat has not moved since (store/scan.py).
+    """
     target = staged.targets[write.relpath]
     if write.kind == "sqlite":
         # Stale -wal frames would be replayed onto the restored database and corrupt it.
@@ -132,6 +140,20 @@ def rename_one(staged: Staged, write: PlannedWrite, folders: set[Path]) -> None:
     temp, mode = staged.temps.pop(write.relpath)
     rename_temp(temp, target, mode)
     folders.add(target.parent)
+    # Only a blob read from the store: new bytes (a fix's) must still be stored, and a
+    # database's snapshot is a copy, never its bytes.
+    if write.new is None and write.blob is not None and write.kind != "sqlite":
+        st = os.lstat(target)
+        staged.written[write.relpath] = [
+            st.st_size,
+            st.st_mtime_ns,
+            st.st_ino,
+            st.st_ctime_ns,
+            stat.S_IMODE(st.st_mode),
+            write.kind,
+            st.st_size,
+            write.blob,
+        ]
 
 
 def sync_folders(folders: set[Path]) -> None:
