@@ -69,8 +69,9 @@ def check_inside_home(
 def check_paths(home: Path, writes: list[PlannedWrite], sqlite_home: Path | None = None) -> None:
     """Refuse an unsafe path before touching anything."""
     removed_first = frozenset(w.relpath for w in writes if w.removes)
+    checked: set[Path] = set()  # 2,500 transcripts share a few hundred folders
     for write in writes:
-        check_inside_home(home, write.relpath, removed_first, sqlite_home)
+        check_inside_home(home, write.relpath, removed_first, sqlite_home, checked)
 
 
 def in_write_order(writes: list[PlannedWrite]) -> list[PlannedWrite]:
