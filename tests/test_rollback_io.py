@@ -241,3 +241,19 @@ def test_the_after_snapshot_does_not_read_back_what_the_rollback_just_wrote(
     assert code == 0, out + err
     code, out, err = run(cli, "diff", listed[0]["id"])
     assert code == 0 and "prompts/many" not in out, out + err
+
+
+def test_what_the_after_snapshot_took_as_written_stays_out_of_the_stat_cache(
+    cli: CliRunner, codex_home: Path, store_root: Path
+) -> None:
+    """Just written, so within the racy window: the next snapshot reads those files again."""
+    from codexsnap.store.scan import cache_file
+
+    paths = _many(codex_home)
+    target = ok_json(cli, "snapshot")["id"]
+    _change(paths)
+    code, out, err = run(cli, "rollback", target, "--path", "prompts/many", "--yes")
+    assert code == 0, out + err
+    cached = json.loads(cache_file(store_root, codex_home).read_text())
+    restored = [p.relative_to(codex_home).as_posix() for p in paths]
+    assert [p for p in restored if p in cached] == []

@@ -99,7 +99,13 @@ def rescan_paths(
     cache_path = cache_file(git.root, home)
     cache = _load_cache(cache_path)
     new_cache: dict[str, list[Any]] = {}
-    fresh = _hash_entries(git, entries, {**cache, **(written or {})}, new_cache, True)
+    written = written or {}
+    fresh = _hash_entries(git, entries, {**cache, **written}, new_cache, True)
+    now_ns = _now_ns()
+    for relpath, entry in written.items():
+        # Taken as it was noted, so never checked against the racy window: check it here.
+        if new_cache.get(relpath) is entry and now_ns - entry[1] <= _RACY_WINDOW_NS:
+            del new_cache[relpath]
     updated = {p: r for p, r in records.items() if p not in wanted}
     updated.update(fresh)
     kept = {p: v for p, v in cache.items() if p not in wanted}
