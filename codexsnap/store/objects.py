@@ -51,16 +51,23 @@ class Commit:
         return cls(hexsha, tree, parents, committed, message.decode("utf-8", "replace"))
 
 
-def parse_tree(data: bytes) -> dict[str, tuple[int, str]]:
-    """A raw tree object's entries: name -> (mode, object id)."""
-    entries: dict[str, tuple[int, str]] = {}
+def tree_entries(data: bytes) -> dict[bytes, tuple[bytes, bytes]]:
+    """A raw tree object's entries as stored: name -> (mode, 20-byte object id), as bytes."""
+    entries: dict[bytes, tuple[bytes, bytes]] = {}
     at = 0
     while at < len(data):
         space = data.index(b" ", at)
         nul = data.index(b"\0", space)
         if nul + 21 > len(data):
             raise ValueError("truncated tree object")
-        name = data[space + 1 : nul].decode("utf-8", "surrogateescape")
-        entries[name] = (int(data[at:space], 8), data[nul + 1 : nul + 21].hex())
+        entries[data[space + 1 : nul]] = (data[at:space], data[nul + 1 : nul + 21])
         at = nul + 21
     return entries
+
+
+def parse_tree(data: bytes) -> dict[str, tuple[int, str]]:
+    """A raw tree object's entries: name -> (mode, object id)."""
+    return {
+        name.decode("utf-8", "surrogateescape"): (int(mode, 8), oid.hex())
+        for name, (mode, oid) in tree_entries(data).items()
+    }

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from codexsnap.store.manifest import FILES_PREFIX, FileRecord
+from codexsnap.store.objects import tree_entries
 
 TREE = b"40000"
 _FILES = FILES_PREFIX.rstrip("/").encode()
@@ -43,20 +44,6 @@ def tree_bytes(entries: dict[bytes, Entry]) -> bytes:
         (name + b"/" if mode == TREE else name, name) for name, (mode, _) in entries.items()
     )
     return b"".join(entries[name][0] + b" " + name + b"\0" + entries[name][1] for _, name in keyed)
-
-
-def parse_entries(data: bytes) -> dict[bytes, Entry]:
-    """A raw tree object's entries, names and modes as bytes."""
-    entries: dict[bytes, Entry] = {}
-    at = 0
-    while at < len(data):
-        space = data.index(b" ", at)
-        nul = data.index(b"\0", space)
-        if nul + 21 > len(data):
-            raise ValueError("truncated tree object")
-        entries[data[space + 1 : nul]] = (data[at:space], data[nul + 1 : nul + 21])
-        at = nul + 21
-    return entries
 
 
 def refused_name(relpath: str, git_mode: str) -> bool:
@@ -132,7 +119,7 @@ class _Builder:
         if kind != "tree" or object_id(b"tree", data) != hex_id:
             raise TreeMismatchError(f"tree {hex_id} is damaged")
         try:
-            return parse_entries(data)
+            return tree_entries(data)
         except ValueError as exc:
             raise TreeMismatchError(f"tree {hex_id} is damaged: {exc}") from None
 
