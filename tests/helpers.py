@@ -128,6 +128,17 @@ SECRETS = (
 )
 
 
+def corrupt_packed_blob(store_root: Path, blob: str) -> None:
+    """Damage ``blob`` inside the store's only pack: bytes of its deflated entry overwritten."""
+    (pack,) = (store_root / "repo.git" / "objects" / "pack").glob("*.pack")
+    index = git_in_store(store_root, "verify-pack", "-v", str(pack.with_suffix(".idx"))).stdout
+    offset = next(int(line.split()[4]) for line in index.splitlines() if line.startswith(blob))
+    data = bytearray(pack.read_bytes())
+    data[offset + 4 : offset + 8] = b"\xff\xff\xff\xff"  # into the entry's deflated bytes
+    pack.chmod(0o600)
+    pack.write_bytes(bytes(data))
+
+
 def ok(cli: CliRunner, *args: str, input: str | None = None) -> str:
     """Run a command that must succeed and return its stdout."""
     code, out, err = run(cli, *args, input=input)

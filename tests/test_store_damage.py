@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tests.helpers import GLOBAL, file_states, git_in_store, run
+from tests.helpers import GLOBAL, corrupt_packed_blob, file_states, git_in_store, run
 
 
 def _ids(cli: CliRunner) -> list[str]:
@@ -388,13 +388,7 @@ def test_a_snapshot_heals_a_damaged_packed_blob(
     assert run(cli, "snapshot")[0] == 0
     assert git_in_store(store_root, "repack", "-a", "-d", "-q").returncode == 0
     blob = git_in_store(store_root, "rev-parse", f"{_ids(cli)[0]}:files/AGENTS.md").stdout.strip()
-    (pack,) = (store_root / "repo.git" / "objects" / "pack").glob("*.pack")
-    index = git_in_store(store_root, "verify-pack", "-v", str(pack.with_suffix(".idx"))).stdout
-    offset = next(int(line.split()[4]) for line in index.splitlines() if line.startswith(blob))
-    data = bytearray(pack.read_bytes())
-    data[offset + 4 : offset + 8] = b"\xff\xff\xff\xff"  # into the entry's deflated bytes
-    pack.chmod(0o600)
-    pack.write_bytes(bytes(data))
+    corrupt_packed_blob(store_root, blob)
     assert run(cli, "check")[0] == 1
     assert run(cli, "snapshot")[0] == 0
     assert git_in_store(store_root, "fsck", "--full").returncode == 0

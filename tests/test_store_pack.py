@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from codexsnap import faults
 from codexsnap.store import git_pack
-from tests.helpers import git_in_store, ok, ok_json, run
+from tests.helpers import corrupt_packed_blob, git_in_store, ok, ok_json, run
 from tests.storetools import loose_permissions, plumb
 
 SESSIONS = "sessions/2026/11/20"
@@ -181,13 +181,7 @@ def test_a_corrupt_blob_in_a_fast_import_pack_is_healed_from_the_home(
     snapshot = ok_json(cli, "snapshot")["id"]
     relpath = paths[40].relative_to(codex_home).as_posix()
     blob = git_in_store(store_root, "rev-parse", f"{snapshot}:files/{relpath}").stdout.strip()
-    (pack,) = (store_root / "repo.git" / "objects" / "pack").glob("*.pack")
-    index = git_in_store(store_root, "verify-pack", "-v", str(pack.with_suffix(".idx"))).stdout
-    offset = next(int(line.split()[4]) for line in index.splitlines() if line.startswith(blob))
-    data = bytearray(pack.read_bytes())
-    data[offset + 4 : offset + 8] = b"\xff\xff\xff\xff"  # into the entry's deflated bytes
-    pack.chmod(0o600)
-    pack.write_bytes(bytes(data))
+    corrupt_packed_blob(store_root, blob)
     assert run(cli, "check")[0] == 1
     code, out, err = run(cli, "check", "--repair")
     assert code == 0, out + err
