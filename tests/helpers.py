@@ -13,7 +13,7 @@ from typing import Any
 
 from typer.testing import CliRunner
 
-from codexsnap.cli import app
+from codexsnap.cli.app import app
 from codexsnap.commands.fix import FixResult
 from tests.homebuilder import (
     ACCESS_TOKEN,

@@ -30,7 +30,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from codexsnap.cli import app
+from codexsnap.cli.app import app
 from codexsnap.commands import Confirm, ask
 from codexsnap.diff_report import DiffReport
 from codexsnap.store import SnapshotResult, SnapshotStore, home_id

@@ -11,7 +11,7 @@ import typer.main
 from typer.testing import CliRunner
 
 from codexsnap import __version__
-from codexsnap.cli import app
+from codexsnap.cli.app import app
 from codexsnap.file_lock import store_lock
 from codexsnap.processes import CodexProcess
 from codexsnap.recipes import all_recipes

@@ -13,7 +13,7 @@ import typer.core
 import typer.main
 
 from codexsnap import errors
-from codexsnap.cli import app
+from codexsnap.cli.app import app
 from codexsnap.recipes import all_recipes
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"

@@ -12,8 +12,7 @@ import typer.main
 from typer.models import CommandInfo
 from typer.testing import CliRunner
 
-from codexsnap.cli import app
-from codexsnap.cli.errors import HandledGroup
+from codexsnap.cli.app import HandledGroup, app
 from codexsnap.errors import (
     EXIT_BROKEN_PIPE,
     EXIT_INTERNAL,

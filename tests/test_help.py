@@ -14,7 +14,7 @@ import pytest
 import typer.main
 from typer.testing import CliRunner
 
-from codexsnap.cli import app
+from codexsnap.cli.app import app
 from codexsnap.cli.text import fit
 from codexsnap.recipes import all_recipes
 from codexsnap.wording import plural

@@ -100,7 +100,7 @@ def run_step(command: str, user: Path, env: dict[str, str]) -> str:
     if words[0] != "codexsnap":
         subprocess.run(command, shell=True, check=True, env=env, cwd=user)
         return ""
-    from codexsnap.cli import app
+    from codexsnap.cli.app import app
 
     result = CliRunner().invoke(app, words[1:], env=env)
     out = result.stdout + result.stderr

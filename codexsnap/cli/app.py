@@ -8,15 +8,15 @@ here rather than with decorators there means that a fresh copy of this module (t
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable, Sequence
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+import typer.core
 
 from codexsnap import __version__
 from codexsnap.cli import repair, restore, snapshots, watching
-from codexsnap.cli.errors import HandledGroup
+from codexsnap.cli.errors import CommandExit, handled
 from codexsnap.cli.help import HELP_WIDTH, HelpfulCommand
 
 # The order of `codexsnap --help`: by what a user does (diagnose and repair, restore, snapshots).
@@ -43,6 +43,22 @@ COMMANDS = (
     watching.unprotect,
     snapshots.adopt,
 )
+
+
+class HandledGroup(typer.core.TyperGroup):
+    """The app's command group: every subcommand it dispatches runs inside `handled()`."""
+
+    # Any: the vendored click's Context, which typer does not export.
+    def invoke(self, ctx: Any) -> Any:
+        # Wrapping the group's dispatch, not each command, is what makes it "once": a command
+        # added to the app cannot forget it, and a nested `app([...])` (demo) gets it too.
+        try:
+            with handled((typer.Exit, typer.TyperException), (typer.Abort,)):
+                return super().invoke(ctx)
+        except CommandExit as done:
+            # click's own exit: the console script exits with it, `app(...,
+            # standalone_mode=False)` returns it, CliRunner records it.
+            raise typer.Exit(done.code) from None
 
 
 def _version(value: bool) -> None:
@@ -95,17 +111,3 @@ def app_for(args: Sequence[str]) -> typer.Typer:
         return app
     chosen = [c for c in COMMANDS if c.__name__.replace("_", "-") == args[0]]
     return build(chosen) if chosen else app
-
-
-def main() -> None:
-    """Console-script entry point."""
-    from codexsnap.cli.console import Progress
-    from codexsnap.progress import set_listener
-
-    set_listener(Progress())
-    for stream in (sys.stdout, sys.stderr):
-        # File names that are not valid UTF-8 must print as escapes, never crash a report.
-        reconfigure = getattr(stream, "reconfigure", None)
-        if reconfigure is not None:
-            reconfigure(errors="backslashreplace")
-    app_for(sys.argv[1:])()

@@ -1,14 +1,18 @@
-"""The terminal: colour and tables for a person, plain text when piped or with NO_COLOR, prompts."""
+"""The terminal: colour and tables for a person, plain text when piped or with NO_COLOR, prompts.
+
+`echo` and `style` write what click's would (same escapes, colour stripped when the stream is
+no terminal) without importing typer: `history` and `snapshot` start without it (cli/start.py).
+Only a prompt loads typer, for its `confirm`.
+"""
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import typer
 
 from codexsnap.cli.json_output import dump_json
 from codexsnap.cli.report_text import (
@@ -28,6 +32,31 @@ if TYPE_CHECKING:
     from codexsnap.commands.history import HistoryEntry
     from codexsnap.diff_report import DiffReport
 
+_COLOR_CODES = {"red": 31, "green": 32, "yellow": 33, "blue": 34}
+_ANSI = re.compile(r"\033\[[;?0-9]*[a-zA-Z]")
+
+
+def style(text: str, fg: str | None = None, bold: bool | None = None) -> str:
+    """``text`` in colour ``fg`` and/or bold (False: explicitly not bold), then a reset."""
+    codes = ""
+    if fg is not None:
+        codes += f"\033[{_COLOR_CODES[fg]}m"
+    if bold is not None:
+        codes += f"\033[{1 if bold else 22}m"
+    return f"{codes}{text}\033[0m"
+
+
+def echo(message: str = "", err: bool = False, nl: bool = True) -> None:
+    """``message`` on stdout (stderr with ``err``), flushed; colour stripped off a terminal."""
+    stream = sys.stderr if err else sys.stdout
+    if stream is None:  # pythonw, or a closed stream: nowhere to write, as click
+        return
+    if message and not stream.isatty():
+        message = _ANSI.sub("", message)
+    stream.write(f"{message}\n" if nl else message)
+    stream.flush()
+
+
 _LINE_COLORS = {"  + ": "green", "  - ": "red", "  ~ ": "yellow"}
 _STATUS_COLORS = {"ok": "green", "warning": "yellow", "problem": "red", "skipped": "blue"}
 
@@ -36,15 +65,15 @@ def paint_report_line(line: str) -> str:
     """A report line coloured by what it says: added, removed, changed, or a file header."""
     for prefix, color in _LINE_COLORS.items():
         if line.startswith(prefix):
-            return typer.style(line, fg=color)
+            return style(line, fg=color)
     if line and not line.startswith(" "):
-        return typer.style(line, bold=True)
+        return style(line, bold=True)
     return line
 
 
 def paint_status(status: str) -> str:
     """ok / warning / problem / skipped, padded, in green / yellow / red / blue."""
-    return typer.style(f"{status:<7}", fg=_STATUS_COLORS.get(status), bold=status == "problem")
+    return style(f"{status:<7}", fg=_STATUS_COLORS.get(status), bold=status == "problem")
 
 
 def history_table(entries: Iterable[HistoryEntry], paired: bool) -> None:
@@ -77,7 +106,7 @@ def history_table(entries: Iterable[HistoryEntry], paired: bool) -> None:
 def plain_history(entries: Iterable[HistoryEntry], paired: bool) -> None:
     """History as plain lines, for pipes and scripts."""
     for entry in entries:
-        typer.echo(entry_line(entry, paired))
+        echo(entry_line(entry, paired))
 
 
 class Progress:
@@ -125,13 +154,15 @@ def confirmer(yes: bool, json_output: bool, home: Path | None = None, flags: str
                 hint="Add --yes to go ahead, or --dry-run to only see the report.",
             )
         where = f" to the Codex home {home}" if home is not None else ""
-        typer.echo(f"About to apply '{report.subject or 'these changes'}'{where}:", err=True)
+        echo(f"About to apply '{report.subject or 'these changes'}'{where}:", err=True)
         for line in report_text(report):
-            typer.echo(line, err=True)
-        typer.echo(
+            echo(line, err=True)
+        echo(
             f"A snapshot of the home is taken first; to undo afterwards: codexsnap undo{flags}",
             err=True,
         )
+        import typer  # a prompt is the only thing here that needs it
+
         return typer.confirm("Apply these changes?", default=False, err=True)
 
     return confirm
@@ -140,7 +171,7 @@ def confirmer(yes: bool, json_output: bool, home: Path | None = None, flags: str
 def echo_report(report: DiffReport) -> None:
     colored = color_allowed()
     for line in report_text(report):
-        typer.echo(paint_report_line(line) if colored else line)
+        echo(paint_report_line(line) if colored else line)
 
 
 def echo_text(lines: Text) -> None:
@@ -153,13 +184,13 @@ def echo_text(lines: Text) -> None:
         if isinstance(line, DiffReport):
             echo_report(line)
         elif width is None:
-            typer.echo(line)
+            echo(line)
         else:
-            typer.echo("\n".join(fit(part, width) for part in line.split("\n")))
+            echo("\n".join(fit(part, width) for part in line.split("\n")))
 
 
 def echo_json(value: Any) -> None:
-    typer.echo(dump_json(value), nl=False)
+    echo(dump_json(value), nl=False)
 
 
 def echo_pending(pending: bool) -> None:
@@ -168,13 +199,13 @@ def echo_pending(pending: bool) -> None:
     A recovery that was done is told when it happens (``locate.announce_recovery``).
     """
     if pending:
-        typer.echo(PENDING_WARNING, err=True)
+        echo(PENDING_WARNING, err=True)
 
 
 def echo_warnings(warnings: Sequence[str]) -> None:
     """On stderr, so --json output stays one document: the risks --force went past."""
     for warning in warnings:
-        typer.echo(f"Warning: {warning}", err=True)
+        echo(f"Warning: {warning}", err=True)
 
 
 def status_painter() -> Callable[[str], str]:

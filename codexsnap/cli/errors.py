@@ -1,7 +1,9 @@
-"""The one choke point where failures become messages and exit codes, applied to the whole app.
+"""The one choke point where failures become messages and exit codes, applied to every run.
 
-Every command runs inside `HandledGroup.invoke`, so no adapter catches anything itself, and
-the same mapping holds for the console script, `python -m codexsnap` and `CliRunner`.
+Every command runs inside `handled()`: the Typer app's commands through `HandledGroup`
+(cli/app.py), the lean start's through `start.main` (cli/start.py), so no adapter catches
+anything itself, and the same mapping holds for the console script, `python -m codexsnap`
+and `CliRunner`. Nothing here imports typer: the lean start must not pay for it.
 """
 
 from __future__ import annotations
@@ -11,62 +13,65 @@ import sys
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, NoReturn
+from typing import NoReturn
 
-import typer
-import typer.core
-
+from codexsnap.cli.console import echo
 from codexsnap.errors import EXIT_BROKEN_PIPE, EXIT_INTERNAL, CodexsnapError
 from codexsnap.home import debug_requested
 from codexsnap.transaction.outcome import forget_commits, outcome_of
 
 
+class CommandExit(Exception):
+    """End the command with this exit code, its message (if any) already printed."""
+
+    def __init__(self, code: int = 0) -> None:
+        super().__init__(code)
+        self.code = code
+
+
 def fail(error: CodexsnapError) -> NoReturn:
-    typer.echo(f"Error: {error.message}", err=True)
+    echo(f"Error: {error.message}", err=True)
     if error.hint:
-        typer.echo(f"Hint: {error.hint}", err=True)
-    raise typer.Exit(error.exit_code)
+        echo(f"Hint: {error.hint}", err=True)
+    raise CommandExit(error.exit_code)
 
 
 @contextmanager
-def handled() -> Iterator[None]:
-    """Map what a command raises to a message on stderr and an exit code."""
+def handled(
+    passthrough: tuple[type[BaseException], ...] = (),
+    interrupts: tuple[type[BaseException], ...] = (),
+) -> Iterator[None]:
+    """Map what a command raises to a message on stderr and a `CommandExit`.
+
+    ``passthrough``: the framework's own exits and usage errors (a bad option value...),
+    which carry their exit code and message already; an internal-error line would hide
+    them. ``interrupts``: what the framework raises for Ctrl-C at a prompt (click's Abort).
+    """
     forget_commits()
+    exits: tuple[type[BaseException], ...] = (CommandExit, *passthrough)
+    interrupted: tuple[type[BaseException], ...] = (KeyboardInterrupt, *interrupts)
     try:
         yield
-    except (typer.Exit, typer.TyperException):
-        # The framework's own exits and usage errors (a bad option value...) carry their
-        # exit code and message already; an internal-error line would hide them.
+    except exits:
         raise
     except BrokenPipeError:
         # The reader went away (`codexsnap history | head`): not an error of ours. Point
         # stdout at the null device so the interpreter's final flush stays quiet.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-        raise typer.Exit(EXIT_BROKEN_PIPE) from None
+        raise CommandExit(EXIT_BROKEN_PIPE) from None
     except CodexsnapError as error:
         fail(error)
-    except (KeyboardInterrupt, typer.Abort) as interrupt:
+    except interrupted as interrupt:
         # The transaction knows what it left (nothing, put back, applied, half-recorded):
         # its sentence is the last line, and a change that committed exits 0.
         outcome = outcome_of(interrupt)
-        typer.echo(f"\n{outcome.sentence()}", err=True)
-        raise typer.Exit(outcome.exit_code) from None
+        echo(f"\n{outcome.sentence()}", err=True)
+        raise CommandExit(outcome.exit_code) from None
     except Exception as error:  # a bug: say so in one line, never dump locals
-        typer.echo(f"Error: internal error: {type(error).__name__}: {error}", err=True)
+        echo(f"Error: internal error: {type(error).__name__}: {error}", err=True)
         if debug_requested():
             traceback.print_exception(error, file=sys.stderr)
         else:
-            typer.echo("Hint: set CODEXSNAP_DEBUG=1 for details and report it.", err=True)
-        raise typer.Exit(EXIT_INTERNAL) from None
-
-
-class HandledGroup(typer.core.TyperGroup):
-    """The app's command group: every subcommand it dispatches runs inside `handled()`."""
-
-    # Any: the vendored click's Context, which typer does not export.
-    def invoke(self, ctx: Any) -> Any:
-        # Wrapping the group's dispatch, not each command, is what makes it "once": a command
-        # added to the app cannot forget it, and a nested `app([...])` (demo) gets it too.
-        with handled():
-            return super().invoke(ctx)
+            echo("Hint: set CODEXSNAP_DEBUG=1 for details and report it.", err=True)
+        raise CommandExit(EXIT_INTERNAL) from None

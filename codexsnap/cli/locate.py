@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import typer
-
+from codexsnap.cli.console import echo
 from codexsnap.cli.text import PENDING_WARNING
 from codexsnap.home import CodexHome, StoreLocation, find_codex_home, find_store_location
 
@@ -46,14 +45,14 @@ def announce_recovery(done: Recovery) -> None:
     and its error must not be the only thing the user learns (their home changed)."""
     from codexsnap.cli.text import recovery_text
 
-    typer.echo(recovery_text(done), err=True)
+    echo(recovery_text(done), err=True)
 
 
 def warn_pending(home: CodexHome, location: StoreLocation) -> None:
     from codexsnap.transaction.journal import pending  # not the recovery: start-up time
 
     if pending(home.path, location.path):
-        typer.echo(PENDING_WARNING, err=True)
+        echo(PENDING_WARNING, err=True)
 
 
 def log_folders(extra: list[Path] | None) -> list[Path]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from codexsnap.cli import json_output, text
-from codexsnap.cli.console import echo_history, echo_json, echo_text
-from codexsnap.cli.locate import announce_recovery, locate, sqlite_root, warn_pending
+from codexsnap.cli import json_output, lean, text
+from codexsnap.cli.console import echo_json, echo_text
+from codexsnap.cli.locate import locate, sqlite_root, warn_pending
 from codexsnap.cli.options import (
     AllOption,
     DetailsOption,
@@ -45,23 +45,7 @@ def history(
 
     Example: codexsnap history -n 10
     """
-    from codexsnap.commands.history import HistoryEntry, history_entries, other_homes
-    from codexsnap.commands.history import history as run_history
-
-    del codex_sqlite_home  # taken by every command, so one set of flags works everywhere
-    home, location = locate(codex_home, store)
-    warn_pending(home, location)
-    if as_json or include_pruned:
-        snapshots = run_history(home.path, location.path, limit, include_pruned)
-        if as_json:
-            return echo_json(json_output.history_json(snapshots))
-        entries = [HistoryEntry(s) for s in snapshots]
-    else:
-        entries = history_entries(home.path, location.path, limit)
-    if not entries:
-        others = other_homes(home.path, location.path)
-        return echo_text(text.no_history_text(home.path, location.path, others))
-    echo_history(entries, paired=not include_pruned)
+    lean.history(limit, include_pruned, as_json, codex_home, codex_sqlite_home, store)
 
 
 def adopt(
@@ -154,14 +138,7 @@ def snapshot(
 
     Example: codexsnap snapshot -m "before trying the new plugin"
     """
-    from codexsnap.commands.snapshot import snapshot as run_snapshot
-
-    home, location = locate(codex_home, store)
-    sqlite = sqlite_root(home, codex_sqlite_home)[0]
-    taken = run_snapshot(home.path, location.path, message, sqlite, on_recovery=announce_recovery)
-    if as_json:
-        return echo_json(json_output.snapshot_taken_json(taken))
-    typer.echo(text.snapshot_text(taken))
+    lean.snapshot(message, as_json, codex_home, codex_sqlite_home, store)
 
 
 def prune(

@@ -1,0 +1,199 @@
+"""The lean start (cli/start.py): `history` and `snapshot` without typer give what the Typer
+app gives, and hand everything else to it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+
+# typer 0.28 vendors the part of click it runs: the parser these tests hold the lean one to.
+from typer._click import core, types
+from typer.models import TyperPath
+
+from codexsnap.cli.app import app_for
+from codexsnap.cli.console import echo, style
+from codexsnap.cli.start import COMMANDS, parse
+
+_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _click_command(name: str) -> core.Command:
+    group = typer.main.get_command(app_for([name]))
+    assert isinstance(group, typer.core.TyperGroup)
+    command = group.get_command(core.Context(group), name)
+    assert command is not None
+    return command
+
+
+def _click_params(name: str, args: list[str]) -> dict[str, Any]:
+    """What the Typer app's command is called with for ``args`` (typer makes the paths)."""
+    command = _click_command(name)
+    params = dict(command.make_context(name, list(args)).params)
+    for param in command.params:
+        if isinstance(param.type, TyperPath) and params[param.name or ""] is not None:
+            params[param.name or ""] = Path(params[param.name or ""])
+    return params
+
+
+# Every plain form the lean parser must take itself, and forms it must leave to click.
+_TAKEN = {
+    "history": [
+        [],
+        ["-n", "5"],
+        ["-n5"],
+        ["--limit", "12"],
+        ["--limit=3"],
+        ["-n", "5", "-n", "7"],
+        ["--all"],
+        ["--json", "--all", "-n", "2"],
+        ["--codex-home", "/some/home", "--store=/a store/x"],
+        ["--codex-sqlite-home", "relative/db", "--json", "--json"],
+    ],
+    "snapshot": [
+        [],
+        ["-m", "before the plugin"],
+        ["-mquick"],
+        ["--message=a=b"],
+        ["--message", ""],
+        ["--json", "-m", "x", "-m", "y"],
+        ["--store", "/s", "--codex-home", "/h", "--codex-sqlite-home", "/q"],
+    ],
+}
+_LEFT = {
+    "history": [
+        ["--help"],
+        ["-n", "0"],
+        ["-n", "-1"],
+        ["-n", "+5"],
+        ["-n", "5_0"],
+        ["-n"],
+        ["--limit="],
+        ["--json=1"],
+        ["--jso"],
+        ["--bogus"],
+        ["extra"],
+        ["--", "-n"],
+        ["-n", "x"],
+        ["--codex-home", ""],
+        ["--codex-home", "-x"],
+        ["-an"],
+    ],
+    "snapshot": [["--help"], ["-m"], ["-m", "-x"], ["--message", "--json"], ["a"], ["-h"]],
+}
+
+
+@pytest.mark.parametrize(
+    ("name", "args"), [(n, a) for n, forms in _TAKEN.items() for a in forms], ids=str
+)
+def test_the_lean_parser_reads_plain_forms_as_click_does(name: str, args: list[str]) -> None:
+    parsed = parse([name, *args])
+    assert parsed is not None, "a plain form went to typer: the lean start lost its point"
+    assert parsed == (name, _click_params(name, args))
+
+
+@pytest.mark.parametrize(
+    ("name", "args"), [(n, a) for n, forms in _LEFT.items() for a in forms], ids=str
+)
+def test_anything_else_goes_to_the_typer_app(name: str, args: list[str]) -> None:
+    assert parse([name, *args]) is None
+
+
+@pytest.mark.parametrize("args", [[], ["--version"], ["fix", "--dry-run"], ["histroy"]])
+def test_other_commands_go_to_the_typer_app(args: list[str]) -> None:
+    assert parse(args) is None
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_the_lean_options_are_the_typer_options(name: str) -> None:
+    """A flag added to the Typer adapter and not to start.COMMANDS would send every run that
+    uses it to typer, silently slower; a default that differs would change what it does."""
+    options, defaults = COMMANDS[name]
+    lean = {o.dest: (set(o.names), o.kind) for o in options}
+    declared = {}
+    for param in _click_command(name).params:
+        assert isinstance(param, typer.core.TyperOption), param  # no arguments: extras to click
+        if param.is_flag:
+            kind = "flag"
+        elif isinstance(param.type, types.IntRange):
+            assert (param.type.min, param.type.max) == (1, None)
+            kind = "count"
+        elif isinstance(param.type, TyperPath):
+            kind = "path"
+        else:
+            assert param.type is types.STRING
+            kind = "text"
+        assert param.name is not None
+        declared[param.name] = ({*param.opts, *param.secondary_opts}, kind)
+        assert param.default == defaults.get(param.name), param.name
+    assert lean == declared
+
+
+def _run(args: list[str], *, lean: bool) -> tuple[int, str, str]:
+    entry = (
+        "from codexsnap.cli import main" if lean else "from codexsnap.cli.app import app as main"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", f"import sys; sys.argv[0] = 'codexsnap'; {entry}; main()", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(_ROOT)},
+        timeout=120,
+        check=False,
+    )
+    return done.returncode, done.stdout, done.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["history"],
+        ["history", "-n", "1", "--json"],
+        ["history", "--all"],
+        ["snapshot"],  # the second run of the pair: no change either way
+        ["snapshot", "--json"],
+        ["history", "--codex-home", "/nonexistent/codex"],
+        ["snapshot", "--store", "/dev/null/store"],
+    ],
+    ids=" ".join,
+)
+def test_both_starts_print_the_same_and_exit_the_same(codex_home: Path, args: list[str]) -> None:
+    assert _run(["snapshot"], lean=True)[0] == 0
+    lean, whole = _run(args, lean=True), _run(args, lean=False)
+    if args[0] == "snapshot" and "--json" in args:
+        # Each run reports the time it looked; the rest is the same.
+        lean = (lean[0], lean[1].split('"checked_at"')[0], lean[2])
+        whole = (whole[0], whole[1].split('"checked_at"')[0], whole[2])
+    assert lean == whole
+    assert lean[0] == (
+        0 if "/nonexistent/codex" not in args and "/dev/null/store" not in args else lean[0]
+    )
+
+
+def test_a_lean_run_loads_no_typer(codex_home: Path, tmp_path: Path) -> None:
+    from tests.test_startup import _loaded
+
+    _loaded(tmp_path, "snapshot")
+    for args in (["snapshot"], ["history", "-n", "5"]):
+        modules = _loaded(tmp_path, *args)
+        assert not [m for m in modules if m.split(".")[0] in ("typer", "click")], args
+    assert "typer" in _loaded(tmp_path, "history", "--help")
+
+
+@pytest.mark.parametrize("fg", [None, "red", "green", "yellow", "blue"])
+@pytest.mark.parametrize("bold", [None, True, False])
+def test_style_writes_what_typer_style_writes(fg: str | None, bold: bool | None) -> None:
+    assert style("a line", fg=fg, bold=bold) == typer.style("a line", fg=fg, bold=bold)
+
+
+def test_echo_strips_colour_off_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
+    echo(style("red", fg="red"))
+    echo(style("warn", bold=True), err=True)
+    echo("no newline", nl=False)
+    out, err = capsys.readouterr()
+    assert (out, err) == ("red\nno newline", "warn\n")
