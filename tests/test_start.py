@@ -18,7 +18,7 @@ from typer.models import TyperPath
 
 from codexsnap.cli.app import app_for
 from codexsnap.cli.console import echo, style
-from codexsnap.cli.start import COMMANDS, parse
+from codexsnap.cli.start import COMMANDS, INTERRUPTED_AT_START, parse
 
 _ROOT = Path(__file__).resolve().parent.parent
 
@@ -197,3 +197,41 @@ def test_echo_strips_colour_off_a_terminal(capsys: pytest.CaptureFixture[str]) -
     echo("no newline", nl=False)
     out, err = capsys.readouterr()
     assert (out, err) == ("red\nno newline", "warn\n")
+
+
+# Ctrl-C while the command's modules load: a finder that raises it at the first of them.
+_CTRL_C_WHILE_LOADING = """
+import sys
+class Interrupting:
+    def find_spec(self, name, path=None, target=None):
+        if name in ("codexsnap.cli.lean", "codexsnap.cli.app"):
+            raise KeyboardInterrupt
+        return None
+sys.meta_path.insert(0, Interrupting())
+from codexsnap.cli import main
+sys.argv = ["codexsnap", *sys.argv[1:]]
+main()
+"""
+
+
+@pytest.mark.parametrize("args", [["history"], ["doctor"]], ids=" ".join)
+def test_ctrl_c_while_the_modules_load_is_one_true_line_and_130(
+    codex_home: Path, args: list[str]
+) -> None:
+    """It was a traceback through the import machinery, and exit 1 or -2."""
+    done = subprocess.run(
+        [sys.executable, "-c", _CTRL_C_WHILE_LOADING, *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(_ROOT)},
+        timeout=120,
+        check=False,
+    )
+    assert done.stderr.strip() == INTERRUPTED_AT_START, done.stderr
+    assert done.returncode == 130
+
+
+def test_the_line_said_before_any_import_is_the_transaction_s_own() -> None:
+    from codexsnap.transaction.outcome import NOTHING_WRITTEN, Outcome
+
+    assert Outcome(NOTHING_WRITTEN).sentence() == INTERRUPTED_AT_START

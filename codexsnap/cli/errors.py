@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from typing import NoReturn
 
 from codexsnap.cli.console import echo
+from codexsnap.cli.start import forget_unhandled_interrupt
 from codexsnap.errors import EXIT_BROKEN_PIPE, EXIT_INTERNAL, CodexsnapError
 from codexsnap.home import debug_requested
 from codexsnap.transaction.outcome import forget_commits, outcome_of
@@ -67,6 +68,7 @@ def handled(
         # its sentence is the last line, and a change that committed exits 0.
         outcome = outcome_of(interrupt)
         echo(f"\n{outcome.sentence()}", err=True)
+        forget_unhandled_interrupt()
         raise CommandExit(outcome.exit_code) from None
     except Exception as error:  # a bug: say so in one line, never dump locals
         echo(f"Error: internal error: {type(error).__name__}: {error}", err=True)

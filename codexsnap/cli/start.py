@@ -13,11 +13,14 @@ to the Typer app, so help texts, usage errors and their exit codes stay click's.
 from __future__ import annotations
 
 import os
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+
+from codexsnap.errors import EXIT_INTERRUPTED
 
 Kind = Literal["flag", "count", "text", "path"]
 
@@ -116,6 +119,29 @@ def _convert(kind: Kind, value: str) -> Any:
 
 def main() -> None:
     """Console-script entry point."""
+    try:
+        run = _prepare(sys.argv[1:])
+    except KeyboardInterrupt:
+        # Ctrl-C while the modules load: no command code has run, so nothing is written;
+        # one line and 130, not a traceback through the import machinery.
+        sys.stderr.write(f"\n{INTERRUPTED_AT_START}\n")
+        forget_unhandled_interrupt()
+        _done()
+        sys.exit(EXIT_INTERRUPTED)
+    try:
+        run()  # click ends its runs with sys.exit; the lean ones end below
+    finally:
+        _done()
+
+
+# The words of transaction/outcome.py's NOTHING_WRITTEN sentence (tests/test_start.py holds
+# them equal), spelled here so that saying them after a Ctrl-C during the imports imports
+# nothing more.
+INTERRUPTED_AT_START = "Interrupted: nothing written; the Codex home is as it was."
+
+
+def _prepare(args: list[str]) -> Callable[[], None]:
+    """Every import the run needs, and the call that runs it."""
     from codexsnap.cli.console import Progress
     from codexsnap.progress import set_listener
 
@@ -125,21 +151,48 @@ def main() -> None:
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
             reconfigure(errors="backslashreplace")
-    args = sys.argv[1:]
     completing = any(k.startswith("_") and k.endswith("_COMPLETE") for k in os.environ)
     parsed = None if completing else parse(args)
     if parsed is None:
         from codexsnap.cli.app import app_for
 
-        app_for(args)()
-        return
+        return app_for(args)
     from codexsnap.cli import lean
     from codexsnap.cli.errors import CommandExit, handled
 
     command, params = parsed
-    try:
-        with handled():
-            getattr(lean, command)(**params)
-    except CommandExit as done:
-        sys.exit(done.code)
-    sys.exit(0)
+    body = getattr(lean, command)
+
+    def run() -> None:
+        code = 0
+        try:
+            with handled():
+                body(**params)
+        except CommandExit as done:
+            code = done.code
+        sys.exit(code)
+
+    return run
+
+
+def forget_unhandled_interrupt() -> None:
+    """Keep CPython from turning the exit code of a handled Ctrl-C into death by SIGINT.
+
+    A Ctrl-C that lands inside code run from a string (``exec``/``eval``: dataclasses and
+    namedtuple build their methods so, while a lazy import runs) makes CPython note an
+    "unhandled KeyboardInterrupt" (``_Py_UnhandledKeyboardInterrupt``, pythonrun.c's
+    ``run_eval_code_obj``), and ``Py_RunMain`` then kills the process with SIGINT at exit
+    whatever ``sys.exit`` said: exit -2 instead of the 130 (or 0) the last line stands for.
+    Running a string again resets that note, so the exit code is the one chosen here.
+    """
+    exec("")  # a constant empty string: the reset is the point
+
+
+def _done() -> None:
+    """The command is over and its last line printed: from here on Ctrl-C is ignored.
+
+    Else a Ctrl-C in the last milliseconds, while the interpreter shuts down, kills it by
+    SIGINT (exit -2): a code that tells a script the run was cut short when the line above
+    says what it did.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
