@@ -416,3 +416,38 @@ def test_a_ctrl_c_after_the_last_line_leaves_the_exit_code_of_the_work(
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("Snapshot "), done.stdout
     assert "KeyboardInterrupt" not in done.stderr, done.stderr
+
+
+# Ctrl-C while a class is made inside the command (a lazy import): Python wraps the
+# KeyboardInterrupt raised in a descriptor's __set_name__ in a RuntimeError.
+_CTRL_C_IN_SET_NAME = """
+import sys
+import codexsnap.store.snapshotting as snapshotting
+class Descriptor:
+    def __set_name__(self, owner, name):
+        raise KeyboardInterrupt
+def interrupted(*args, **kwargs):
+    type("Made", (), {"field": Descriptor()})
+snapshotting.StoreSnapshotting.scan = interrupted
+from codexsnap.cli import main
+sys.argv = ["codexsnap", *sys.argv[1:]]
+main()
+"""
+
+
+@pytest.mark.parametrize("args", [["snapshot"], ["snapshot", "--message", "-x"]], ids=str)
+def test_a_ctrl_c_wrapped_by_python_is_an_interrupt_not_an_internal_error(
+    lab: Lab, args: list[str]
+) -> None:
+    """It was 'Error: internal error: RuntimeError: Error calling __set_name__' and exit 70."""
+    stopped = subprocess.run(
+        [sys.executable, "-c", _CTRL_C_IN_SET_NAME, *args],
+        env=lab.env(),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert last_line(stopped.stderr) == "Interrupted: nothing written; the Codex home is as it was."
+    assert stopped.returncode == 130, stopped.stderr

@@ -18,7 +18,8 @@ from typer.models import TyperPath
 
 from codexsnap.cli.app import app_for
 from codexsnap.cli.console import echo, style
-from codexsnap.cli.start import COMMANDS, INTERRUPTED_AT_START, parse
+from codexsnap.cli.lean import COMMANDS, parse
+from codexsnap.cli.start import INTERRUPTED_AT_START
 
 _ROOT = Path(__file__).resolve().parent.parent
 
@@ -199,28 +200,36 @@ def test_echo_strips_colour_off_a_terminal(capsys: pytest.CaptureFixture[str]) -
     assert (out, err) == ("red\nno newline", "warn\n")
 
 
-# Ctrl-C while the command's modules load: a finder that raises it at the first of them.
+# Ctrl-C while the command's modules load: a finder that raises it at the first of them,
+# plainly or inside a descriptor's __set_name__ (as when it lands while a class is made),
+# which Python wraps in a RuntimeError.
 _CTRL_C_WHILE_LOADING = """
 import sys
+class Descriptor:
+    def __set_name__(self, owner, name):
+        raise KeyboardInterrupt
 class Interrupting:
     def find_spec(self, name, path=None, target=None):
         if name in ("codexsnap.cli.lean", "codexsnap.cli.app"):
+            if sys.argv[1] == "wrapped":
+                type("Made", (), {"field": Descriptor()})
             raise KeyboardInterrupt
         return None
 sys.meta_path.insert(0, Interrupting())
 from codexsnap.cli import main
-sys.argv = ["codexsnap", *sys.argv[1:]]
+sys.argv = ["codexsnap", *sys.argv[2:]]
 main()
 """
 
 
+@pytest.mark.parametrize("how", ["plain", "wrapped"])
 @pytest.mark.parametrize("args", [["history"], ["doctor"]], ids=" ".join)
 def test_ctrl_c_while_the_modules_load_is_one_true_line_and_130(
-    codex_home: Path, args: list[str]
+    codex_home: Path, args: list[str], how: str
 ) -> None:
     """It was a traceback through the import machinery, and exit 1 or -2."""
     done = subprocess.run(
-        [sys.executable, "-c", _CTRL_C_WHILE_LOADING, *args],
+        [sys.executable, "-c", _CTRL_C_WHILE_LOADING, how, *args],
         capture_output=True,
         text=True,
         env={**os.environ, "PYTHONPATH": str(_ROOT)},

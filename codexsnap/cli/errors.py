@@ -64,16 +64,24 @@ def handled(
     except CodexsnapError as error:
         fail(error)
     except interrupted as interrupt:
-        # The transaction knows what it left (nothing, put back, applied, half-recorded):
-        # its sentence is the last line, and a change that committed exits 0.
-        outcome = outcome_of(interrupt)
-        echo(f"\n{outcome.sentence()}", err=True)
-        forget_unhandled_interrupt()
-        raise CommandExit(outcome.exit_code) from None
+        _interrupted(interrupt)
     except Exception as error:  # a bug: say so in one line, never dump locals
+        if isinstance(error.__cause__, KeyboardInterrupt):
+            # Ctrl-C inside a descriptor's __set_name__ (a class made while a lazy import
+            # runs), which Python wraps in a RuntimeError: an interrupt, not a bug.
+            _interrupted(error.__cause__)
         echo(f"Error: internal error: {type(error).__name__}: {error}", err=True)
         if debug_requested():
             traceback.print_exception(error, file=sys.stderr)
         else:
             echo("Hint: set CODEXSNAP_DEBUG=1 for details and report it.", err=True)
         raise CommandExit(EXIT_INTERNAL) from None
+
+
+def _interrupted(interrupt: BaseException) -> NoReturn:
+    # The transaction knows what it left (nothing, put back, applied, half-recorded): its
+    # sentence is the last line, and a change that committed exits 0.
+    outcome = outcome_of(interrupt)
+    echo(f"\n{outcome.sentence()}", err=True)
+    forget_unhandled_interrupt()
+    raise CommandExit(outcome.exit_code) from None
