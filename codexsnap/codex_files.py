@@ -46,7 +46,11 @@ HOST_IDENTITY_KEYS = (
 
 def has_projects(data: dict[str, Any]) -> bool:
     """True when the state lists at least one local project."""
-    projects = data.get(LOCAL_PROJECTS_KEY)
+    return lists_projects(data.get(LOCAL_PROJECTS_KEY))
+
+
+def lists_projects(projects: Any) -> bool:
+    """True when a value of ``local-projects`` holds at least one project."""
     return isinstance(projects, list | dict) and bool(projects)
 
 

@@ -45,11 +45,11 @@ def parse(fmt: str, raw: bytes | None) -> Any:
 def changed_members(old: bytes, new: bytes) -> tuple[Any, Any]:
     """Only the top-level members whose text differs, decoded: a 30 MB state with one changed
     key costs one scan per side instead of two full object trees in memory."""
-    from codexsnap.json_edit import member_texts
+    from codexsnap.json_edit import member_texts, utf8_text
 
     try:
-        old_members = member_texts(old.decode("utf-8"))
-        new_members = member_texts(new.decode("utf-8"))
+        old_members = member_texts(utf8_text(old))
+        new_members = member_texts(utf8_text(new))
     except (UnicodeDecodeError, ValueError, RecursionError):
         return parse("json", old), parse("json", new)
     decoder = json.JSONDecoder()

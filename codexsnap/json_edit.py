@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any
 
 _WHITESPACE = " \t\n\r"
@@ -37,12 +40,67 @@ class NotAnObjectError(ValueError):
     """The document is valid JSON of another type (a list, a string...)."""
 
 
-def _members(text: str) -> tuple[int, list[_Member]]:
-    """The index just past ``{`` and the spans of the top-level members; validates it all."""
+# The index just past ``{`` and the spans of the top-level members.
+_Scan = tuple[int, tuple[_Member, ...]]
+
+
+@dataclass(frozen=True)
+class _Shared:
+    """What one shared_scans() block keeps, by content: decoded texts and their scans."""
+
+    texts: dict[bytes, str] = field(default_factory=dict)
+    scans: dict[str, _Scan] = field(default_factory=dict)
+
+
+_SHARED: ContextVar[_Shared | None] = ContextVar("json_edit_shared", default=None)
+
+
+@contextmanager
+def shared_scans() -> Iterator[None]:
+    """Within this block each distinct text is decoded and scanned once, whoever reads it.
+
+    One fix reads a multi-MB global state in its edit, its checks and its report (issue 15);
+    what is kept is dropped when the outermost block ends.
+    """
+    if _SHARED.get() is not None:
+        yield
+        return
+    token = _SHARED.set(_Shared())
     try:
-        return _scan_members(text)
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
+def utf8_text(raw: bytes) -> str:
+    """``raw.decode("utf-8")`` (raising what it raises), once per content in shared_scans."""
+    shared = _SHARED.get()
+    if shared is None:
+        return raw.decode("utf-8")
+    text = shared.texts.get(raw)
+    if text is None:
+        text = shared.texts[raw] = raw.decode("utf-8")
+    return text
+
+
+def _members(text: str) -> _Scan:
+    """The index just past ``{`` and the spans of the top-level members; validates it all."""
+    shared = _SHARED.get()
+    if shared is not None and (scan := shared.scans.get(text)) is not None:
+        return scan
+    try:
+        opening, members = _scan_members(text)
     except IndexError:
         raise ValueError("the document ends too early (truncated)") from None
+    scan = opening, tuple(members)
+    if shared is not None:
+        shared.scans[text] = scan
+    return scan
+
+
+def check_object(text: str) -> None:
+    """Raise ValueError (or RecursionError) unless ``text`` is a JSON object, by the edits' scan."""
+    _members(text)
 
 
 def _scan_members(text: str) -> tuple[int, list[_Member]]:

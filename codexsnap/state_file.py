@@ -12,7 +12,7 @@ from typing import Any
 from codexsnap.codex_files import GLOBAL_STATE as GLOBAL_STATE
 from codexsnap.codex_files import GLOBAL_STATE_BAK as GLOBAL_STATE_BAK
 from codexsnap.errors import StateFileInvalidError
-from codexsnap.json_edit import refuse_constant
+from codexsnap.json_edit import check_object, refuse_constant, top_level_value, utf8_text
 
 _RESTORE_HINT = (
     "Restore it with 'codexsnap rollback <id>' (see 'codexsnap history'), not from .bak."
@@ -89,11 +89,9 @@ def edit_state(path: Path | str, raw: bytes, edit: Callable[[str], str]) -> byte
     text = _decode(path, raw)
     try:
         edited = edit(text)
-        if edited != text and not isinstance(
-            json.loads(edited, parse_constant=refuse_constant), dict
-        ):
+        if edited != text and not _is_object(edited):
             raise ValueError("the edit did not produce an object")
-        # Parsed once more before it is written: invalid JSON in the global state makes
+        # Checked once more before it is written: invalid JSON in the global state makes
         # the app start from empty state and drop the user's projects (#38757).
         return edited.encode("utf-8")
     except NotAnObjectError:
@@ -108,6 +106,28 @@ def edit_state(path: Path | str, raw: bytes, edit: Callable[[str], str]) -> byte
         raise StateFileInvalidError(f"{path} is nested too deeply", hint=_RESTORE_HINT) from None
 
 
+def state_value(path: Path | str, raw: bytes, key: str) -> Any:
+    """One top-level member of a JSON object file, refusing what ``parse_state`` refuses.
+
+    The document is scanned, not built (and scanned once within ``json_edit.shared_scans``).
+    """
+    text = _decode(path, raw)
+    try:
+        return top_level_value(text, key)
+    except (ValueError, RecursionError):
+        # parse_state's refusal names the fault as it always has.
+        return parse_state(path, raw)[1].get(key)
+
+
+def _is_object(text: str) -> bool:
+    try:
+        check_object(text)
+        return True
+    except (ValueError, RecursionError):
+        # Refused by the scan: json.loads says why, in the words edit_state always showed.
+        return isinstance(json.loads(text, parse_constant=refuse_constant), dict)
+
+
 def _decode(path: Path | str, raw: bytes) -> str:
     if not raw.strip():
         raise StateFileInvalidError(f"{path} is empty", hint=_RESTORE_HINT)
@@ -119,7 +139,7 @@ def _decode(path: Path | str, raw: bytes) -> str:
             hint="Save it as UTF-8 without a BOM, or restore it with 'codexsnap rollback <id>'.",
         )
     try:
-        return raw.decode("utf-8")
+        return utf8_text(raw)
     except UnicodeDecodeError as exc:
         raise StateFileInvalidError(
             f"{path} is not valid UTF-8 (byte {exc.start})", hint=_RESTORE_HINT

@@ -32,6 +32,7 @@ from tests.helpers import (
 )
 from tests.homebuilder import (
     CodexHomeBuilder,
+    global_state,
 )
 
 
@@ -431,3 +432,47 @@ def test_a_fix_walks_the_home_once_whatever_it_snapshots(
     result = run_fix(codex_home, store_root)
     assert result.drift is not None and result.snapshot_after is not None
     assert len(walks) - planning == 1, f"{len(walks) - planning} walks of the home"
+
+
+@pytest.mark.parametrize("bak", ["mirror", "older"])
+def test_a_fix_parses_each_large_global_state_once(
+    builder: CodexHomeBuilder, store_root: Path, monkeypatch: pytest.MonkeyPatch, bak: str
+) -> None:
+    """The edit, its checks, the advice and the report share one decode and scan of each
+    distinct text of a state above 1 MiB; they made eight of two texts (issue 15)."""
+    import codexsnap.json_edit
+
+    builder.state = global_state(drafts=8_000)
+    home = builder.build().resolve()
+    state = json.loads((home / GLOBAL).read_bytes())
+    assert len((home / GLOBAL).read_bytes()) > 2**20  # the report compares members, not trees
+    if bak == "older":
+        (home / BAK).write_bytes(json.dumps({**state, "older-key": 1}).encode())
+    parses: dict[str, int] = {}
+
+    def count(text: object) -> None:
+        if isinstance(text, str | bytes) and len(text) > 2**19:
+            key = text if isinstance(text, str) else text.decode()
+            parses[key] = parses.get(key, 0) + 1
+
+    real_loads, real_scan = json.loads, codexsnap.json_edit._scan_members
+
+    def loads(text: Any, *args: Any, **kwargs: Any) -> Any:
+        count(text)
+        return real_loads(text, *args, **kwargs)
+
+    def scan(text: str) -> Any:
+        count(text)
+        return real_scan(text)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(json, "loads", loads)
+        patch.setattr(codexsnap.json_edit, "_scan_members", scan)
+        result = run_fix(home, store_root)
+    assert result.snapshot_after is not None
+    assert [d.path for d in result.report.files] == [GLOBAL, BAK]
+    after = (home / GLOBAL).read_bytes()
+    assert json.loads(after) == {k: v for k, v in state.items() if k != ENROLL}
+    assert (home / BAK).read_bytes() == after
+    assert len(parses) == (3 if bak == "older" else 2)  # the texts before, and the fixed one
+    assert max(parses.values()) == 1, sorted(parses.values())

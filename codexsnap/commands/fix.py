@@ -11,6 +11,7 @@ from codexsnap.commands import Confirm
 from codexsnap.commands.evidence import gather_evidence, read_input
 from codexsnap.diff_report import DiffReport
 from codexsnap.errors import ConfigError
+from codexsnap.json_edit import shared_scans
 from codexsnap.recipes import Recipe, RecipeOptions, check_options, get_recipe, planned
 from codexsnap.roots import PROFILE_PREFIX, live_path
 from codexsnap.scope import load_scope
@@ -117,6 +118,9 @@ def fix(
     )
 
 
+# The recipe (its edit, its checks, its advice) and the report read the same global state
+# and .bak, megabytes each: within one plan each distinct text is scanned once (issue 15).
+@shared_scans()
 def plan_fix(
     recipe: Recipe,
     options: RecipeOptions,

@@ -16,9 +16,10 @@ from codexsnap.codex_files import (
     ENROLLMENT_KEY,
     GLOBAL_STATE,
     GLOBAL_STATE_BAK,
+    LOCAL_PROJECTS_KEY,
     NO_CONTROLLER_PLATFORMS,
     REMOTE_SELECTION_KEYS,
-    has_projects,
+    lists_projects,
 )
 from codexsnap.errors import StateFileInvalidError
 from codexsnap.json_edit import (
@@ -35,7 +36,7 @@ from codexsnap.recipes import (
     RecipeOptions,
     refuse,
 )
-from codexsnap.state_file import edit_state, parse_state
+from codexsnap.state_file import edit_state, state_value
 
 # What --clean removes besides the enrollments.
 CLEAN_KEYS = REMOTE_SELECTION_KEYS
@@ -100,14 +101,14 @@ def mirror_edit(contents: Contents, edit: Any, *, replace_bak: bool = False) -> 
 
 def _loses_projects(new_primary: bytes, bak: bytes) -> bool:
     try:
-        _, bak_data = parse_state(GLOBAL_STATE_BAK, bak)
+        bak_projects = state_value(GLOBAL_STATE_BAK, bak, LOCAL_PROJECTS_KEY)
     except StateFileInvalidError:
         return False  # nothing readable to lose
     try:
-        _, primary_data = parse_state(GLOBAL_STATE, new_primary)
+        primary_projects = state_value(GLOBAL_STATE, new_primary, LOCAL_PROJECTS_KEY)
     except StateFileInvalidError:
         return True
-    return has_projects(bak_data) and not has_projects(primary_data)
+    return lists_projects(bak_projects) and not lists_projects(primary_projects)
 
 
 def _edit_changes(edit: Any, bak: bytes) -> bool:
@@ -145,8 +146,7 @@ def advice(contents: Contents, options: RecipeOptions) -> tuple[str, ...]:
         return ()
     raw = contents.get(GLOBAL_STATE) or contents.get(GLOBAL_STATE_BAK)
     try:
-        text, _ = parse_state(GLOBAL_STATE, raw) if raw is not None else ("", {})
-        enrollments = top_level_value(text, ENROLLMENT_KEY) if text else None
+        enrollments = state_value(GLOBAL_STATE, raw, ENROLLMENT_KEY) if raw is not None else None
     except StateFileInvalidError:
         return ()
     if not isinstance(enrollments, dict) or len(enrollments) < 2:
