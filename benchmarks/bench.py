@@ -769,12 +769,11 @@ def bench_snapshots(
     return [first, unchanged, *([floor] if floor else []), changed]
 
 
-# What any Python tool built on typer pays for a no-change snapshot, whatever it does
-# better: the interpreter, the CLI framework, one lstat per entry of the home, and reading
-# a stat cache of that many entries (codexsnap's own, as it is).
+# What any Python tool pays for a no-change snapshot, whatever it does better: the
+# interpreter, one lstat per entry of the home, and reading a stat cache of that many
+# entries (codexsnap's own, as it is). No CLI framework: `snapshot` starts without typer.
 _FLOOR = """\
 import json, os, stat, sys
-import typer
 stack = [sys.argv[1]]
 while stack:
     for entry in os.scandir(stack.pop()):
@@ -795,7 +794,7 @@ def python_floor(bench: Bench, size: SizeRun, unchanged: Scenario, repeat: int) 
         "snapshot no-change vs Python floor",
         size.spec.name,
         "codexsnap snapshot (the runs above)",
-        "python: import typer, os.scandir + lstat of the home, json.load of the stat cache",
+        "python: os.scandir + lstat of the home, json.load of the stat cache",
     )
     floor.codexsnap_s = list(unchanged.codexsnap_s)
     floor.codexsnap_cpu_s = list(unchanged.codexsnap_cpu_s)
@@ -1092,24 +1091,30 @@ def bench_history(bench: Bench, repeat: int, count: int, budget_s: float) -> lis
     scenario.notes["git_log_median_s"] = round(median_of(scenario.baseline_s), 4)
     scenario.notes["interpreter_start_median_s"] = round(scenario.baseline_offset_s, 4)
     bench.log(f"  history: {median_of(scenario.codexsnap_s):.3f} s")
-    # The same runs against git log plus the start of a typer program: what the CLI
-    # framework the project uses costs before codexsnap does anything.
-    typer_start = Scenario(
-        f"history vs typer start ({count})",
+    # The same runs against a Python program that does nothing but run the very `git log`
+    # codexsnap runs (its format, bodies and all) and read its output: the floor of a
+    # Python history; what is above it is codexsnap's own imports and work.
+    floor = Scenario(
+        f"history vs Python + its git log ({count})",
         "",
         scenario.command,
-        f"git log --oneline -n {count} + python -c 'import typer'",
+        "python -c: subprocess.run of git log --format=%H%x00%P%x00%cI%x00%B -n N",
     )
-    typer_start.codexsnap_s = list(scenario.codexsnap_s)
-    typer_start.codexsnap_cpu_s = list(scenario.codexsnap_cpu_s)
-    typer_start.baseline_s = list(scenario.baseline_s)
-    typer_start.baseline_cpu_s = list(scenario.baseline_cpu_s)
-    starts = [
-        bench.run([sys.executable, "-c", "import typer"], bench.base_env) for _ in range(repeat)
-    ]
-    typer_start.baseline_offset_s = median_of([r.seconds for r in starts])
-    typer_start.baseline_offset_cpu_s = median_of([r.cpu_seconds for r in starts])
-    return [scenario, typer_start]
+    floor.codexsnap_s = list(scenario.codexsnap_s)
+    floor.codexsnap_cpu_s = list(scenario.codexsnap_cpu_s)
+    program = (
+        "import subprocess, sys; subprocess.run(['git', '--git-dir', sys.argv[1], 'log', "
+        "'--format=%H%x00%P%x00%cI%x00%B%x1e', '-n' + sys.argv[2], sys.argv[3], '--'], "
+        "capture_output=True, check=True)"
+    )
+    for _ in range(repeat):
+        floor.theirs(
+            bench.run(
+                [sys.executable, "-c", program, str(git_dir), str(count), ref_name],
+                bench.base_env,
+            )
+        )
+    return [scenario, floor]
 
 
 def folder_bytes(folder: Path) -> int:

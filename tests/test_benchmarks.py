@@ -38,7 +38,7 @@ SCENARIOS = {
     ("rollback the largest session", "large"),
     ("rollback all sessions", "large"),
     ("history (20 snapshots)", ""),
-    ("history vs typer start (20)", ""),
+    ("history vs Python + its git log (20)", ""),
 }
 
 
