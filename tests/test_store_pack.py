@@ -206,3 +206,92 @@ def test_a_pack_git_cannot_write_is_a_one_line_error_and_no_snapshot(
     assert not list((store_root / "repo.git").glob("fast_import_crash_*"))
     assert ok_json(cli, "snapshot")["created"] is True
     assert git_in_store(store_root, "fsck", "--full").returncode == 0
+
+
+def _loose_ids(store: Path) -> set[str]:
+    objects = store / "repo.git" / "objects"
+    return {f"{p.parent.name}{p.name}" for p in objects.glob("??/*") if len(p.parent.name) == 2}
+
+
+def _snapshots_until_sampled(cli: CliRunner, home: Path, store: Path) -> list[str]:
+    """Snapshots of one-line changes until a loose object lies in a folder the estimate
+    counts (store/loose.py samples 16 of git's 256): the estimate is then at least 16."""
+    from codexsnap.store.loose import loose_estimate
+
+    made = []
+    for round_ in range(80):
+        (home / "AGENTS.md").write_text(f"round {round_}\n")
+        made.append(ok_json(cli, "snapshot")["id"])
+        if loose_estimate(store / "repo.git") >= 16:
+            return made
+    raise AssertionError("80 snapshots and no loose object in the sampled folders")
+
+
+def test_loose_objects_go_into_one_pack_and_every_snapshot_still_reads(
+    cli: CliRunner, codex_home: Path, store_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each snapshot leaves four to six loose objects: they piled up for good (`git log`
+    of 1,000 snapshots 3× slower, every locked run listing them)."""
+    made = _snapshots_until_sampled(cli, codex_home, store_root)
+    loose_before = _loose_ids(store_root)
+    assert len(loose_before) >= 4 * len(made)
+    monkeypatch.setattr("codexsnap.store.repository.LOOSE_LIMIT", 16)
+    (codex_home / "AGENTS.md").write_text("the last round\n")
+    last = ok_json(cli, "snapshot")["id"]
+    left = _loose_ids(store_root)
+    assert not left & loose_before, "objects of earlier snapshots are still loose"
+    assert len(left) <= 8  # only what the last snapshot wrote after the lock was taken
+    packs, _ = _objects(store_root)
+    assert packs
+    assert git_in_store(store_root, "fsck", "--full").returncode == 0
+    listed = [s["id"] for s in ok_json(cli, "history", "--all", "--json")]
+    assert set(made) | {last} <= set(listed)
+    code, out, err = run(cli, "check")
+    assert code == 0 and "damage" not in out, out + err
+    ok_json(cli, "rollback", made[0], "--yes")
+    assert (codex_home / "AGENTS.md").read_text() == "round 0\n"
+    assert loose_permissions(store_root) == []
+
+
+# A run whose lock-time packing is killed once the pack is fsynced, before the loose
+# copies are removed: every object is then on disk twice.
+_KILLED_WHILE_PACKING = """
+import sys
+import codexsnap.store.repository as repository
+repository.LOOSE_LIMIT = 16
+from codexsnap.cli import main
+sys.argv = ["codexsnap", *sys.argv[1:]]
+main()
+"""
+
+
+def test_a_run_killed_while_packing_loose_objects_loses_none(
+    cli: CliRunner, codex_home: Path, store_root: Path
+) -> None:
+    made = _snapshots_until_sampled(cli, codex_home, store_root)
+    loose_before = _loose_ids(store_root)
+    (codex_home / "AGENTS.md").write_text("the killed round\n")
+    killed = subprocess.run(
+        [sys.executable, "-c", _KILLED_WHILE_PACKING, "snapshot"],
+        env={**os.environ, "CODEXSNAP_TEST_FAULT": "kill:loose-packed"},
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert killed.returncode == -9, killed.stderr
+    assert _loose_ids(store_root) == loose_before  # packed, not yet removed
+    assert git_in_store(store_root, "fsck", "--full").returncode == 0
+    again = subprocess.run(
+        [sys.executable, "-c", _KILLED_WHILE_PACKING, "snapshot"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert again.returncode == 0, again.stderr
+    assert not _loose_ids(store_root) & loose_before
+    assert git_in_store(store_root, "fsck", "--full").returncode == 0
+    listed = [s["id"] for s in ok_json(cli, "history", "--all", "--json")]
+    assert set(made) <= set(listed)
+    code, out, err = run(cli, "check")
+    assert code == 0 and "damage" not in out, out + err

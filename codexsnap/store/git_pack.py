@@ -202,3 +202,40 @@ def consolidate(git: BlobWriting) -> bool:
     git.run("repack", "--geometric=2", "-d", "-q")
     fsync_folder(pack_dir)
     return True
+
+
+def pack_loose(git: BlobWriting) -> bool:
+    """Move every loose object into one pack (store locked): True if there were any.
+
+    Called when ``loose.loose_estimate`` reaches ``loose.LOOSE_LIMIT``.
+
+    Every loose object goes in, reachable or not (``git repack`` would leave the ones no
+    ref names loose, so the count would never fall). The order is what keeps every object
+    on disk at every instant: the pack and its index written and fsynced (pack-objects,
+    under core.fsync), the pack folder fsynced here, and only then the loose copies removed
+    (``prune-packed`` removes only objects a pack holds). A run killed before the removal
+    leaves each object twice, which the next pack removes.
+    """
+    objects = git.git_dir / "objects"
+    ids = [
+        f"{folder.name}{name}"
+        for folder in sorted(objects.glob("[0-9a-f][0-9a-f]"))
+        for name in sorted(os.listdir(folder))
+        if len(name) == 38 and all(c in "0123456789abcdef" for c in name)
+    ]
+    if not ids:
+        return False
+    pack_dir = objects / "pack"
+    before = set(pack_dir.glob("pack-*.idx"))
+    git.close()  # the reader keeps its list of packs: a new one starts with the new pack
+    stdin = "".join(f"{i}\n" for i in ids).encode()
+    # pack.compression=1 as the loose objects had; deltas are fine here (trees and notes).
+    git.run("-c", "pack.compression=1", "pack-objects", "-q", str(pack_dir / "pack"), stdin=stdin)
+    for index in sorted(set(pack_dir.glob("pack-*.idx")) - before):
+        _fsync_file(index.with_suffix(".pack"))
+        _fsync_file(index)
+    fsync_folder(pack_dir)
+    fault_point("loose-packed")
+    git.run("prune-packed", "-q")
+    consolidate(git)
+    return True

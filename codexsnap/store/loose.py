@@ -7,6 +7,9 @@ more than writing them: here each is zlib-compressed into a temporary file in it
 git's ``core.fsync=committed`` (the store's setting) does for a loose object, plus the
 folder's fsync git leaves out, so a crash can lose neither the file nor its name once the
 ref that follows (``update-ref``, fsynced as ``reference``) points at it.
+
+They do not stay loose for good: once ``loose_estimate`` reaches ``LOOSE_LIMIT``, the next
+locked run moves every loose object into one pack first (``git_pack.pack_loose``).
 """
 
 from __future__ import annotations
@@ -55,3 +58,23 @@ def write_loose(git_dir: Path, kind: bytes, data: bytes, replace: bool = False) 
     os.replace(temporary, final)
     fsync_folder(folder)
     return oid
+
+
+# Loose objects a store may hold before they go into one pack. Every snapshot writes four
+# to six (its trees, notes and commit: write_loose above), so a store `watch` feeds for
+# months holds tens of thousands: `git log` of 1,000 snapshots read them 3× slower than
+# from a pack (20 against 6.5 ms here), and every locked run lists their 256 folders.
+LOOSE_LIMIT = 2000
+# The folders counted to estimate how many there are: 1/16 of git's fan-out, as git's own
+# gc.auto counts one folder (the ids are uniform).
+_SAMPLE = tuple(f"{i:02x}" for i in range(16))
+
+
+def loose_estimate(git_dir: Path) -> int:
+    """About how many loose objects the store holds (from a sample of its folders)."""
+    objects = git_dir / "objects"
+    count = 0
+    for folder in _SAMPLE:
+        with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+            count += sum(1 for name in os.listdir(objects / folder) if len(name) == 38)
+    return count * (256 // len(_SAMPLE))

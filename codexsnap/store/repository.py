@@ -29,6 +29,7 @@ from codexsnap.store.location import (
     create_store,
     store_exists,
 )
+from codexsnap.store.loose import LOOSE_LIMIT, loose_estimate
 from codexsnap.store.snapshotting import StoreSnapshotting
 
 
@@ -75,6 +76,15 @@ class SnapshotStore(StoreSnapshotting):
             clear_leftovers(self.root, self.git_dir)
             for home, head in self.home_heads().items():
                 index.index_chain(self.git, home, head)
+            if loose_estimate(self.git_dir) >= LOOSE_LIMIT:
+                # Here, before the run writes anything: a Ctrl-C or a kill while packing
+                # leaves the home untouched and every object on disk (git_pack.pack_loose).
+                from codexsnap.store.git_pack import pack_loose
+
+                with contextlib.suppress(StoreError):
+                    # A loose object that cannot be read stops pack-objects: that is for
+                    # `codexsnap check` to find; the run goes on with its objects loose.
+                    pack_loose(self.git)
             yield
 
     def adopt(self, old_id: str, home: Path) -> Snapshot:
