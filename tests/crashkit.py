@@ -354,8 +354,13 @@ class Lab:
 
 def codexsnap(lab: Lab, *args: str) -> subprocess.CompletedProcess[str]:
     """Run codexsnap to completion in its own process."""
+    return launched(lab, "-m", "codexsnap", *args)
+
+
+def launched(lab: Lab, *argv: str) -> subprocess.CompletedProcess[str]:
+    """Run ``python argv`` (``-m codexsnap ...``, or ``-c <launcher> ...``) to completion."""
     return subprocess.run(
-        [sys.executable, "-m", "codexsnap", *args],
+        [sys.executable, *argv],
         env=lab.env(),
         cwd=REPO,
         capture_output=True,

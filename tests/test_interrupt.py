@@ -25,6 +25,7 @@ from tests.crashkit import (
     copy_tree,
     home_states,
     journal_files,
+    launched,
     leftover_temp_files,
     run_armed,
     snapshot_ids,
@@ -386,15 +387,7 @@ def test_a_handled_ctrl_c_leaves_no_unhandled_interrupt_noted(lab: Lab, args: li
         ctypes.c_int.in_dll(ctypes.pythonapi, "_Py_UnhandledKeyboardInterrupt")
     except (ImportError, ValueError, AttributeError):
         pytest.skip("this interpreter keeps no such note where ctypes can read it")
-    stopped = subprocess.run(
-        [sys.executable, "-c", _CTRL_C_IN_EXEC, *args],
-        env=lab.env(),
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    stopped = launched(lab, "-c", _CTRL_C_IN_EXEC, *args)
     said = [line for line in stopped.stderr.splitlines() if line]
     assert said[-2:] == ["Interrupted: nothing written; the Codex home is as it was.", "noted: 0"]
     assert stopped.returncode == 130, stopped.stderr
@@ -404,15 +397,7 @@ def test_a_handled_ctrl_c_leaves_no_unhandled_interrupt_noted(lab: Lab, args: li
 def test_a_ctrl_c_after_the_last_line_leaves_the_exit_code_of_the_work(
     lab: Lab, args: list[str]
 ) -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", _CTRL_C_AT_EXIT, *args],
-        env=lab.env(),
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = launched(lab, "-c", _CTRL_C_AT_EXIT, *args)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("Snapshot "), done.stdout
     assert "KeyboardInterrupt" not in done.stderr, done.stderr
@@ -440,14 +425,6 @@ def test_a_ctrl_c_wrapped_by_python_is_an_interrupt_not_an_internal_error(
     lab: Lab, args: list[str]
 ) -> None:
     """It was 'Error: internal error: RuntimeError: Error calling __set_name__' and exit 70."""
-    stopped = subprocess.run(
-        [sys.executable, "-c", _CTRL_C_IN_SET_NAME, *args],
-        env=lab.env(),
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    stopped = launched(lab, "-c", _CTRL_C_IN_SET_NAME, *args)
     assert last_line(stopped.stderr) == "Interrupted: nothing written; the Codex home is as it was."
     assert stopped.returncode == 130, stopped.stderr
