@@ -3,7 +3,10 @@ app gives, and hand everything else to it."""
 
 from __future__ import annotations
 
+import json
 import os
+import shlex
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -244,3 +247,96 @@ def test_the_line_said_before_any_import_is_the_transaction_s_own() -> None:
     from codexsnap.transaction.outcome import NOTHING_WRITTEN, Outcome
 
     assert Outcome(NOTHING_WRITTEN).sentence() == INTERRUPTED_AT_START
+
+
+# Ctrl-C where the Typer app runs outside the error choke point: while it builds the
+# command, while click parses its arguments, and right after the command returned.
+_CTRL_C_AROUND_TYPER = """
+import os, signal, sys
+where = sys.argv[1]
+import typer.main
+from typer._click import core
+import codexsnap.cli.app as app
+def pressing(real):
+    def pressed(*args, **kwargs):
+        if where == "after":
+            done = real(*args, **kwargs)
+            os.kill(os.getpid(), signal.SIGINT)
+            return done
+        os.kill(os.getpid(), signal.SIGINT)
+        return real(*args, **kwargs)
+    return pressed
+if where == "building":
+    typer.main.get_command = pressing(typer.main.get_command)
+elif where == "parsing":
+    core.Command.make_context = pressing(core.Command.make_context)
+else:
+    app.HandledGroup.invoke = pressing(app.HandledGroup.invoke)
+from codexsnap.cli import main
+sys.argv = ["codexsnap", *sys.argv[2:]]
+main()
+"""
+
+
+def _around_typer(where: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", _CTRL_C_AROUND_TYPER, where, *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(_ROOT)},
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="POSIX signal masks")
+@pytest.mark.parametrize("where", ["building", "parsing"])
+def test_ctrl_c_before_a_typer_command_runs_is_one_true_line_and_130(
+    codex_home: Path, where: str
+) -> None:
+    """Building: a traceback through typer and exit -2; parsing: typer's exit 130 with
+    nothing said at all."""
+    done = _around_typer(where, "doctor")
+    assert done.stderr.strip().splitlines()[-1:] == [INTERRUPTED_AT_START], done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.returncode == 130
+
+
+def test_ctrl_c_right_after_a_typer_command_keeps_its_exit_code(codex_home: Path) -> None:
+    """It was 130 (typer's answer to a late KeyboardInterrupt) after a finished run."""
+    assert _run(["snapshot"], lean=True)[0] == 0
+    plain = _run(["diff", "--stat"], lean=True)
+    done = _around_typer("after", "diff", "--stat")
+    assert (done.returncode, done.stdout) == (plain[0], plain[1]), done.stderr
+    assert "KeyboardInterrupt" not in done.stderr
+
+
+def test_json_stays_json_on_an_ascii_stdout(codex_home: Path) -> None:
+    """The lean start wrote `"caf\\xe9"` there (click's echo had written UTF-8)."""
+    assert _run(["snapshot", "-m", "café"], lean=True)[0] == 0
+    done = subprocess.run(
+        [sys.executable, "-m", "codexsnap", "history", "--json"],
+        capture_output=True,
+        env={**os.environ, "PYTHONPATH": str(_ROOT), "PYTHONIOENCODING": "ascii"},
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.decode("utf-8"))[0]["message"] == "café"
+
+
+@pytest.mark.parametrize("closed", [">&-", "2>&-"])
+def test_a_closed_output_stream_is_not_an_internal_error(codex_home: Path, closed: str) -> None:
+    """`codexsnap history >&-` was 'internal error: AttributeError' and exit 70."""
+    assert _run(["snapshot"], lean=True)[0] == 0
+    for command in ("history", "snapshot", "doctor"):
+        done = subprocess.run(
+            f"{shlex.quote(sys.executable)} -m codexsnap {command} {closed}",
+            shell=True,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(_ROOT)},
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode in (0, 1), (command, done.returncode, done.stdout, done.stderr)

@@ -18,6 +18,7 @@ from codexsnap import __version__
 from codexsnap.cli import repair, restore, snapshots, watching
 from codexsnap.cli.errors import CommandExit, handled
 from codexsnap.cli.help import HELP_WIDTH, HelpfulCommand
+from codexsnap.cli.start import command_over, command_started
 
 # The order of `codexsnap --help`: by what a user does (diagnose and repair, restore, snapshots).
 COMMANDS = (
@@ -48,17 +49,31 @@ COMMANDS = (
 class HandledGroup(typer.core.TyperGroup):
     """The app's command group: every subcommand it dispatches runs inside `handled()`."""
 
+    # Commands running now: a nested `app([...])` (demo) is not a start or an end.
+    _running = 0
+
     # Any: the vendored click's Context, which typer does not export.
     def invoke(self, ctx: Any) -> Any:
         # Wrapping the group's dispatch, not each command, is what makes it "once": a command
         # added to the app cannot forget it, and a nested `app([...])` (demo) gets it too.
+        outermost = HandledGroup._running == 0
+        HandledGroup._running += 1
         try:
             with handled((typer.Exit, typer.TyperException), (typer.Abort,)):
-                return super().invoke(ctx)
+                if outermost:
+                    command_started()  # a Ctrl-C held back during parsing lands in here
+                result = super().invoke(ctx)
+                if outermost:
+                    command_over()
+                return result
         except CommandExit as done:
             # click's own exit: the console script exits with it, `app(...,
             # standalone_mode=False)` returns it, CliRunner records it.
             raise typer.Exit(done.code) from None
+        finally:
+            HandledGroup._running -= 1
+            if outermost:
+                command_over()  # its message is out (an error, an exit code of its own)
 
 
 def _version(value: bool) -> None:

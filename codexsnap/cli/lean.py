@@ -13,6 +13,7 @@ two parsers to the same answers.
 
 from __future__ import annotations
 
+import codecs
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -124,12 +125,22 @@ def prepare(args: list[str]) -> Callable[[], None]:
     from codexsnap.cli.console import Progress
     from codexsnap.progress import set_listener
 
+    # A closed stdout or stderr (`codexsnap history >&-`) is None to Python: what would go
+    # there goes nowhere, and the exit code still tells.
+    if sys.stdout is None:
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - for the life of the process
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115
     set_listener(Progress())
     for stream in (sys.stdout, sys.stderr):
-        # File names that are not valid UTF-8 must print as escapes, never crash a report.
         reconfigure = getattr(stream, "reconfigure", None)
-        if reconfigure is not None:
-            reconfigure(errors="backslashreplace")
+        if reconfigure is None:
+            continue
+        # File names that are not valid UTF-8 must print as escapes, never crash a report;
+        # an ASCII stream (PYTHONIOENCODING=ascii, an old locale) would turn every accent
+        # into an escape and --json into invalid JSON: UTF-8 there, as click's echo did.
+        ascii_only = codecs.lookup(getattr(stream, "encoding", None) or "utf-8").name == "ascii"
+        reconfigure(errors="backslashreplace", **({"encoding": "utf-8"} if ascii_only else {}))
     completing = any(k.startswith("_") and k.endswith("_COMPLETE") for k in os.environ)
     parsed = None if completing else parse(args)
     if parsed is None:
@@ -137,6 +148,7 @@ def prepare(args: list[str]) -> Callable[[], None]:
 
         return app_for(args)
     from codexsnap.cli.errors import CommandExit, handled
+    from codexsnap.cli.start import command_over, command_started
 
     command, params = parsed
     bodies: dict[str, Callable[..., None]] = {"history": history, "snapshot": snapshot}
@@ -146,9 +158,13 @@ def prepare(args: list[str]) -> Callable[[], None]:
         code = 0
         try:
             with handled():
+                command_started()
                 body(**params)
+                command_over()
         except CommandExit as done:
             code = done.code
+        finally:
+            command_over()  # after an error too: its line is out
         sys.exit(code)
 
     return run

@@ -17,26 +17,53 @@ from codexsnap.errors import EXIT_INTERRUPTED
 
 def main() -> None:
     """Console-script entry point."""
+    global _RUNNING
+    _RUNNING = True
+    _hold_interrupts()
     try:
         from codexsnap.cli.lean import prepare
 
         run = prepare(sys.argv[1:])
     except (KeyboardInterrupt, RuntimeError) as stopped:
-        # Ctrl-C while the modules load: no command code has run, so nothing is written;
-        # one line and 130, not a traceback through the import machinery. (A Ctrl-C inside
-        # a descriptor's __set_name__ reaches here wrapped in a RuntimeError.)
+        # Where Ctrl-C cannot be held back (Windows): one while the modules load finds no
+        # command code run, so nothing is written; one line and 130, not a traceback through
+        # the import machinery. (A Ctrl-C inside a descriptor's __set_name__ reaches here
+        # wrapped in a RuntimeError; typer's Exit and Abort cannot: nothing runs them yet.)
         if isinstance(stopped, RuntimeError) and not isinstance(
             stopped.__cause__, KeyboardInterrupt
         ):
             raise
         sys.stderr.write(f"\n{INTERRUPTED_AT_START}\n")
         forget_unhandled_interrupt()
-        _done()
+        command_over()
         sys.exit(EXIT_INTERRUPTED)
     try:
         run()  # click ends its runs with sys.exit; the lean ones end below
     finally:
-        _done()
+        command_over()
+
+
+# True once `main` runs this process's command (not under CliRunner or another program
+# that imports the app): only then are the process's signal settings ours to change.
+_RUNNING = False
+
+
+def _hold_interrupts() -> None:
+    """Hold Ctrl-C back until the command runs inside handled() (POSIX).
+
+    Before it, the imports and typer's parsing; a Ctrl-C there was a traceback, or typer's
+    silent exit 130. Held back, it is raised the moment `command_started` lets it through,
+    where the error choke point tells what it left. Nothing is started before that moment,
+    so no child inherits the mask.
+    """
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+
+
+def command_started() -> None:
+    """Inside handled(), as the command starts: a Ctrl-C held back since `main` lands now."""
+    if _RUNNING and hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 # The words of transaction/outcome.py's NOTHING_WRITTEN sentence (tests/test_start.py holds
@@ -59,11 +86,12 @@ def forget_unhandled_interrupt() -> None:
     exec("")  # a constant empty string: the reset is the point
 
 
-def _done() -> None:
-    """The command is over and its last line printed: from here on Ctrl-C is ignored.
+def command_over() -> None:
+    """The command's work is over and its last line printed: from here Ctrl-C is ignored.
 
-    Else a Ctrl-C in the last milliseconds, while the interpreter shuts down, kills it by
-    SIGINT (exit -2): a code that tells a script the run was cut short when the line above
-    says what it did.
+    Else a Ctrl-C in the last milliseconds, while the Typer app or the interpreter winds
+    down, turned the exit code of a finished run into 130 (typer) or -2 (death by SIGINT),
+    codes that tell a script the run was cut short when the line above says what it did.
     """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if _RUNNING:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
