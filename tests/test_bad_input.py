@@ -585,6 +585,20 @@ def test_store_path_that_is_a_file_exits_8(
     frozen.assert_unchanged()
 
 
+@pytest.mark.parametrize("command", ["snapshot", "fix", "history"])
+def test_store_path_under_a_file_exits_8(
+    codex_home: Path, tmp_path: Path, cli: CliRunner, command: str
+) -> None:
+    """`--store /dev/null/x` was 'internal error: NotADirectoryError' and exit 70."""
+    blocker = tmp_path / "a-file"
+    blocker.write_bytes(b"not a folder")
+    frozen = freeze(codex_home, blocker)
+    args = {"snapshot": ["snapshot"], "fix": ["fix", "--yes"], "history": ["history"]}[command]
+    outcome = invoke(cli, *args, "--store", str(blocker / "store"))
+    assert_refused(outcome, 8, str(blocker / "store"), "under a file")
+    frozen.assert_unchanged()
+
+
 @pytest.mark.parametrize("command", ["fix", "history", "rollback"])
 def test_store_of_a_newer_codexsnap_exits_8(
     codex_home: Path, store_root: Path, cli: CliRunner, command: str

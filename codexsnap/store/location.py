@@ -43,6 +43,11 @@ def store_state(root: Path) -> StoreState:
         names = [entry.name for entry in os.scandir(root)]
     except FileNotFoundError:
         return "absent"
+    except NotADirectoryError:
+        raise StoreError(
+            f"the store path {root} lies under a file, not a folder",
+            hint="Choose a store path whose parent folders exist or can be made, with --store.",
+        ) from None
     except PermissionError as exc:
         raise unreadable_store(root, exc) from None
     own = (*OWN_ENTRIES, *_ALSO_OURS)
