@@ -1,10 +1,13 @@
 """The console script's start: as little as can be before the command runs.
 
-`main` imports the command line inside its own Ctrl-C guard (a Ctrl-C while modules load is
-one true line and exit 130, not a traceback), runs the command, and keeps the exit code the
-command chose. What it runs comes from cli/lean.py: `history` and `snapshot` without typer
-when their arguments are plain, else the Typer app. This module imports nothing of its own
-but `signal` and `sys`, so that guard covers nearly every import a run makes.
+`main` holds Ctrl-C back (POSIX) from its first line until the command's own code runs
+inside the error choke point (`command_started`, called by cli/lean.py and cli/app.py),
+where a Ctrl-C pressed meanwhile lands and is told truly; where it cannot be held back
+(Windows), one while the modules load is caught here as the same one line and 130. After
+the command, Ctrl-C is ignored (`command_over`), so the exit code is the one the command
+chose. What runs comes from cli/lean.py: `history` and `snapshot` without typer when their
+arguments are plain, else the Typer app. This module imports nothing of its own but
+`signal` and `sys`.
 """
 
 from __future__ import annotations
