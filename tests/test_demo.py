@@ -55,3 +55,20 @@ def test_demo_is_sealed_off_from_this_machine(
     assert f"pid {proc.pid}" not in out + err and "Warning:" not in err
     assert "no Codex desktop app or app server is running" in out
     assert "--force" not in out
+
+
+def test_ctrl_c_in_a_demo_step_ends_the_demo_with_130(
+    cli: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The interrupted step said so, then the demo ran its other steps and exited 0."""
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("codexsnap.commands.fix.fix", interrupted)
+    code, out, err = run(cli, "demo")
+    assert code == 130, out + err
+    assert err.strip().splitlines()[-1] == (
+        "Interrupted: nothing written; the Codex home is as it was."
+    )
+    assert "== 3." not in out and "Your own Codex home was not touched" not in out

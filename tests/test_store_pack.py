@@ -295,3 +295,25 @@ def test_a_run_killed_while_packing_loose_objects_loses_none(
     assert set(made) <= set(listed)
     code, out, err = run(cli, "check")
     assert code == 0 and "damage" not in out, out + err
+
+
+def test_a_damaged_loose_object_stays_loose_and_the_rest_still_go_into_a_pack(
+    cli: CliRunner, codex_home: Path, store_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One unreadable loose object stopped pack-objects at every locked run: nothing was
+    packed again, and each run paid for the failed try."""
+    _snapshots_until_sampled(cli, codex_home, store_root)
+    objects = store_root / "repo.git" / "objects"
+    damaged = sorted(p for p in objects.glob("??/*") if len(p.parent.name) == 2)[0]
+    damaged.chmod(0o600)
+    damaged.write_bytes(b"garbage")
+    damaged_id = f"{damaged.parent.name}{damaged.name}"
+    loose_before = _loose_ids(store_root)
+    monkeypatch.setattr("codexsnap.store.repository.LOOSE_LIMIT", 16)
+    (codex_home / "AGENTS.md").write_text("after the damage\n")
+    code, out, err = run(cli, "snapshot")
+    assert code == 0, out + err
+    left = _loose_ids(store_root)
+    assert left & loose_before == {damaged_id}
+    assert damaged.read_bytes() == b"garbage"  # kept as it is, for check to quarantine
+    assert not list((objects / "pack").glob("tmp_*"))

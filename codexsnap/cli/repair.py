@@ -43,7 +43,7 @@ from codexsnap.cli.options import (
     WithDbOption,
     YesOption,
 )
-from codexsnap.errors import EXIT_DIFFERENT, UnknownRecipeError, UsageError
+from codexsnap.errors import EXIT_DIFFERENT, EXIT_INTERRUPTED, UnknownRecipeError, UsageError
 
 
 def fix(
@@ -220,7 +220,10 @@ def demo(keep: KeepOption = False) -> None:
             for number, (title, args) in enumerate(STEPS, start=1):
                 typer.echo(f"\n== {number}. {title}\n$ codexsnap {' '.join(args)}\n")
                 extra = ["--logs", str(place.logs)] if args[0] == "doctor" else []
-                app([*args, *where, *extra], standalone_mode=False)
+                code = app([*args, *where, *extra], standalone_mode=False)
+                if code == EXIT_INTERRUPTED:
+                    # Ctrl-C in a step: that step said what it left; the demo ends there.
+                    raise typer.Exit(EXIT_INTERRUPTED)
         typer.echo("\nYour own Codex home was not touched. On it, start with: codexsnap doctor")
         if keep:
             typer.echo(

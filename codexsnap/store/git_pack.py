@@ -27,6 +27,7 @@ import hashlib
 import os
 import stat
 import tempfile
+import zlib
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -217,11 +218,15 @@ def pack_loose(git: BlobWriting) -> bool:
     leaves each object twice, which the next pack removes.
     """
     objects = git.git_dir / "objects"
+    # Only sound objects: one that does not inflate to its id (a bad sector, a cut write)
+    # would stop pack-objects at every run; it stays loose for `check` to quarantine.
     ids = [
         f"{folder.name}{name}"
         for folder in sorted(objects.glob("[0-9a-f][0-9a-f]"))
         for name in sorted(os.listdir(folder))
-        if len(name) == 38 and all(c in "0123456789abcdef" for c in name)
+        if len(name) == 38
+        and all(c in "0123456789abcdef" for c in name)
+        and _sound(folder / name, f"{folder.name}{name}")
     ]
     if not ids:
         return False
@@ -230,12 +235,45 @@ def pack_loose(git: BlobWriting) -> bool:
     git.close()  # the reader keeps its list of packs: a new one starts with the new pack
     stdin = "".join(f"{i}\n" for i in ids).encode()
     # pack.compression=1 as the loose objects had; deltas are fine here (trees and notes).
-    git.run("-c", "pack.compression=1", "pack-objects", "-q", str(pack_dir / "pack"), stdin=stdin)
-    for index in sorted(set(pack_dir.glob("pack-*.idx")) - before):
-        _fsync_file(index.with_suffix(".pack"))
-        _fsync_file(index)
+    # --no-reuse-object: each object is written from its loose copy, just checked, never
+    # copied from an older pack that might hold a damaged one.
+    git.run(
+        "-c",
+        "pack.compression=1",
+        "pack-objects",
+        "-q",
+        "--no-reuse-object",
+        str(pack_dir / "pack"),
+        stdin=stdin,
+    )
+    made = sorted(set(pack_dir.glob("pack-*.idx")) - before)
+    parts = [
+        part
+        for index in made
+        for part in (index.with_suffix(".pack"), index, index.with_suffix(".rev"))
+    ]  # a .rev: git 2.41 and newer write one by default
+    try:
+        for index in made:
+            # Every object of the new pack checked against its id before a loose copy goes.
+            git.run("verify-pack", str(index))
+    except StoreError:
+        for part in parts:  # git reads packs first: a bad one must not shadow the loose
+            part.unlink(missing_ok=True)
+        raise
+    for part in parts:
+        if part.exists():
+            _fsync_file(part)
     fsync_folder(pack_dir)
     fault_point("loose-packed")
     git.run("prune-packed", "-q")
     consolidate(git)
     return True
+
+
+def _sound(path: Path, oid: str) -> bool:
+    """True when a loose object inflates to bytes whose SHA-1 is its id."""
+    try:
+        data = zlib.decompress(path.read_bytes())
+    except (OSError, zlib.error):
+        return False
+    return hashlib.sha1(data, usedforsecurity=False).hexdigest() == oid
