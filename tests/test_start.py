@@ -138,18 +138,23 @@ def test_the_lean_options_are_the_typer_options(name: str) -> None:
     assert lean == declared
 
 
-def _run(args: list[str], *, lean: bool) -> tuple[int, str, str]:
-    entry = (
-        "from codexsnap.cli import main" if lean else "from codexsnap.cli.app import app as main"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", f"import sys; sys.argv[0] = 'codexsnap'; {entry}; main()", *args],
+def _python(*argv: str) -> subprocess.CompletedProcess[str]:
+    """``python argv`` in a new process, this checkout first on its path."""
+    return subprocess.run(
+        [sys.executable, *argv],
         capture_output=True,
         text=True,
         env={**os.environ, "PYTHONPATH": str(_ROOT)},
         timeout=120,
         check=False,
     )
+
+
+def _run(args: list[str], *, lean: bool) -> tuple[int, str, str]:
+    entry = (
+        "from codexsnap.cli import main" if lean else "from codexsnap.cli.app import app as main"
+    )
+    done = _python("-c", f"import sys; sys.argv[0] = 'codexsnap'; {entry}; main()", *args)
     return done.returncode, done.stdout, done.stderr
 
 
@@ -231,14 +236,7 @@ def test_ctrl_c_while_the_modules_load_is_one_true_line_and_130(
     codex_home: Path, args: list[str], how: str
 ) -> None:
     """It was a traceback through the import machinery, and exit 1 or -2."""
-    done = subprocess.run(
-        [sys.executable, "-c", _CTRL_C_WHILE_LOADING, how, *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(_ROOT)},
-        timeout=120,
-        check=False,
-    )
+    done = _python("-c", _CTRL_C_WHILE_LOADING, how, *args)
     assert done.stderr.strip() == INTERRUPTED_AT_START, done.stderr
     assert done.returncode == 130
 
@@ -279,14 +277,7 @@ main()
 
 
 def _around_typer(where: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", _CTRL_C_AROUND_TYPER, where, *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(_ROOT)},
-        timeout=120,
-        check=False,
-    )
+    return _python("-c", _CTRL_C_AROUND_TYPER, where, *args)
 
 
 @pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="POSIX signal masks")
