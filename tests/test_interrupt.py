@@ -437,3 +437,34 @@ def test_a_ctrl_c_python_wrapped_after_the_writes_never_says_nothing_was_written
     done = launched(lab, "-m", "codexsnap", "recover")
     assert done.returncode == 0, done.stderr
     assert not journal_files(lab.store)
+
+
+# Ctrl-C after a plain snapshot was committed, while its line is being made.
+_CTRL_C_AFTER_THE_SNAPSHOT = """
+import sys
+import codexsnap.cli.text as text
+def interrupted(*args, **kwargs):
+    raise KeyboardInterrupt
+text.snapshot_text = interrupted
+from codexsnap.cli import main
+sys.argv = ["codexsnap", *sys.argv[1:]]
+main()
+"""
+
+
+@pytest.mark.parametrize("args", [["snapshot"], ["snapshot", "--message", "-x"]], ids=str)
+def test_a_ctrl_c_after_a_snapshot_was_taken_names_it_and_exits_0(
+    lab: Lab, args: list[str]
+) -> None:
+    """It said 'nothing written' and exit 130: true of the home, but a script took the
+    snapshot for not made."""
+    before = snapshot_ids(lab.store, lab.home)
+    (lab.home / "AGENTS.md").write_text("a change to snapshot\n")
+    stopped = launched(lab, "-c", _CTRL_C_AFTER_THE_SNAPSHOT, *args)
+    made = snapshot_ids(lab.store, lab.home) - before
+    assert len(made) == 1, made
+    newest = made.pop()[:10]
+    assert last_line(stopped.stderr) == (
+        f"Interrupted after snapshot {newest} was taken; nothing in the Codex home was written."
+    )
+    assert stopped.returncode == 0, stopped.stderr

@@ -10,6 +10,7 @@ from codexsnap.scope import load_scope
 from codexsnap.store import Snapshot, SnapshotStore
 from codexsnap.store.commit import SnapshotResult
 from codexsnap.transaction.journal import pending
+from codexsnap.transaction.outcome import record_snapshot
 
 if TYPE_CHECKING:
     from codexsnap.transaction.operation import OnRecovery
@@ -50,6 +51,8 @@ def snapshot(
         recovery = begun.recovery
     with SnapshotStore.open(store_root, create=True) as store, store.locked():
         done = take(store, home, sqlite_home, message)
+        if done.created:
+            record_snapshot(done.snapshot.short_id)
         return SnapshotTaken(done.snapshot, done.created, recovery)
 
 

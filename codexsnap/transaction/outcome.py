@@ -17,6 +17,7 @@ NOTHING_WRITTEN = "nothing-written"
 PUT_BACK = "put-back"
 APPLIED = "applied"
 HALF_RECORDED = "half-recorded"
+SNAPSHOT_TAKEN = "snapshot-taken"  # a plain snapshot, made before the interrupt
 
 
 @dataclass(frozen=True)
@@ -31,13 +32,18 @@ class Outcome:
     @property
     def exit_code(self) -> int:
         """A run that committed succeeded, whatever came after."""
-        return EXIT_OK if self.state == APPLIED else EXIT_INTERRUPTED
+        return EXIT_OK if self.state in (APPLIED, SNAPSHOT_TAKEN) else EXIT_INTERRUPTED
 
     def sentence(self) -> str:
         if self.state == APPLIED:
             return (
                 f"Applied before the interrupt: snapshot {self.snapshot} holds the change; "
                 f"undo it with: {self.undo}"
+            )
+        if self.state == SNAPSHOT_TAKEN:
+            return (
+                f"Interrupted after snapshot {self.snapshot} was taken; nothing in the Codex "
+                "home was written."
             )
         if self.state == PUT_BACK:
             noun = "file" if self.files == 1 else "files"
@@ -66,6 +72,11 @@ def record_commit(home: Path, store_root: Path, snapshot_short_id: str) -> None:
     """Note that a change reached its "after" snapshot and its journal is gone."""
     undo = shlex.join(["codexsnap", "undo", "--codex-home", str(home), "--store", str(store_root)])
     _committed.append(Outcome(APPLIED, snapshot=snapshot_short_id, undo=undo))
+
+
+def record_snapshot(snapshot_short_id: str) -> None:
+    """Note that a plain snapshot was committed: a Ctrl-C after it names it, and exits 0."""
+    _committed.append(Outcome(SNAPSHOT_TAKEN, snapshot=snapshot_short_id))
 
 
 def forget_commits() -> None:
