@@ -559,6 +559,7 @@ INTERRUPTED_NOTHING = "Interrupted: nothing written; the Codex home is as it was
 INTERRUPTED_PUT_BACK = " put back; the Codex home is as it was."
 INTERRUPTED_HALF = "Interrupted: half-recorded: run 'codexsnap recover'"
 APPLIED = "Applied before the interrupt: snapshot "
+SNAPSHOT_TAKEN = "Interrupted after snapshot "  # a plain `snapshot`, committed first
 
 
 def check_exit(trial: Trial, stopped: Run) -> list[str]:
@@ -575,7 +576,13 @@ def check_exit(trial: Trial, stopped: Run) -> list[str]:
     # At the prompt and at a fault point, codexsnap's own handler runs: one true line.
     said = any(
         marker in last_line(output)
-        for marker in (INTERRUPTED_NOTHING, INTERRUPTED_PUT_BACK, INTERRUPTED_HALF, APPLIED)
+        for marker in (
+            INTERRUPTED_NOTHING,
+            INTERRUPTED_PUT_BACK,
+            INTERRUPTED_HALF,
+            APPLIED,
+            SNAPSHOT_TAKEN,
+        )
     )
     if trial.kind in ("prompt", "ctrl-c-fault") and (code not in (0, 130) or not said):
         problems.append(f"Ctrl-C ({trial.kind}): exit {code}: {output[-500:]}")
@@ -605,6 +612,8 @@ def check_sentence(prep: Prepared, stopped: Run, journal: bool, left: States) ->
         true = journal and code == 130
     elif APPLIED in line:
         true = left == prep.new and not journal and code == 0
+    elif SNAPSHOT_TAKEN in line:
+        true = whole_old and code == 0  # a snapshot writes nothing into the home
     else:
         return []  # not codexsnap's own line (finished first, Python starting): judged above
     return [] if true else [f"the last line is false: {line!r} (exit {code}, journal {journal})"]
