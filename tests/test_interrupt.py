@@ -468,3 +468,41 @@ def test_a_ctrl_c_after_a_snapshot_was_taken_names_it_and_exits_0(
         f"Interrupted after snapshot {newest} was taken; nothing in the Codex home was written."
     )
     assert stopped.returncode == 0, stopped.stderr
+
+
+# Ctrl-C as a fix finishes: the "after" snapshot is committed, and the journal is being
+# removed (before its file goes, or after, while its folder is synced).
+_CTRL_C_AS_THE_JOURNAL_GOES = """
+import sys
+from codexsnap.transaction.journal import JournalFile
+mode = sys.argv[1]
+real = JournalFile.clear
+def clear(self):
+    if mode == "after-unlink":
+        real(self)
+    raise KeyboardInterrupt
+JournalFile.clear = clear
+from codexsnap.cli import main
+sys.argv = ["codexsnap", *sys.argv[2:]]
+main()
+"""
+
+
+def test_a_ctrl_c_as_the_journal_goes_says_what_is_true(lab: Lab) -> None:
+    """Once the journal was gone the line said 'nothing written' (exit 130) over the fixed
+    home: the full crash suite's timer found it (fix / ctrl-c-timer 0.339 s)."""
+    old = home_states(lab.home)
+    done = launched(lab, "-c", _CTRL_C_AS_THE_JOURNAL_GOES, "after-unlink", "fix", "--yes")
+    assert last_line(done.stderr).startswith("Applied before the interrupt: snapshot "), done.stderr
+    assert done.returncode == 0
+    assert not journal_files(lab.store) and home_states(lab.home) != old
+
+
+def test_a_ctrl_c_before_the_journal_goes_says_half_recorded(lab: Lab) -> None:
+    old = home_states(lab.home)
+    done = launched(lab, "-c", _CTRL_C_AS_THE_JOURNAL_GOES, "before-unlink", "fix", "--yes")
+    assert last_line(done.stderr).startswith("Interrupted: half-recorded"), done.stderr
+    assert done.returncode == 130
+    assert journal_files(lab.store)
+    assert launched(lab, "-m", "codexsnap", "recover").returncode == 0
+    assert home_states(lab.home) == old

@@ -236,8 +236,18 @@ def run_operation(
         after = _record_after(
             store, home, scope, writes, before, name, trailers, journal, scanned, written
         )
-        journal.clear()
-        record_commit(home, store.root, after.snapshot.short_id)
+        try:
+            journal.clear()
+            record_commit(home, store.root, after.snapshot.short_id)
+        except KeyboardInterrupt:
+            # Ctrl-C as the run finishes: its "after" snapshot holds the change. While the
+            # journal is there the next run puts the files back (half-recorded); once it is
+            # gone the change is done, and the last line must say so (it said "nothing
+            # written" over a changed home).
+            if journal.exists():
+                raise RunInterrupted(Outcome(HALF_RECORDED)) from None
+            record_commit(home, store.root, after.snapshot.short_id)
+            raise
         fault_point("after-commit")
         verify(writes, after.records)
         return OperationResult(drift, before, after.snapshot)
