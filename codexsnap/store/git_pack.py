@@ -210,10 +210,10 @@ def pack_loose(git: BlobWriting) -> bool:
 
     Called when ``loose.loose_estimate`` reaches ``loose.LOOSE_LIMIT``.
 
-    Every loose object goes in, reachable or not (``git repack`` would leave the ones no
-    ref names loose, so the count would never fall). The order is what keeps every object
-    on disk at every instant: the pack and its index written and fsynced (pack-objects,
-    under core.fsync), the pack folder fsynced here, and only then the loose copies removed
+    Every sound loose object goes in, reachable or not (``git repack`` would leave the ones
+    no ref names loose, so the count would never fall). The order is what keeps every
+    object on disk at every instant: the pack written, verified (``verify-pack``; removed
+    if it fails), its files and folder fsynced here, and only then the loose copies removed
     (``prune-packed`` removes only objects a pack holds). A run killed before the removal
     leaves each object twice, which the next pack removes.
     """

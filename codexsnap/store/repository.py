@@ -82,8 +82,8 @@ class SnapshotStore(StoreSnapshotting):
                 from codexsnap.store.git_pack import pack_loose
 
                 with contextlib.suppress(StoreError):
-                    # A loose object that cannot be read stops pack-objects: that is for
-                    # `codexsnap check` to find; the run goes on with its objects loose.
+                    # git failing to pack or to verify the pack (a damaged loose object is
+                    # left out before): the run goes on with its objects loose.
                     pack_loose(self.git)
             yield
 
