@@ -176,3 +176,19 @@ def remove_file(path: Path) -> None:
     with contextlib.suppress(FileNotFoundError):
         os.unlink(path)
     fsync_folder(path.parent)
+
+
+def remove_emptied_folder(path: Path) -> None:
+    """Remove the folder ``path``, and the folders under it, when none holds an entry.
+
+    A folder that becomes a file: its files in scope were removed first, but the folders
+    they sat in stay (a snapshot holds no empty folder, so none of them is written back).
+    Anything else still inside (caches, sessions: not ours to delete) stops it, as rmdir
+    says (OSError: Directory not empty); only empty folders may have gone by then.
+    """
+    for folder, _, files in os.walk(path, topdown=False):  # never into a linked folder
+        if files:
+            break  # the folders above cannot go either: the top one's rmdir says why
+        if folder != os.fspath(path):
+            os.rmdir(folder)  # a link to a folder left inside refuses here, as it should
+    path.rmdir()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -253,3 +254,21 @@ def test_a_large_restore_compares_its_first_files_and_counts_a_long_transcript(
     assert any("10 before, 3000 after" in note for note in long_one["notes"]), long_one["notes"]
     unread = [c for c in result["changes"] if any("not compared" in n for n in c["notes"])]
     assert len(changes) == 61 and len(unread) == 61 - 50, len(unread)
+
+
+def test_a_folder_that_became_a_file_again_is_restored_and_undone(
+    cli: CliRunner, codex_home: Path
+) -> None:
+    """The undo of this rollback failed with 'could not write .../deep: Directory not
+    empty': the emptied folder deep/x stayed in the way of the file deep (found by
+    tests/test_properties.py)."""
+    (codex_home / "deep" / "x").mkdir(parents=True)
+    (codex_home / "deep" / "x" / "y.txt").write_text("")
+    folder_snapshot = ok_json(cli, "snapshot", "--json")["id"]
+    shutil.rmtree(codex_home / "deep")
+    (codex_home / "deep").write_text("a file now\n")
+    ok(cli, "snapshot")
+    ok_json(cli, "rollback", folder_snapshot, "--yes", "--json")
+    assert (codex_home / "deep" / "x" / "y.txt").is_file()
+    ok(cli, "undo", "--yes")
+    assert (codex_home / "deep").read_text() == "a file now\n"

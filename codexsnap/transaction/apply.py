@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from codexsnap.atomic_io import atomic_symlink, atomic_write, remove_file
+from codexsnap.atomic_io import atomic_symlink, atomic_write, remove_emptied_folder, remove_file
 from codexsnap.errors import HomeWriteError, StoreError, TamperedSnapshotError
 from codexsnap.faults import fault_point
 from codexsnap.progress import report as report_progress
@@ -258,7 +258,7 @@ def write_one(
     if target.is_dir() and not target.is_symlink():
         # A folder becomes a file: its files in scope were removed first; a folder that still
         # holds something (caches, sessions) is not ours to delete, and rmdir says so.
-        target.rmdir()
+        remove_emptied_folder(target)
     if write.kind == "symlink":
         atomic_symlink(target, os.fsdecode(data))
     else:

@@ -19,7 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from codexsnap.atomic_io import fsync_folder, rename_temp, temp_path_for, write_temp
+from codexsnap.atomic_io import (
+    fsync_folder,
+    remove_emptied_folder,
+    rename_temp,
+    temp_path_for,
+    write_temp,
+)
 from codexsnap.faults import fault_point
 from codexsnap.progress import report as report_progress
 from codexsnap.roots import split_root
@@ -136,7 +142,7 @@ def rename_one(staged: Staged, write: PlannedWrite, folders: set[Path]) -> None:
     if _is_folder(target):
         # A folder becomes a file: its files in scope were removed first; a folder that still
         # holds something (caches, sessions) is not ours to delete, and rmdir says so.
-        target.rmdir()
+        remove_emptied_folder(target)
     temp, mode = staged.temps.pop(write.relpath)
     rename_temp(temp, target, mode)
     folders.add(target.parent)
