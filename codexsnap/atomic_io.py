@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import stat
 import time
 from pathlib import Path
@@ -43,7 +42,7 @@ def _temp_prefix(name: str) -> str:
 
 def temp_path_for(path: Path) -> Path:
     """A fresh temporary name in the same folder, so the final rename stays atomic."""
-    return path.with_name(f".{_temp_prefix(path.name)}.{secrets.token_hex(4)}{TEMP_SUFFIX}")
+    return path.with_name(f".{_temp_prefix(path.name)}.{os.urandom(4).hex()}{TEMP_SUFFIX}")
 
 
 def leftover_temps(path: Path) -> list[Path]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import errno
 import os
-import shutil
 import signal
 from pathlib import Path
 
@@ -53,6 +52,8 @@ def race_point(where: str) -> None:
     _raced.add(path)
     folder = path.is_dir() and not path.is_symlink()
     if folder:
+        import shutil  # tests only: not on every command's start-up
+
         shutil.rmtree(path)
     else:
         path.unlink()

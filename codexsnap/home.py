@@ -8,23 +8,21 @@ import contextvars
 import os
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from codexsnap.errors import HomeNotFoundError, StoreError
 from codexsnap.wording import plural
 
 
-@dataclass(frozen=True)
-class CodexHome:
+class CodexHome(NamedTuple):
     """A Codex home folder and how it was found."""
 
     path: Path
     source: str  # "--codex-home", "CODEX_HOME" or "default"
 
 
-@dataclass(frozen=True)
-class StoreLocation:
+class StoreLocation(NamedTuple):
     """Where the private snapshot store lives and how that was decided."""
 
     path: Path
@@ -66,8 +64,7 @@ DESKTOP_SQLITE_FOLDER = "sqlite"  # the app starts Codex with CODEX_SQLITE_HOME=
 ACTIVE_MARGIN = 60.0  # seconds: writes closer than this do not tell two layouts apart
 
 
-@dataclass(frozen=True)
-class SqliteLayout:
+class SqliteLayout(NamedTuple):
     """One folder that holds Codex databases, and the evidence of its use."""
 
     path: Path
@@ -77,8 +74,7 @@ class SqliteLayout:
     threads: int | None  # rows of threads in its state_5.sqlite; None when unreadable
 
 
-@dataclass(frozen=True)
-class SqliteHome:
+class SqliteHome(NamedTuple):
     """Where Codex keeps its databases: what it resolves, and every layout found."""
 
     path: Path  # the folder Codex resolves from this environment
@@ -326,8 +322,7 @@ def color_allowed() -> bool:
     return sys.stdout.isatty()
 
 
-@dataclass(frozen=True)
-class JobPlaces:
+class JobPlaces(NamedTuple):
     """Where ``codexsnap protect`` writes the per-user background job on each system."""
 
     systemd_user: Path  # Linux: the systemd user units

@@ -7,7 +7,6 @@ import functools
 import os
 import re
 import stat
-import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -174,6 +173,8 @@ def load_scope(store_path: Path) -> Scope:
     config_path = store_path / SCOPE_FILE_NAME
     if not config_path.exists():
         return Scope()
+    import tomllib  # only with a scope.toml: start-up time
+
     try:
         data = tomllib.loads(config_path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -50,6 +48,8 @@ _TIMES: dict[Path, tuple[int, int]] = {}
 
 def make_scratch_folder(prefix: str = "codexsnap-") -> Path:
     """A new private folder the caller removes with ``remove_scratch_folder``."""
+    import tempfile  # not on the read path's start-up
+
     base = _base()
     if base is not None:
         st = os.stat(base)
@@ -59,11 +59,18 @@ def make_scratch_folder(prefix: str = "codexsnap-") -> Path:
 
 def remove_scratch_folder(folder: Path) -> None:
     """Remove a scratch folder; a read-only command (a dry run) leaves tmp/ as it found it."""
-    shutil.rmtree(folder, ignore_errors=True)
+    remove_tree(folder)
     times = _TIMES.get(folder.parent)
     if times is not None and not any(folder.parent.iterdir()):
         with contextlib.suppress(OSError):
             os.utime(folder.parent, ns=times)
+
+
+def remove_tree(folder: Path) -> None:
+    """Remove a folder and all it holds, whatever is already gone."""
+    import shutil  # with tempfile above: not loaded by the commands that only read
+
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def clear_dead(folder: Path) -> None:
@@ -77,7 +84,7 @@ def clear_dead(folder: Path) -> None:
         if owner.isdigit() and _alive(int(owner)):
             continue
         if entry.is_dir() and not entry.is_symlink():
-            shutil.rmtree(entry, ignore_errors=True)
+            remove_tree(entry)
         else:
             entry.unlink(missing_ok=True)
 

@@ -152,3 +152,31 @@ def test_shell_completion_lists_every_command(monkeypatch: pytest.MonkeyPatch) -
 
     monkeypatch.setenv("_CODEXSNAP_COMPLETE", "complete_bash")
     assert app_for(["his"]) is app
+
+
+# What else history used to load without using it (issue 15, fourth round): dataclasses
+# (and through it inspect, ast, dis, tokenize: 15-30 ms, and about 1 ms per frozen class
+# made), the journal and the transaction's outcome, the scope's TOML reader, tempfile,
+# shutil with its archive modules, secrets (random, hmac), traceback, the tree writer.
+_NOT_ON_THE_READ_PATH = (
+    "dataclasses",
+    "inspect",
+    "tomllib",
+    "tempfile",
+    "shutil",
+    "secrets",
+    "traceback",
+    "textwrap",
+    "codexsnap.scope",
+    "codexsnap.transaction",
+    "codexsnap.store.trees",
+)
+
+
+def test_history_loads_only_its_read_path(codex_home: Path, tmp_path: Path) -> None:
+    _loaded(tmp_path, "snapshot")
+    modules = _loaded(tmp_path, "history", "-n", "5")
+    found = [
+        m for m in modules if any(m == n or m.startswith(n + ".") for n in _NOT_ON_THE_READ_PATH)
+    ]
+    assert not found, f"'codexsnap history' loaded {found}"

@@ -8,7 +8,6 @@ import json
 import subprocess
 import zlib
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -129,8 +128,8 @@ def test_any_change_builds_the_tree_git_writes(
 def test_a_parent_tree_that_disagrees_with_its_manifest_is_not_used(git: GitRepository) -> None:
     old = _records(git, BASE)
     parent = write_tree(git, old, {}, manifest=b"{}\n")
-    claimed = {**old, "a/b/c.txt": replace(old["a/b/c.txt"], blob=old["AGENTS.md"].blob)}
-    new = {**claimed, "a/b/c.txt": replace(old["a/b/c.txt"], blob=old["run.sh"].blob)}
+    claimed = {**old, "a/b/c.txt": old["a/b/c.txt"]._replace(blob=old["AGENTS.md"].blob)}
+    new = {**claimed, "a/b/c.txt": old["a/b/c.txt"]._replace(blob=old["run.sh"].blob)}
     with pytest.raises(TreeMismatchError):
         next_tree(git.read_object, parent, claimed, new, NOTES)
 

@@ -8,7 +8,6 @@ Only a prompt loads typer, for its `confirm`.
 from __future__ import annotations
 
 import re
-import shutil
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -174,10 +173,16 @@ def echo_report(report: DiffReport) -> None:
         echo(paint_report_line(line) if colored else line)
 
 
+def _terminal_width() -> int:
+    import shutil  # with its archive modules: only for a terminal
+
+    return shutil.get_terminal_size((80, 24)).columns
+
+
 def echo_text(lines: Text) -> None:
     """What text.py made, on stdout: on a terminal, reports coloured and long lines cut at
     its width between words (pipes get every line whole)."""
-    width = shutil.get_terminal_size((80, 24)).columns if sys.stdout.isatty() else None
+    width = _terminal_width() if sys.stdout.isatty() else None
     from codexsnap.diff_report import DiffReport  # light: dataclasses only
 
     for line in lines:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import NoReturn
@@ -19,7 +18,6 @@ from codexsnap.cli.console import echo
 from codexsnap.cli.start import forget_unhandled_interrupt
 from codexsnap.errors import EXIT_BROKEN_PIPE, EXIT_INTERNAL, CodexsnapError
 from codexsnap.home import debug_requested
-from codexsnap.transaction.outcome import forget_commits, outcome_of
 
 
 class CommandExit(Exception):
@@ -48,7 +46,11 @@ def handled(
     which carry their exit code and message already; an internal-error line would hide
     them. ``interrupts``: what the framework raises for Ctrl-C at a prompt (click's Abort).
     """
-    forget_commits()
+    # What an earlier command in this process committed is not ours; a process that never
+    # loaded the transaction's outcome module committed nothing (and starts faster).
+    outcome = sys.modules.get("codexsnap.transaction.outcome")
+    if outcome is not None:
+        outcome.forget_commits()
     exits: tuple[type[BaseException], ...] = (CommandExit, *passthrough)
     interrupted: tuple[type[BaseException], ...] = (KeyboardInterrupt, *interrupts)
     try:
@@ -71,6 +73,8 @@ def handled(
         # so "nothing written" could be false here; the error line and 70 are not.
         echo(f"Error: internal error: {type(error).__name__}: {error}", err=True)
         if debug_requested():
+            import traceback
+
             traceback.print_exception(error, file=sys.stderr)
         else:
             echo("Hint: set CODEXSNAP_DEBUG=1 for details and report it.", err=True)
@@ -80,6 +84,8 @@ def handled(
 def _interrupted(interrupt: BaseException) -> NoReturn:
     # The transaction knows what it left (nothing, put back, applied, half-recorded): its
     # sentence is the last line, and a change that committed exits 0.
+    from codexsnap.transaction.outcome import outcome_of
+
     outcome = outcome_of(interrupt)
     echo(f"\n{outcome.sentence()}", err=True)
     forget_unhandled_interrupt()

@@ -17,9 +17,8 @@ import codecs
 import os
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from codexsnap.cli import json_output, text
 from codexsnap.cli.console import echo, echo_history, echo_json, echo_text
@@ -28,8 +27,7 @@ from codexsnap.cli.locate import announce_recovery, locate, sqlite_root, warn_pe
 Kind = Literal["flag", "count", "text", "path"]
 
 
-@dataclass(frozen=True)
-class Option:
+class Option(NamedTuple):
     names: tuple[str, ...]
     dest: str
     kind: Kind  # "count": an integer of at least 1, as typer.Option(min=1)

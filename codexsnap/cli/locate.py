@@ -49,9 +49,9 @@ def announce_recovery(done: Recovery) -> None:
 
 
 def warn_pending(home: CodexHome, location: StoreLocation) -> None:
-    from codexsnap.transaction.journal import pending  # not the recovery: start-up time
+    from codexsnap.store.location import journal_pending  # not the transaction: start-up time
 
-    if pending(home.path, location.path):
+    if journal_pending(home.path, location.path):
         echo(PENDING_WARNING, err=True)
 
 

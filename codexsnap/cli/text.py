@@ -7,7 +7,6 @@ console.py colours on a terminal. Nothing here prints.
 from __future__ import annotations
 
 import shlex
-import textwrap
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -50,6 +49,8 @@ def fit(line: str, width: int) -> str:
         return line
     indent = " " * (len(line) - len(line.lstrip()) + 4)
     command = "codexsnap " in line and "'codexsnap " not in line
+    import textwrap  # only for a line too long for the terminal
+
     wrapper = textwrap.TextWrapper(
         width=max(20, width - (2 if command else 0)),
         subsequent_indent=indent,

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from codexsnap.store.history import Snapshot
 from codexsnap.store.index import home_id
@@ -20,8 +19,7 @@ def quarantine_marks(entry: Quarantine | None) -> dict[str, Any]:
     return {"quarantined": entry.reason, "damaged_files": tuple(sorted(entry.files))}
 
 
-@dataclass(frozen=True)
-class Marks:
+class Marks(NamedTuple):
     """The tables kept beside the repository, read once."""
 
     pins: dict[str, str]
@@ -44,8 +42,7 @@ class Marks:
         marked = (self.pins, self.notes, self.pruned, self.quarantined)
         if not any(snapshot.id in table for table in marked):
             return snapshot  # most are unmarked: no copy (a tenth of history's own work)
-        return replace(
-            snapshot,
+        return snapshot._replace(
             pinned=snapshot.id in self.pins,
             pin_reason=self.pins.get(snapshot.id, ""),
             note=self.notes.get(snapshot.id, ""),
@@ -54,8 +51,7 @@ class Marks:
         )
 
 
-@dataclass(frozen=True)
-class HistoryEntry:
+class HistoryEntry(NamedTuple):
     """One entry of history: a snapshot, or an operation told once by its "after" snapshot.
 
     ``before`` is the operation's "before" snapshot; ``drift`` the outside changes saved
@@ -134,8 +130,7 @@ def marked(store: StoreReading, snapshot: Snapshot) -> Snapshot:
     return Marks.load(store).apply(snapshot)
 
 
-@dataclass(frozen=True)
-class OtherHome:
+class OtherHome(NamedTuple):
     """The history of another home path that this store holds."""
 
     path: str

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -124,7 +124,7 @@ def apply_retention(
 ) -> list[Snapshot]:
     """Mark what the policy lets go as pruned (store locked); returns the marked snapshots."""
     pruned = load_marks(store.root, PRUNED)
-    history = [replace(s, pruned=s.id in pruned) for s in store.history(home, include_damaged=True)]
+    history = [s._replace(pruned=s.id in pruned) for s in store.history(home, include_damaged=True)]
     keep = set(load_marks(store.root, PINS))
     candidates = expired(history, policy, keep, now or datetime.now(UTC))
     if not candidates:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from codexsnap.errors import (
     AmbiguousSnapshotIdError,
@@ -23,15 +23,14 @@ _FULL_ID = re.compile(r"^[0-9a-f]{40}$")
 _UNKNOWN_DATE = datetime.fromtimestamp(0, UTC)
 
 
-@dataclass(frozen=True)
-class Snapshot:
+class Snapshot(NamedTuple):
     """One commit of one home's history."""
 
     id: str
     created_at: datetime
     summary: str
     message: str
-    trailers: dict[str, str] = field(default_factory=dict)
+    trailers: dict[str, str]
     parent: str | None = None
     # Marks kept beside the repository (store/tables.py), filled in by the history command.
     pinned: bool = False
@@ -156,7 +155,7 @@ def walk(git: GitRepository, head: str | None, listed: set[str]) -> list[Snapsho
             except (ValueError, StoreError):
                 # cat-file says "missing" for a corrupt object too: the two look alike.
                 why = "its commit object is missing or corrupt"
-                read[commit_id] = Snapshot(commit_id, _UNKNOWN_DATE, "", "", damaged=why)
+                read[commit_id] = Snapshot(commit_id, _UNKNOWN_DATE, "", "", {}, damaged=why)
         return read[commit_id]
 
     order: list[Snapshot] = []
@@ -180,7 +179,7 @@ def walk(git: GitRepository, head: str | None, listed: set[str]) -> list[Snapsho
     # A damaged snapshot has no date of its own: show it with its newer neighbour's.
     for at, found in enumerate(order):
         if found.damaged and at > 0:
-            order[at] = replace(found, created_at=order[at - 1].created_at)
+            order[at] = found._replace(created_at=order[at - 1].created_at)
     return order
 
 

@@ -10,14 +10,13 @@ import contextlib
 import errno
 import json
 import os
-import shutil
 from pathlib import Path
 from typing import Literal
 
 from codexsnap import __version__
 from codexsnap.atomic_io import atomic_write
 from codexsnap.errors import StoreError
-from codexsnap.scratch import clear_dead
+from codexsnap.scratch import clear_dead, remove_tree
 from codexsnap.store.git import GitRepository, check_git_version
 
 STORE_FORMAT = 1
@@ -90,6 +89,20 @@ def check_writable(root: Path, git_dir: Path) -> None:
             ) from None
 
 
+def journal_path(root: Path, home: Path) -> Path:
+    """Where the journal of an operation on ``home`` lives in the store at ``root``
+    (transaction/journal.py writes and reads it)."""
+    from codexsnap.store.index import home_id
+
+    return root / "journal" / f"{home_id(home)}.json"
+
+
+def journal_pending(home: Path, root: Path) -> bool:
+    """True when an interrupted operation on this home awaits recovery: only a look for
+    the file, so that reading commands can warn without loading the transaction code."""
+    return store_exists(root) and journal_path(root, home).exists()
+
+
 def store_exists(root: Path) -> bool:
     """True when a store was created at ``root``; anything else in its place is an error."""
     state = store_state(root)
@@ -109,7 +122,7 @@ def store_exists(root: Path) -> bool:
 def clear_half_created(root: Path) -> None:
     """Remove what a creation killed before the marker was written left (store locked)."""
     for name in OWN_ENTRIES:
-        shutil.rmtree(root / name, ignore_errors=True)
+        remove_tree(root / name)
     for leftover in root.glob("*.codexsnap-tmp"):
         leftover.unlink()
 
@@ -139,7 +152,7 @@ def clear_leftovers(root: Path, git_dir: Path) -> None:
         with contextlib.suppress(OSError):
             lock.unlink()
     for incoming in objects.glob("incoming-*"):
-        shutil.rmtree(incoming, ignore_errors=True)
+        remove_tree(incoming)
     scratch = root / "tmp"
     scratch.mkdir(mode=0o700, exist_ok=True)
     clear_dead(scratch)  # a live reader's copies (diff scans unlocked) stay

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from codexsnap.atomic_io import fsync_folder
 from codexsnap.faults import fault_point
-from codexsnap.store.trees import object_id
+from codexsnap.store.objects import object_id
 
 # What git writes in this store (core.sharedRepository=0600): read-only for the owner.
 _OBJECT_MODE = 0o400

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import posixpath
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from codexsnap.errors import TamperedSnapshotError
 
@@ -19,8 +19,7 @@ SCOPE_NAME = "scope.json"
 _KINDS = frozenset({"file", "symlink", "sqlite"})
 
 
-@dataclass(frozen=True)
-class FileRecord:
+class FileRecord(NamedTuple):
     """One file of a snapshot: where it goes in the home and what it holds."""
 
     relpath: str

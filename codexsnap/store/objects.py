@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import NamedTuple
 
 TREE_MODE = 0o40000
 
 
 def blob_id(data: bytes) -> str:
     """The id git gives these bytes as a blob, computed without a git process."""
-    digest = hashlib.sha1(b"blob %d\0" % len(data), usedforsecurity=False)
+    return object_id(b"blob", data)
+
+
+def object_id(kind: bytes, data: bytes) -> str:
+    """The id git gives ``data`` as an object of ``kind``."""
+    digest = hashlib.sha1(b"%s %d\0" % (kind, len(data)), usedforsecurity=False)
     digest.update(data)  # not header + data: that would copy a 55 MB transcript once more
     return digest.hexdigest()
 
 
-@dataclass(frozen=True)
-class Commit:
+class Commit(NamedTuple):
     """What a snapshot needs of a commit object."""
 
     hexsha: str

@@ -11,7 +11,7 @@ import functools
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 
 from codexsnap.errors import (
     CodexsnapError,
@@ -19,7 +19,6 @@ from codexsnap.errors import (
     StoreError,
     TamperedSnapshotError,
 )
-from codexsnap.scope import Scope
 from codexsnap.scratch import use_store
 from codexsnap.store import history as history_
 from codexsnap.store import index
@@ -36,6 +35,9 @@ from codexsnap.store.manifest import (
     load_manifest,
 )
 from codexsnap.store.tables import ALIASES, Quarantine, load_marks, load_quarantine
+
+if TYPE_CHECKING:
+    from codexsnap.scope import Scope
 
 _Method = TypeVar("_Method", bound=Callable[..., Any])
 
@@ -217,6 +219,8 @@ class StoreReading:
             config = json.loads(raw)
         except ValueError:
             return None
+        from codexsnap.scope import Scope  # its rules: not needed to list history
+
         return Scope.from_config(config) if isinstance(config, dict) else None
 
     # ----- checking -------------------------------------------------------------------

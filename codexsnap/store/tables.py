@@ -8,8 +8,8 @@ keys are full snapshot ids.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from codexsnap.atomic_io import atomic_write
 
@@ -39,8 +39,7 @@ def save_marks(store_root: Path, name: str, marks: dict[str, str]) -> None:
     atomic_write(store_root / name, data, mode=0o600)
 
 
-@dataclass(frozen=True)
-class Quarantine:
+class Quarantine(NamedTuple):
     """Why ``codexsnap check`` set a snapshot aside, and which of its files are damaged.
 
     ``files`` (path -> blob id) empty means the whole snapshot: its commit, tree or manifest
@@ -48,7 +47,7 @@ class Quarantine:
     """
 
     reason: str
-    files: dict[str, str] = field(default_factory=dict)
+    files: dict[str, str] = {}  # noqa: RUF012 - never changed in place (a NamedTuple)
 
     @property
     def whole(self) -> bool:

@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 Codec = Literal["text", "list", "int"]
 
 
-@dataclass(frozen=True)
-class Trailer:
+class Trailer(NamedTuple):
     """One trailer: ``Codexsnap-<name>: <value>``."""
 
     name: str

@@ -13,12 +13,11 @@ folder's name compared as ``name/`` (git's ``base_name_compare``).
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from codexsnap.store.manifest import FILES_PREFIX, FileRecord
-from codexsnap.store.objects import tree_entries
+from codexsnap.store.objects import object_id, tree_entries
 
 TREE = b"40000"
 _FILES = FILES_PREFIX.rstrip("/").encode()
@@ -29,13 +28,6 @@ ReadObject = Callable[[str], tuple[str, bytes]]
 class TreeMismatchError(Exception):
     """The parent's tree cannot serve as the base: unreadable, damaged, or not what its
     manifest says. The caller builds the whole tree instead."""
-
-
-def object_id(kind: bytes, data: bytes) -> str:
-    """The id git gives ``data`` as an object of ``kind``."""
-    digest = hashlib.sha1(b"%s %d\0" % (kind, len(data)), usedforsecurity=False)
-    digest.update(data)
-    return digest.hexdigest()
 
 
 def tree_bytes(entries: dict[bytes, Entry]) -> bytes:

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 
 from codexsnap.atomic_io import atomic_write, fsync_folder
 from codexsnap.errors import StoreError, TamperedSnapshotError
-from codexsnap.store import Snapshot, home_id
+from codexsnap.store import Snapshot
+from codexsnap.store.location import journal_path, journal_pending
 from codexsnap.store.manifest import FileRecord, check_relpath
 
 if TYPE_CHECKING:
@@ -82,7 +83,7 @@ class JournalFile:
     @classmethod
     def of(cls, store_root: Path, home: Path) -> JournalFile:
         """Where the journal of ``home`` lives inside the store at ``store_root``."""
-        return cls(store_root / "journal" / f"{home_id(home)}.json")
+        return cls(journal_path(store_root, home))
 
     def exists(self) -> bool:
         """True when an interrupted operation left its journal."""
@@ -144,8 +145,4 @@ class JournalFile:
 
 def pending(home: Path, store_root: Path) -> bool:
     """True when an interrupted operation on this home awaits recovery."""
-    from codexsnap.store.location import store_exists  # not the store's write half
-
-    if not store_exists(store_root):
-        return False
-    return JournalFile.of(store_root, home).exists()
+    return journal_pending(home, store_root)
