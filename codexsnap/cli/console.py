@@ -104,8 +104,10 @@ def history_table(entries: Iterable[HistoryEntry], paired: bool) -> None:
 
 def plain_history(entries: Iterable[HistoryEntry], paired: bool) -> None:
     """History as plain lines, for pipes and scripts."""
-    for entry in entries:
-        echo(entry_line(entry, paired))
+    # One write, not one write and flush per line: 1,000 lines took 1,000 system calls.
+    lines = [entry_line(entry, paired) for entry in entries]
+    if lines:
+        echo("\n".join(lines))
 
 
 class Progress:

@@ -253,7 +253,8 @@ def snapshot_from_message(
     trailers: dict[str, str] = {}
     body: list[str] = []
     for line in lines[1:]:
-        found = _TRAILER.match(line)
+        # Most lines are trailers; the test on the prefix spares the others the pattern.
+        found = _TRAILER.match(line) if line.startswith("Codexsnap-") else None
         if found:
             trailers[found[1]] = found[2]
         elif line.strip():
