@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from codexsnap.scope import load_scope
 from codexsnap.store import Snapshot, SnapshotStore
 from codexsnap.store.commit import SnapshotResult
-from codexsnap.transaction.journal import pending
+from codexsnap.store.location import journal_pending
 from codexsnap.transaction.outcome import record_snapshot
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ def snapshot(
     """
     # A snapshot of a half-written home would record a state that never was.
     recovery = None
-    if pending(home, store_root):  # the write path is loaded only when there is one
+    if journal_pending(home, store_root):  # the write path is loaded only when there is one
         from codexsnap.transaction.operation import begin
 
         begun = begin(
