@@ -156,7 +156,7 @@ def test_shell_completion_lists_every_command(monkeypatch: pytest.MonkeyPatch) -
 
 # What else history used to load without using it (issue 15, fourth round): dataclasses
 # (and through it inspect, ast, dis, tokenize: 15-30 ms, and about 1 ms per frozen class
-# made), the journal and the transaction's outcome, the scope's TOML reader, tempfile,
+# made), the journal and the rest of the write path, the scope's TOML reader, tempfile,
 # shutil with its archive modules, secrets (random, hmac), traceback, the tree writer.
 _NOT_ON_THE_READ_PATH = (
     "dataclasses",
@@ -168,7 +168,10 @@ _NOT_ON_THE_READ_PATH = (
     "traceback",
     "textwrap",
     "codexsnap.scope",
-    "codexsnap.transaction",
+    "codexsnap.transaction.journal",
+    "codexsnap.transaction.operation",
+    "codexsnap.transaction.plan",
+    "codexsnap.transaction.recovery",
     "codexsnap.store.trees",
 )
 

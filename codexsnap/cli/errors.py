@@ -18,6 +18,7 @@ from codexsnap.cli.console import echo
 from codexsnap.cli.start import forget_unhandled_interrupt
 from codexsnap.errors import EXIT_BROKEN_PIPE, EXIT_INTERNAL, CodexsnapError
 from codexsnap.home import debug_requested
+from codexsnap.transaction.outcome import forget_commits, outcome_of
 
 
 class CommandExit(Exception):
@@ -46,11 +47,7 @@ def handled(
     which carry their exit code and message already; an internal-error line would hide
     them. ``interrupts``: what the framework raises for Ctrl-C at a prompt (click's Abort).
     """
-    # What an earlier command in this process committed is not ours; a process that never
-    # loaded the transaction's outcome module committed nothing (and starts faster).
-    outcome = sys.modules.get("codexsnap.transaction.outcome")
-    if outcome is not None:
-        outcome.forget_commits()
+    forget_commits()
     exits: tuple[type[BaseException], ...] = (CommandExit, *passthrough)
     interrupted: tuple[type[BaseException], ...] = (KeyboardInterrupt, *interrupts)
     try:
@@ -84,8 +81,6 @@ def handled(
 def _interrupted(interrupt: BaseException) -> NoReturn:
     # The transaction knows what it left (nothing, put back, applied, half-recorded): its
     # sentence is the last line, and a change that committed exits 0.
-    from codexsnap.transaction.outcome import outcome_of
-
     outcome = outcome_of(interrupt)
     echo(f"\n{outcome.sentence()}", err=True)
     forget_unhandled_interrupt()

@@ -8,8 +8,8 @@ that carries the outcome) or, once the change is committed, by recording that it
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from codexsnap.errors import EXIT_INTERRUPTED, EXIT_OK
 
@@ -20,9 +20,9 @@ HALF_RECORDED = "half-recorded"
 SNAPSHOT_TAKEN = "snapshot-taken"  # a plain snapshot, made before the interrupt
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """Where a run stood when it was interrupted."""
+class Outcome(NamedTuple):
+    """Where a run stood when it was interrupted (a named tuple: every command's error
+    handler imports this module, history's too)."""
 
     state: str  # one of the four names above
     files: int = 0  # files put back
