@@ -183,3 +183,12 @@ def test_history_loads_only_its_read_path(codex_home: Path, tmp_path: Path) -> N
         m for m in modules if any(m == n or m.startswith(n + ".") for n in _NOT_ON_THE_READ_PATH)
     ]
     assert not found, f"'codexsnap history' loaded {found}"
+
+
+def test_the_ctrl_c_handler_of_history_has_nothing_left_to_import(
+    codex_home: Path, tmp_path: Path
+) -> None:
+    # A second Ctrl-C while the handler imported what it needs ended in a traceback: the
+    # outcome's sentences are loaded with the handler, before the command runs.
+    _loaded(tmp_path, "snapshot")
+    assert "codexsnap.transaction.outcome" in _loaded(tmp_path, "history", "-n", "5")
