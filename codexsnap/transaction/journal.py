@@ -143,6 +143,6 @@ class JournalFile:
         fsync_folder(self.path.parent)
 
 
-def pending(home: Path, store_root: Path) -> bool:
-    """True when an interrupted operation on this home awaits recovery."""
-    return journal_pending(home, store_root)
+# True when an interrupted operation on this home awaits recovery: where journals live is
+# the store's to know (store/location.py), so the reading commands ask it without this module.
+pending = journal_pending
