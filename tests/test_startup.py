@@ -12,9 +12,13 @@ from pathlib import Path
 import pytest
 import typer
 
-# Runs the CLI's own entry point in a fresh interpreter, then writes the modules it loaded.
+# Runs the CLI's own entry point in a fresh interpreter, then writes the modules it loaded
+# beyond those the interpreter had loaded before it: a site-packages .pth file may import
+# modules at every start (CI's interpreter has one that imports certifi, and with it
+# tempfile and shutil), and codexsnap neither chose nor pays for those.
 _WRAPPER = """\
-import json, sys
+import sys
+before = set(sys.modules)
 out = sys.argv[1]
 sys.argv = ["codexsnap", *sys.argv[2:]]
 from codexsnap.cli import main
@@ -23,8 +27,10 @@ try:
     main()
 except SystemExit as exc:
     code = exc.code if isinstance(exc.code, int) else 0
+loaded = sorted(set(sys.modules) - before)
+import json
 with open(out, "w") as handle:
-    json.dump(sorted(sys.modules), handle)
+    json.dump(loaded, handle)
 sys.exit(code)
 """
 
