@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +13,13 @@ from typer.testing import CliRunner
 from tests.homebuilder import CodexHomeBuilder
 
 _REAL_HOME = Path(os.path.expanduser("~")).resolve()
+
+# A suite started in the background of a non-interactive shell (`cmd &`, nohup under
+# `( ... &)`) inherits SIGINT ignored, and every codexsnap it starts inherits that too, so
+# the tests that press Ctrl-C saw nothing happen (13 failures, exits -6 on their timeouts).
+# A handled SIGINT is reset to its default by exec: the commands start as from a terminal.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(autouse=True)
