@@ -62,6 +62,15 @@ class StoreError(CodexsnapError):
     exit_code = 8
 
 
+class StoreWriteError(StoreError):
+    """The store's disk refused a write (full, read-only, failing): the snapshot under way
+    was not recorded. Callers add what that means for the home."""
+
+    def saying(self, outcome: str) -> StoreWriteError:
+        """The same refusal, ending with what it means for the home: the last line."""
+        return StoreWriteError(f"{self.message}; {outcome}", self.hint)
+
+
 class TamperedSnapshotError(StoreError):
     """A snapshot holds paths or links that would escape the Codex home."""
 

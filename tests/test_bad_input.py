@@ -693,6 +693,29 @@ def test_disk_full_in_the_store_exits_8_before_touching_the_home(
     frozen.assert_store_only_grew()
 
 
+@pytest.mark.parametrize(
+    ("command", "words"),
+    [
+        pytest.param(["snapshot"], "no snapshot was taken; nothing was changed", id="snapshot"),
+        pytest.param(["fix", "--yes"], "nothing in the home was changed", id="fix"),
+    ],
+)
+def test_disk_full_while_the_store_writes_an_object_exits_8_and_says_what_is_left(
+    codex_home: Path, store_root: Path, cli: CliRunner, command: list[str], words: str
+) -> None:
+    """A full store disk as a snapshot writes a file's object: "internal error", exit 70."""
+    snapshot(cli)
+    (codex_home / "AGENTS.md").write_text("changed since the last snapshot\n")
+    frozen = freeze(codex_home, store_root)
+    outcome = codexsnap(*command, fault="enospc:loose-object")
+    assert_refused(outcome, 8, "cannot write to the store", "No space left", words)
+    frozen.assert_home_unchanged()
+    assert latest(store_root, codex_home) == frozen.head  # no snapshot recorded
+    assert not list((store_root / "repo.git" / "objects").rglob("tmp_obj_*"))
+    assert git_in_store(store_root, "fsck", "--full").returncode == 0
+    assert_ok(codexsnap(*command))  # room again: the same command works
+
+
 # ----- 5. a damaged or tampered store ----------------------------------------------------
 
 

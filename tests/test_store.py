@@ -822,3 +822,61 @@ def test_a_snapshot_read_by_id_equals_the_one_history_lists(
         listed = store.history(codex_home)[0]
     assert resolved == listed == taken
     assert resolved.created_at.isoformat() == listed.created_at.isoformat()
+
+
+# ----- blobs written by codexsnap itself (store/loose.py) -----------------------------------
+
+
+def _bare_repository(tmp_path: Path) -> Path:
+    import subprocess
+
+    git_dir = tmp_path / "objects-only.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(git_dir)], check=True)
+    return git_dir
+
+
+@pytest.mark.parametrize("size", [0, 1, (1 << 20) + 1, 3 << 20], ids=["0", "1", "1MiB+1", "3MiB"])
+def test_a_file_stored_by_codexsnap_is_the_object_git_would_write(
+    tmp_path: Path, size: int
+) -> None:
+    """One read for the id and the object, in chunks: the id is git's, the object reads."""
+    import subprocess
+
+    from codexsnap.store.loose import store_file
+
+    git_dir = _bare_repository(tmp_path)
+    source = tmp_path / "session.jsonl"
+    source.write_bytes(os.urandom(size // 2) + b"x" * (size - size // 2))
+    expected = subprocess.run(
+        ["git", "hash-object", "--no-filters", str(source)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert store_file(git_dir, source, write=False) == expected
+    assert not list(git_dir.glob("objects/??/*"))  # hashing alone writes nothing
+    assert store_file(git_dir, source, write=True) == expected
+    shown = subprocess.run(
+        ["git", f"--git-dir={git_dir}", "cat-file", "blob", expected],
+        capture_output=True,
+        check=True,
+    ).stdout
+    assert shown == source.read_bytes()
+    stored = git_dir / "objects" / expected[:2] / expected[2:]
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o400
+    assert not list(git_dir.rglob("tmp_obj_*"))
+    fsck = subprocess.run(["git", f"--git-dir={git_dir}", "fsck", "--full"], capture_output=True)
+    assert fsck.returncode == 0, fsck.stderr
+
+
+def test_a_file_gone_or_replaced_by_a_folder_or_fifo_is_not_stored(tmp_path: Path) -> None:
+    from codexsnap.store.loose import store_file
+
+    git_dir = _bare_repository(tmp_path)
+    assert store_file(git_dir, tmp_path / "gone.jsonl", write=True) is None
+    (tmp_path / "now-a-folder").mkdir()
+    assert store_file(git_dir, tmp_path / "now-a-folder", write=True) is None
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(tmp_path / "now-a-fifo")  # opened without O_NONBLOCK, this would hang
+        assert store_file(git_dir, tmp_path / "now-a-fifo", write=True) is None
+    assert not list(git_dir.rglob("tmp_obj_*"))

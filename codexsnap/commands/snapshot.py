@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from codexsnap.errors import StoreWriteError
 from codexsnap.scope import load_scope
 from codexsnap.store import Snapshot, SnapshotStore
 from codexsnap.store.commit import SnapshotResult
@@ -65,11 +66,14 @@ def take(
 ) -> SnapshotResult:
     """The snapshot of ``snapshot`` and of ``watch`` (``operation`` AUTOMATIC), store locked."""
     summary = "automatic snapshot (watch)" if operation == AUTOMATIC else "snapshot"
-    return store.take_snapshot(
-        home,
-        load_scope(store.root).with_sqlite_home(sqlite_home),
-        summary,
-        {"Operation": operation},
-        message,
-        allow_unchanged=bool(message.strip()),
-    )
+    try:
+        return store.take_snapshot(
+            home,
+            load_scope(store.root).with_sqlite_home(sqlite_home),
+            summary,
+            {"Operation": operation},
+            message,
+            allow_unchanged=bool(message.strip()),
+        )
+    except StoreWriteError as refused:
+        raise refused.saying("no snapshot was taken; nothing was changed") from None

@@ -14,7 +14,7 @@ from typing import IO
 
 from codexsnap.errors import StateFileInvalidError, StoreError
 from codexsnap.store.git_objects import ObjectReading
-from codexsnap.store.loose import write_loose
+from codexsnap.store.loose import store_file, write_loose
 from codexsnap.store.objects import blob_id
 
 # From this many new files on, one pack instead of loose objects (store/git_pack.py).
@@ -40,53 +40,49 @@ class BlobWriting(ObjectReading):
         """Blob ids, in order; None for a file that vanished before it could be read.
 
         With ``write``, many files go into one pack (store/git_pack.py; call with the store
-        locked), a few as loose objects.
+        locked), a few as loose objects written here (store/loose.py: one read of each
+        file for its id and its object, no git process).
         """
         if not paths:
             return []
-        # --stdin-paths reads lines and strips a trailing CR: such names go one by one.
-        plain = [p for p in paths if "\n" not in str(p) and "\r" not in str(p)]
         blobs: dict[Path, str | None] = {}
-        store_flag = ["-w"] if write else []
-        if plain and write and len(plain) >= BULK_FILES:
+        if write and len(paths) >= BULK_FILES:
             from codexsnap.store import git_pack  # tempfile and the rest: only for a pack
 
+            # --stdin-paths reads lines and strips a trailing CR: such names go one by one.
+            plain = [p for p in paths if "\n" not in str(p) and "\r" not in str(p)]
             packed, again = git_pack.write_pack(self, plain)
             blobs.update(zip(plain, packed, strict=True))
-            blobs.update((plain[i], self._hash_one(plain[i], store_flag)) for i in again)
+            blobs.update((plain[i], self._hash_one(plain[i], write)) for i in again)
             git_pack.consolidate(self)
-        elif plain:
-            try:
-                out = self.run(
-                    "hash-object",
-                    *store_flag,
-                    "--no-filters",
-                    "--stdin-paths",
-                    stdin="".join(f"{p}\n" for p in plain).encode("utf-8", "surrogateescape"),
-                )
-                blobs.update(zip(plain, out.split(), strict=True))
-            except StoreError:
-                # A file vanished (Codex deletes its temporary files) or cannot be read:
-                # find which, one at a time.
-                blobs.update((p, self._hash_one(p, store_flag)) for p in plain)
-        for odd in (p for p in paths if p not in blobs):
-            blobs[odd] = self._hash_one(odd, store_flag)
+        rest = {path: self._hash_one(path, False) for path in paths if path not in blobs}
+        if write:
+            # Only contents the store lacks are compressed and written (git's hash-object
+            # keeps what it has too, packed or loose): a loose copy of a packed object would
+            # stay loose until the next pack, and a 5 MB transcript costs 45 ms to compress.
+            objects = self.git_dir / "objects"
+            ids = {b for b in rest.values() if b}
+            wanted = sorted(b for b in ids if not (objects / b[:2] / b[2:]).exists())
+            missing = {b for b, size in self.object_sizes(wanted).items() if size is None}
+            for path, blob in rest.items():
+                if blob in missing:
+                    missing.discard(blob)  # two files with the same bytes: one object
+                    # Read again: what it holds now is what is stored, and named.
+                    rest[path] = self._hash_one(path, True)
+        blobs.update(rest)
         return [blobs[p] for p in paths]
 
-    def _hash_one(self, path: Path, store_flag: list[str]) -> str | None:
+    def _hash_one(self, path: Path, write: bool) -> str | None:
         try:
-            data = path.read_bytes()
-        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-            # Gone since the walk, or a folder now in its place (or in its parent's): no
-            # file of that name is there to hold. The next snapshot sees what replaced it.
-            return None
+            # Gone since the walk, or a folder now in its place (or in its parent's): None,
+            # no file of that name is there to hold. The next snapshot sees what replaced it.
+            return store_file(self.git_dir, path, write)
         except PermissionError:
             raise StateFileInvalidError(
                 f"{path} cannot be read (permission denied), so it cannot be snapshotted",
                 hint="Run codexsnap as the owner of the Codex home, or exclude that path in "
                 "the store's scope.toml.",
             ) from None
-        return self.run("hash-object", *store_flag, "--no-filters", "--stdin", stdin=data).strip()
 
     def write_back(self, blob: str, data: bytes) -> bool:
         """Store ``data`` again as the object ``blob``, found missing or corrupt (call with

@@ -73,8 +73,29 @@ def check_relpath(relpath: str) -> None:
         )
 
 
+# The manifests parsed by this process, by their bytes: a rollback reads its target's
+# manifest to plan, then its drift snapshot the same one as its parent's (the latest
+# snapshot is the usual target), 20-45 ms each for 2,800 files. Two at most: a manifest of
+# 10,000 files is a few MB of records.
+_PARSED: dict[bytes, dict[str, FileRecord]] = {}
+_PARSED_KEPT = 2
+
+
 def load_manifest(data: bytes) -> dict[str, FileRecord]:
-    """Parse and validate a manifest; any oddity means the store was tampered with."""
+    """Parse and validate a manifest; any oddity means the store was tampered with.
+
+    The caller owns the dict it gets (a copy of the one kept for the same bytes).
+    """
+    parsed = _PARSED.get(data)
+    if parsed is None:
+        parsed = _parse_manifest(data)
+        while len(_PARSED) >= _PARSED_KEPT:
+            del _PARSED[next(iter(_PARSED))]
+        _PARSED[data] = parsed
+    return dict(parsed)
+
+
+def _parse_manifest(data: bytes) -> dict[str, FileRecord]:
     try:
         document = json.loads(data)
         if document.get("format") != MANIFEST_FORMAT:

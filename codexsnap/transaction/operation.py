@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from codexsnap.errors import CodexsnapError, NotConfirmedError, StoreError
+from codexsnap.errors import CodexsnapError, NotConfirmedError, StoreError, StoreWriteError
 from codexsnap.faults import fault_point
 from codexsnap.roots import live_path
 from codexsnap.scope import Scope
@@ -189,27 +189,11 @@ def run_operation(
         late = recover_interrupted(store, home, scope)
         if late is not None and on_recovery is not None:
             on_recovery(late)
-        drift = None
         new_blobs = _not_stored_yet(store, home, writes, scope.sqlite_home)
-        # One walk for both: the drift snapshot and the "before" one hold the same home.
-        scanned = store.scan(home, scope)
-        if store.latest(home) is not None:
-            found = store.take_snapshot(
-                home,
-                scope,
-                "drift: changes made outside codexsnap",
-                {"Operation": "drift"},
-                scanned=scanned,
-            )
-            drift = found.snapshot if found.created else None
-        taken = store.take_snapshot(
-            home,
-            scope,
-            f"before {name}",
-            {**trailers, "Operation": f"before-{_verb(name)}"},
-            allow_unchanged=True,
-            scanned=scanned,
-        )
+        try:
+            drift, scanned, taken = _take_before(store, home, scope, name, trailers)
+        except StoreWriteError as refused:
+            raise refused.saying("nothing in the home was changed") from None
         before, before_records = taken.snapshot, taken.records
         check_unchanged(writes, before_records)
         ensure_way_back(store, home, scope, before, writes, before_records, new_blobs)
@@ -251,6 +235,33 @@ def run_operation(
         fault_point("after-commit")
         verify(writes, after.records)
         return OperationResult(drift, before, after.snapshot)
+
+
+def _take_before(
+    store: SnapshotStore, home: Path, scope: Scope, name: str, trailers: dict[str, str]
+) -> tuple[Snapshot | None, Scanned, SnapshotResult]:
+    """The drift snapshot (when the home moved since the last one) and the "before" one."""
+    drift = None
+    # One walk for both: the drift snapshot and the "before" one hold the same home.
+    scanned = store.scan(home, scope)
+    if store.latest(home) is not None:
+        found = store.take_snapshot(
+            home,
+            scope,
+            "drift: changes made outside codexsnap",
+            {"Operation": "drift"},
+            scanned=scanned,
+        )
+        drift = found.snapshot if found.created else None
+    taken = store.take_snapshot(
+        home,
+        scope,
+        f"before {name}",
+        {**trailers, "Operation": f"before-{_verb(name)}"},
+        allow_unchanged=True,
+        scanned=scanned,
+    )
+    return drift, scanned, taken
 
 
 # Reading back fewer bytes than this costs less than the git process that spares it.

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codexsnap.atomic_io import leftover_temps, remove_file
-from codexsnap.errors import LockHeldError, StoreError
+from codexsnap.errors import LockHeldError, StoreError, StoreWriteError
 from codexsnap.roots import live_path
 from codexsnap.scope import Scope, load_scope
 from codexsnap.store import Snapshot, SnapshotStore
@@ -67,9 +67,14 @@ def recover_interrupted(store: SnapshotStore, home: Path, scope: Scope) -> Recov
     scope = scope.with_sqlite_home(_sqlite_home_of(journal, before, scope.sqlite_home))
     records = store.records(before)
     # What the killed run left is kept too, so the recovery itself can be undone.
-    store.take_snapshot(
-        home, scope, "drift: the home as an interrupted run left it", {"Operation": "drift"}
-    )
+    try:
+        store.take_snapshot(
+            home, scope, "drift: the home as an interrupted run left it", {"Operation": "drift"}
+        )
+    except StoreWriteError as refused:
+        raise refused.saying(
+            f"nothing was changed: the interrupted {journal.operation} is still to be undone"
+        ) from None
     restored: list[str] = []
     left: list[str] = []
     puts: list[PlannedWrite] = []
@@ -112,13 +117,20 @@ def recover_interrupted(store: SnapshotStore, home: Path, scope: Scope) -> Recov
             remove_file(leftover)
     # Always recorded, even when nothing had been written yet: it closes the "before"
     # snapshot of the interrupted run, so `check` sees a complete pair.
-    snapshot = store.take_snapshot(
-        home,
-        scope,
-        f"recovery: undid the interrupted {journal.operation}",
-        {"Operation": "recovery", "Before": before.id},
-        allow_unchanged=True,
-    ).snapshot
+    try:
+        snapshot = store.take_snapshot(
+            home,
+            scope,
+            f"recovery: undid the interrupted {journal.operation}",
+            {"Operation": "recovery", "Before": before.id},
+            allow_unchanged=True,
+        ).snapshot
+    except StoreWriteError as refused:
+        # The journal stays: the next run finds those files as they were and records it.
+        raise refused.saying(
+            f"the files of the interrupted {journal.operation} were put back "
+            f"({len(restored)}), not yet recorded: the next codexsnap command records it"
+        ) from None
     journal_file.clear()
     return Recovery(journal.operation, tuple(restored), tuple(left), snapshot)
 
