@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -21,7 +22,7 @@ from typer.models import TyperPath
 
 from codexsnap.cli.app import app_for
 from codexsnap.cli.console import echo, style
-from codexsnap.cli.lean import COMMANDS, parse
+from codexsnap.cli.lean import ARGUMENTS, COMMANDS, parse
 from codexsnap.cli.start import INTERRUPTED_AT_START
 
 _ROOT = Path(__file__).resolve().parent.parent
@@ -68,6 +69,15 @@ _TAKEN = {
         ["--json", "-m", "x", "-m", "y"],
         ["--store", "/s", "--codex-home", "/h", "--codex-sqlite-home", "/q"],
     ],
+    "rollback": [
+        ["1a2b3c4d", "--yes"],
+        ["--dry-run", "1a2b"],
+        ["1a2b", "-y", "--path", "sessions/a.jsonl", "--path", "b c/d", "--json"],
+        ["1a2b", "--to-dir", "/tmp/x"],
+        ["1a2b", "--yes", "--key", "local-projects", "--path", ".codex-global-state.json"],
+        ["1a2b", "--yes", "--force", "--show-secrets", "--store=/s", "--codex-home", "/h"],
+        ["1a2b", "--yes", "--path=x", "--key=a/b", "--codex-sqlite-home", "/q"],
+    ],
 }
 _LEFT = {
     "history": [
@@ -89,6 +99,21 @@ _LEFT = {
         ["-an"],
     ],
     "snapshot": [["--help"], ["-m"], ["-m", "-x"], ["--message", "--json"], ["a"], ["-h"]],
+    "rollback": [
+        ["1a2b"],  # it may ask at a terminal: the prompt is click's
+        ["1a2b", "--json"],
+        [],
+        ["--yes"],
+        ["1a2b", "3c4d", "--yes"],
+        ["", "--yes"],
+        ["1a2b", "--yes", "--path"],
+        ["1a2b", "--yes", "--path", "-x"],
+        ["1a2b", "--yes", "--", "x"],
+        ["1a2b", "-yn"],
+        ["1a2b", "--yes", "--help"],
+        ["-", "--yes"],
+        ["1a2b", "--yes=1"],
+    ],
 }
 
 
@@ -120,8 +145,19 @@ def test_the_lean_options_are_the_typer_options(name: str) -> None:
     options, defaults = COMMANDS[name]
     lean = {o.dest: (set(o.names), o.kind) for o in options}
     declared = {}
+    arguments = []
     for param in _click_command(name).params:
-        assert isinstance(param, typer.core.TyperOption), param  # no arguments: extras to click
+        if isinstance(param, typer.core.TyperArgument):
+            arguments.append(param.name)
+            assert param.required and not param.multiple and param.type is types.STRING
+            continue
+        assert isinstance(param, typer.core.TyperOption), param
+        if param.multiple:
+            assert param.type is types.STRING and param.default is None
+            assert param.name is not None
+            declared[param.name] = ({*param.opts, *param.secondary_opts}, "many")
+            assert defaults.get(param.name) == ()  # click gives () for none given
+            continue
         if param.is_flag:
             kind = "flag"
         elif isinstance(param.type, types.IntRange):
@@ -136,6 +172,7 @@ def test_the_lean_options_are_the_typer_options(name: str) -> None:
         declared[param.name] = ({*param.opts, *param.secondary_opts}, kind)
         assert param.default == defaults.get(param.name), param.name
     assert lean == declared
+    assert arguments == ([ARGUMENTS[name]] if name in ARGUMENTS else [])
 
 
 def _python(*argv: str) -> subprocess.CompletedProcess[str]:
@@ -188,10 +225,56 @@ def test_a_lean_run_loads_no_typer(codex_home: Path, tmp_path: Path) -> None:
     from tests.test_startup import _loaded
 
     _loaded(tmp_path, "snapshot")
-    for args in (["snapshot"], ["history", "-n", "5"]):
+    target = json.loads(_run(["history", "--json"], lean=True)[1])[0]["id"]
+    (codex_home / "AGENTS.md").write_text("changed\n")
+    for args in (
+        ["snapshot"],
+        ["history", "-n", "5"],
+        ["rollback", target, "--dry-run"],
+        ["rollback", target, "--yes", "--path", "AGENTS.md"],
+    ):
         modules = _loaded(tmp_path, *args)
         assert not [m for m in modules if m.split(".")[0] in ("typer", "click")], args
     assert "typer" in _loaded(tmp_path, "history", "--help")
+
+
+def _same_but_ids(output: str, target: str) -> str:
+    return re.sub(r"\b[0-9a-f]{7,40}\b", "<id>", output.replace(target, "<target>"))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--dry-run"],
+        ["--dry-run", "--json"],
+        ["--yes"],
+        ["--yes", "--json", "--path", "AGENTS.md"],
+        ["--to-dir", "{tmp}/exported", "--path", "AGENTS.md"],  # refused: exit 2
+        ["--to-dir", "{tmp}/exported"],
+    ],
+    ids=" ".join,
+)
+def test_both_starts_roll_back_alike(codex_home: Path, tmp_path: Path, args: list[str]) -> None:
+    """Run by the lean start and by the Typer app from the same home and store: the same
+    lines (but the new snapshots' ids), the same exit code, the same files."""
+    assert _run(["snapshot"], lean=True)[0] == 0
+    target = json.loads(_run(["history", "--json"], lean=True)[1])[0]["id"]
+    before = (
+        (codex_home / "AGENTS.md").read_bytes() if (codex_home / "AGENTS.md").exists() else None
+    )
+    runs = []
+    for lean, where in ((True, "lean"), (False, "typer")):
+        (codex_home / "AGENTS.md").write_text("changed since\n")
+        given = [a.replace("{tmp}", str(tmp_path / where)) for a in args]
+        code, out, err = _run(["rollback", target, *given], lean=lean)
+        after = (codex_home / "AGENTS.md").read_bytes()
+        runs.append((code, _same_but_ids(out.replace(where, "<where>"), target), err, after))
+    assert runs[0] == runs[1]
+    code, _, _, after = runs[0]
+    if "--yes" in args:
+        assert code == 0 and after == before
+    if "--to-dir" in args:
+        assert code == (2 if "--path" in args else 0)
 
 
 @pytest.mark.parametrize("fg", [None, "red", "green", "yellow", "blue"])

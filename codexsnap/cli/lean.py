@@ -1,14 +1,16 @@
-"""`history` and `snapshot` without typer: their own small parser, and their bodies.
+"""`history`, `snapshot` and `rollback` without typer: their own small parser, and bodies.
 
 typer and its click cost about 60 ms of a run that, for `history -n 1000`, spends 20 ms in
-git (docs/performance.md). These two commands, the ones scripts and the watcher call over
-and over, take only a few flags, so `parse` takes their plain forms (``--opt value``,
-``--opt=value``, ``-n5``, flags, in any order, the last of a repeated option winning, as
-click does) and `prepare` calls the bodies below, the same ones the Typer adapters in
-snapshots.py call, so both ways in print the same. Anything else (help, a mistake, a value
-that looks like an option, completion, every other command) goes to the Typer app, so help
-texts, usage errors and their exit codes stay click's. ``tests/test_start.py`` holds the
-two parsers to the same answers.
+git, and 100-130 ms of a one-file rollback (docs/performance.md). These commands, the ones
+scripts and the watcher call over and over, take only a few options, so `parse` takes
+their plain forms (``--opt value``, ``--opt=value``, ``-n5``, flags, a repeated ``--path``,
+rollback's one argument, in any order, the last of a repeated option winning, as click
+does) and `prepare` calls the bodies below, the same ones the Typer adapters in
+snapshots.py and restore.py call, so both ways in print the same. Anything else (help, a
+mistake, a value that looks like an option, completion, every other command, a rollback
+that may ask at a terminal: its prompt and a Ctrl-C there are click's) goes to the Typer
+app, so help texts, usage errors and their exit codes stay click's.
+``tests/test_start.py`` holds the two parsers to the same answers.
 """
 
 from __future__ import annotations
@@ -18,13 +20,16 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from codexsnap.cli import json_output, text
 from codexsnap.cli.console import echo, echo_history, echo_json, echo_text
 from codexsnap.cli.locate import announce_recovery, locate, sqlite_root, warn_pending
 
-Kind = Literal["flag", "count", "text", "path"]
+if TYPE_CHECKING:
+    from codexsnap.home import CodexHome, StoreLocation
+
+Kind = Literal["flag", "count", "text", "path", "many"]  # "many": repeatable text, a tuple
 
 
 class Option(NamedTuple):
@@ -58,7 +63,32 @@ COMMANDS: dict[str, tuple[tuple[Option, ...], dict[str, Any]]] = {
         ),
         {"message": "", "as_json": False},
     ),
+    "rollback": (
+        (
+            Option(("--path",), "path", "many"),
+            Option(("--key",), "key", "text"),
+            Option(("--to-dir",), "to_dir", "path"),
+            Option(("--dry-run",), "dry_run", "flag"),
+            Option(("--yes", "-y"), "yes", "flag"),
+            Option(("--force",), "force", "flag"),
+            Option(("--json",), "as_json", "flag"),
+            Option(("--show-secrets",), "show_secrets", "flag"),
+            *_PATHS,
+        ),
+        {
+            "path": (),
+            "key": None,
+            "to_dir": None,
+            "dry_run": False,
+            "yes": False,
+            "force": False,
+            "as_json": False,
+            "show_secrets": False,
+        },
+    ),
 }
+# The one argument a command takes (click's "Missing argument" when it is not given).
+ARGUMENTS = {"rollback": "snapshot_id"}
 
 
 def parse(args: Sequence[str]) -> tuple[str, dict[str, Any]] | None:
@@ -70,8 +100,14 @@ def parse(args: Sequence[str]) -> tuple[str, dict[str, Any]] | None:
     by_name = {name: option for option in options for name in option.names}
     params: dict[str, Any] = {"codex_home": None, "codex_sqlite_home": None, "store": None}
     params.update(defaults)
+    argument = ARGUMENTS.get(command)
     while rest:
         token = rest.pop(0)
+        if argument is not None and token and not token.startswith("-"):
+            if argument in params:
+                return None  # a second argument: click's "Got unexpected extra argument"
+            params[argument] = token
+            continue
         name, value = _split(token, by_name)
         option = by_name.get(name) if name is not None else None
         if option is None:
@@ -88,7 +124,13 @@ def parse(args: Sequence[str]) -> tuple[str, dict[str, Any]] | None:
         converted = _convert(option.kind, value)
         if converted is None:
             return None
+        if option.kind == "many":
+            converted = (*params[option.dest], converted)
         params[option.dest] = converted
+    if argument is not None and argument not in params:
+        return None  # click says what is missing
+    if command == "rollback" and not (params["yes"] or params["dry_run"] or params["to_dir"]):
+        return None  # it may ask at a terminal: the prompt and its Ctrl-C are click's
     return command, params
 
 
@@ -149,7 +191,11 @@ def prepare(args: list[str]) -> Callable[[], None]:
     from codexsnap.cli.start import command_over, command_started
 
     command, params = parsed
-    bodies: dict[str, Callable[..., None]] = {"history": history, "snapshot": snapshot}
+    bodies: dict[str, Callable[..., None]] = {
+        "history": history,
+        "snapshot": snapshot,
+        "rollback": rollback,
+    }
     body = bodies[command]
 
     def run() -> None:
@@ -212,3 +258,74 @@ def snapshot(
     if as_json:
         return echo_json(json_output.snapshot_taken_json(taken))
     echo(text.snapshot_text(taken))
+
+
+def rollback(
+    snapshot_id: str,
+    path: tuple[str, ...],
+    key: str | None,
+    to_dir: Path | None,
+    dry_run: bool,
+    yes: bool,
+    force: bool,
+    as_json: bool,
+    show_secrets: bool,
+    codex_home: Path | None,
+    codex_sqlite_home: Path | None,
+    store: Path | None,
+) -> None:
+    """Restore the home to a snapshot (``codexsnap rollback``); the Typer adapter is in
+    cli/restore.py, which a run that may prompt goes through."""
+    from codexsnap.cli.console import asked, confirmer, echo_pending, echo_warnings
+    from codexsnap.commands.partial import home_relative
+    from codexsnap.commands.rollback import rollback as run_rollback
+
+    home, location = locate(codex_home, store)
+    if to_dir is not None:
+        return _export(home, location, snapshot_id, to_dir, as_json, dry_run or bool(path or key))
+    sqlite, sqlite_flag = sqlite_root(home, codex_sqlite_home)
+    flags = text.location_flags(home, location) + sqlite_flag
+    result = run_rollback(
+        home.path,
+        location.path,
+        snapshot_id,
+        dry_run=dry_run,
+        force=force,
+        show_secrets=show_secrets,
+        confirm=confirmer(yes, as_json, home.path, flags),
+        paths=[home_relative(home.path, p, sqlite) for p in path],
+        key=key,
+        sqlite_home=sqlite,
+        on_recovery=announce_recovery,
+    )
+    echo_pending(result.recovery_pending)
+    echo_warnings(result.warnings)
+    if as_json:
+        return echo_json(json_output.rollback_json(result, text.rollback_undo(result, flags)))
+    echo_text(text.rollback_text(result, flags, asked(yes, as_json)))
+
+
+def _export(
+    home: CodexHome,
+    location: StoreLocation,
+    snapshot_id: str,
+    to_dir: Path,
+    as_json: bool,
+    restricted: bool,
+) -> None:
+    """``rollback --to-dir``: the snapshot's files into a new folder, the home untouched."""
+    from codexsnap.commands.rollback import export_damage, export_snapshot
+    from codexsnap.errors import UsageError
+
+    if restricted:
+        raise UsageError(
+            "--to-dir writes the whole snapshot elsewhere; it takes no --dry-run, --path or --key",
+            hint="Drop those options, or drop --to-dir to restore into the home.",
+        )
+    exported = export_snapshot(home.path, location.path, snapshot_id, to_dir)
+    if as_json:
+        echo_json(json_output.export_json(to_dir, exported))
+    else:
+        echo_text([text.export_text(exported.written, snapshot_id, to_dir)])
+    if exported.damaged:  # the files that could not be written, as the last line (exit 8)
+        raise export_damage(exported)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from codexsnap.cli import json_output, text
+from codexsnap.cli import json_output, lean, text
 from codexsnap.cli.console import (
     asked,
     confirmer,
@@ -31,8 +30,8 @@ from codexsnap.cli.options import (
     ToDirOption,
     YesOption,
 )
-from codexsnap.errors import EXIT_DIFFERENT, HomeNotFoundError, UsageError
-from codexsnap.home import CodexHome, StoreLocation, find_codex_home, find_store_location
+from codexsnap.errors import EXIT_DIFFERENT, HomeNotFoundError
+from codexsnap.home import CodexHome, find_codex_home, find_store_location
 
 
 def rollback(
@@ -54,57 +53,20 @@ def rollback(
     Examples: codexsnap rollback 1a2b3c4d;
     codexsnap rollback 1a2b --key local-projects --path .codex-global-state.json
     """
-    from codexsnap.commands.partial import home_relative
-    from codexsnap.commands.rollback import rollback as run_rollback
-
-    home, location = locate(codex_home, store)
-    if to_dir is not None:
-        return _export(home, location, snapshot_id, to_dir, as_json, dry_run or bool(path or key))
-    sqlite, sqlite_flag = sqlite_root(home, codex_sqlite_home)
-    flags = text.location_flags(home, location) + sqlite_flag
-    result = run_rollback(
-        home.path,
-        location.path,
+    lean.rollback(
         snapshot_id,
-        dry_run=dry_run,
-        force=force,
-        show_secrets=show_secrets,
-        confirm=confirmer(yes, as_json, home.path, flags),
-        paths=[home_relative(home.path, p, sqlite) for p in path or []],
-        key=key,
-        sqlite_home=sqlite,
-        on_recovery=announce_recovery,
+        tuple(path or ()),
+        key,
+        to_dir,
+        dry_run,
+        yes,
+        force,
+        as_json,
+        show_secrets,
+        codex_home,
+        codex_sqlite_home,
+        store,
     )
-    echo_pending(result.recovery_pending)
-    echo_warnings(result.warnings)
-    if as_json:
-        return echo_json(json_output.rollback_json(result, text.rollback_undo(result, flags)))
-    echo_text(text.rollback_text(result, flags, asked(yes, as_json)))
-
-
-def _export(
-    home: CodexHome,
-    location: StoreLocation,
-    snapshot_id: str,
-    to_dir: Path,
-    as_json: bool,
-    restricted: bool,
-) -> None:
-    """``rollback --to-dir``: the snapshot's files into a new folder, the home untouched."""
-    from codexsnap.commands.rollback import export_damage, export_snapshot
-
-    if restricted:
-        raise UsageError(
-            "--to-dir writes the whole snapshot elsewhere; it takes no --dry-run, --path or --key",
-            hint="Drop those options, or drop --to-dir to restore into the home.",
-        )
-    exported = export_snapshot(home.path, location.path, snapshot_id, to_dir)
-    if as_json:
-        echo_json(json_output.export_json(to_dir, exported))
-    else:
-        echo_text([text.export_text(exported.written, snapshot_id, to_dir)])
-    if exported.damaged:  # the files that could not be written, as the last line (exit 8)
-        raise export_damage(exported)
 
 
 def undo(
