@@ -880,3 +880,89 @@ def test_a_file_gone_or_replaced_by_a_folder_or_fifo_is_not_stored(tmp_path: Pat
         os.mkfifo(tmp_path / "now-a-fifo")  # opened without O_NONBLOCK, this would hang
         assert store_file(git_dir, tmp_path / "now-a-fifo", write=True) is None
     assert not list(git_dir.rglob("tmp_obj_*"))
+
+
+def test_two_files_with_the_same_new_bytes_are_both_stored_when_one_changes_meanwhile(
+    cli: CliRunner, codex_home: Path, store_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first file's content was crossed off as written before its second read, which
+    found new bytes: the other file's record named an object never written (a reviewer's
+    finding: git fsck "missing blob", check "its content is missing from the store")."""
+    import codexsnap.store.git_blobs as git_blobs
+
+    assert run(cli, "snapshot")[0] == 0
+    (codex_home / "a.md").write_text("the same new bytes\n")
+    (codex_home / "b.md").write_text("the same new bytes\n")
+    os.utime(codex_home / "b.md", (1e9, 1e9))  # out of the racy window: cached for good
+    real = git_blobs.store_file
+
+    def codex_writes(git_dir: Path, path: Path, write: bool) -> str | None:
+        if write and path.name == "a.md":
+            path.write_text("a.md changed between the two reads\n")
+        return real(git_dir, path, write)
+
+    monkeypatch.setattr(git_blobs, "store_file", codex_writes)
+    assert run(cli, "snapshot")[0] == 0
+    monkeypatch.setattr(git_blobs, "store_file", real)
+    fsck = git_in_store(store_root, "fsck", "--full")
+    assert fsck.returncode == 0 and "missing" not in fsck.stdout + fsck.stderr, fsck.stdout
+    (codex_home / "AGENTS.md").write_text("one more snapshot on top\n")
+    assert run(cli, "snapshot")[0] == 0
+    code, out, err = run(cli, "check")
+    assert code == 0 and "missing" not in out, out + err
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="a disk that is full: /dev/full")
+@pytest.mark.parametrize("size", [100, 5 << 20], ids=["100B", "5MiB"])
+def test_a_store_disk_full_while_an_object_is_written_is_a_store_error_and_leaves_no_temp(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: int
+) -> None:
+    """The writes themselves refused (not only the rename): closing the file flushed the
+    unwritten bytes again and raised a bare OSError (exit 70), and the temporary stayed."""
+    import codexsnap.store.loose as loose
+    from codexsnap.errors import StoreWriteError
+
+    real_open = loose._open_temporary
+
+    def on_a_full_disk(temporary: Path) -> object:
+        out = real_open(temporary)
+        full = os.open("/dev/full", os.O_WRONLY)
+        os.dup2(full, out.fileno())
+        os.close(full)
+        return out
+
+    git_dir = _bare_repository(tmp_path)
+    source = tmp_path / "session.jsonl"
+    source.write_bytes(os.urandom(size))
+    monkeypatch.setattr(loose, "_open_temporary", on_a_full_disk)
+    with pytest.raises(StoreWriteError, match="No space left") as refused:
+        loose.store_file(git_dir, source, write=True)
+    assert refused.value.hint is not None and "Free disk space" in refused.value.hint
+    assert not list(git_dir.rglob("tmp_obj_*"))
+
+
+def test_a_file_emptied_as_it_is_snapshotted_is_recorded_empty_not_as_damage(
+    cli: CliRunner, codex_home: Path, store_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stored size 0 was taken for "not known" and the walk's size recorded instead: a
+    manifest saying 12 bytes for the empty blob, which check reported."""
+    from codexsnap.store.git import GitRepository
+
+    log = codex_home / "emptied.log"
+    log.write_text("twelve bytes")
+    real = GitRepository.hash_files
+
+    def codex_empties(self: GitRepository, paths: list[Path], write: bool) -> list[str | None]:
+        log.write_text("")  # between the walk's stat and the read
+        return real(self, paths, write)
+
+    monkeypatch.setattr(GitRepository, "hash_files", codex_empties)
+    assert run(cli, "snapshot")[0] == 0
+    monkeypatch.setattr(GitRepository, "hash_files", real)
+    with SnapshotStore.open(store_root, create=False) as store:
+        latest = store.latest(codex_home)
+        assert latest is not None
+        record = store.records(latest)["emptied.log"]
+    assert (record.size, record.blob) == (0, "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391")
+    code, out, err = run(cli, "check")
+    assert code == 0 and "damage" not in out, out + err

@@ -76,4 +76,4 @@ def take(
             allow_unchanged=bool(message.strip()),
         )
     except StoreWriteError as refused:
-        raise refused.saying("no snapshot was taken; nothing was changed") from None
+        raise refused.saying("no snapshot was taken") from None  # none writes the home

@@ -64,11 +64,16 @@ class BlobWriting(ObjectReading):
             ids = {b for b in rest.values() if b}
             wanted = sorted(b for b in ids if not (objects / b[:2] / b[2:]).exists())
             missing = {b for b, size in self.object_sizes(wanted).items() if size is None}
+            written: set[str] = set()
             for path, blob in rest.items():
-                if blob in missing:
-                    missing.discard(blob)  # two files with the same bytes: one object
+                # Two files with the same bytes make one object; but only one that was
+                # written spares the other file its write: the first may have changed
+                # since pass 1, and then its new bytes were stored, not these.
+                if blob in missing and blob not in written:
                     # Read again: what it holds now is what is stored, and named.
-                    rest[path] = self._hash_one(path, True)
+                    stored = rest[path] = self._hash_one(path, True)
+                    if stored is not None:
+                        written.add(stored)
         blobs.update(rest)
         return [blobs[p] for p in paths]
 

@@ -15,10 +15,12 @@ locked run moves every loose object into one pack first (``git_pack.pack_loose``
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import stat
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
@@ -47,8 +49,7 @@ def write_loose(git_dir: Path, kind: bytes, data: bytes, replace: bool = False) 
         _make_folder(folder)
         with contextlib.suppress(FileNotFoundError):
             temporary.unlink()  # a leftover of a killed run of the same pid
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _OBJECT_MODE)
-        with os.fdopen(fd, "wb") as out:
+        with _open_temporary(temporary) as out:
             # Level 1, git's core.looseCompression; streamed, so a 55 MB blob healed through
             # here is not copied once more behind its header.
             packer = zlib.compressobj(1)
@@ -70,85 +71,120 @@ def store_file(git_dir: Path, path: Path, write: bool) -> str | None:
     The file is read once, in chunks, for both the id and the object (git's hash-object
     reads it twice, with a SHA-1 three to seven times slower than OpenSSL's: 130 against
     50 ms for a 5 MB transcript here). Exactly the size it had when opened is read: a file
-    Codex appends to meanwhile is stored as it was then, as git stores it. A file that
-    shrank while read (rewritten in place) is read again whole, so the id is always of
-    bytes the file held. An error reading the file is raised as it is (``PermissionError``
-    and the rest: the caller names the file); one writing the store is a
-    ``StoreWriteError``.
+    Codex appends to meanwhile is stored as it was then, as git stores it (a file rewritten
+    in place while read may be stored torn, as git would; the id is always of the bytes
+    stored). One that shrank while read is read again, at last whole. An error reading the
+    file is raised as it is (``PermissionError`` and the rest: the caller names the file);
+    one writing the store is a ``StoreWriteError``, and leaves no temporary file.
     """
+    for _ in range(_ATTEMPTS):
+        oid = _store_once(git_dir, path, write)
+        if oid is not _SHRANK:
+            return oid
+    opened = _open_regular(path)  # rewritten at every try: what it holds now, all at once
+    if opened is None:
+        return None
+    with os.fdopen(opened[0], "rb") as source:
+        data = source.read()
+    return write_loose(git_dir, b"blob", data) if write else blob_id(data)
+
+
+_ATTEMPTS = 3
+_SHRANK = "shrank while read"  # _store_once's answer for a file to read again
+_CHUNK = 1 << 20
+# O_NONBLOCK: a FIFO put in the file's place must not hang the run (it is no file, and
+# fstat tells so before anything is read). O_BINARY: no newline translation on Windows.
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
+
+
+def _open_regular(path: Path) -> tuple[int, int] | None:
+    """An open descriptor of the regular file at ``path`` and its size; None when none is."""
     try:
-        # O_NONBLOCK: a FIFO put in the file's place must not hang the run (it is no file).
-        fd = os.open(path, os.O_RDONLY | _O_BINARY | _O_NONBLOCK)
+        fd = os.open(path, _OPEN_FLAGS)
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         return None
-    st = os.fstat(fd)
+    except PermissionError:
+        if os.path.isdir(path):
+            return None  # Windows opens no folder: "access denied" there means a folder
+        raise
+    try:
+        st = os.fstat(fd)
+    except OSError:
+        os.close(fd)
+        raise
     if not stat.S_ISREG(st.st_mode):
         os.close(fd)
         return None
+    return fd, st.st_size
+
+
+def _store_once(git_dir: Path, path: Path, write: bool) -> str | None:
+    opened = _open_regular(path)
+    if opened is None:
+        return None
+    fd, size = opened
     with os.fdopen(fd, "rb", buffering=0) as source:
-        size = st.st_size
         header = b"blob %d\0" % size
         digest = hashlib.sha1(header, usedforsecurity=False)
+        if not write:
+            return digest.hexdigest() if _feed(source, size, digest.update) else _SHRANK
         objects = git_dir / "objects"
         temporary = objects / f"tmp_obj_codexsnap_{os.getpid()}_{os.urandom(4).hex()}"
-        out: IO[bytes] | None = None
         try:
-            if write:
-                out = _open_temporary(temporary)
-                packer = zlib.compressobj(1)
-                out.write(packer.compress(header))
-            left = size
-            while left:
-                chunk = source.read(min(_CHUNK, left))
-                if not chunk:
-                    break  # shrank since it was opened
+            out = _open_temporary(temporary)
+        except OSError as exc:
+            raise _refused(exc) from None
+        settled = False
+        try:
+            packer = zlib.compressobj(1)
+            _write(out, packer.compress(header))
+
+            def take(chunk: bytes) -> None:
                 digest.update(chunk)
-                left -= len(chunk)
-                if out is not None:
-                    _write(out, packer.compress(chunk))
-            if left:
-                if out is not None:
-                    out.close()
-                    _forget(temporary)
-                try:
-                    data = path.read_bytes()  # rewritten in place: these bytes, all at once
-                except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-                    return None
-                return write_loose(git_dir, b"blob", data) if write else blob_id(data)
-            oid = digest.hexdigest()
-            if out is None:
-                return oid
+                _write(out, packer.compress(chunk))
+
+            if not _feed(source, size, take):
+                return _SHRANK
             _write(out, packer.flush())
+            oid = digest.hexdigest()
             final = objects / oid[:2] / oid[2:]
             if final.exists():
-                out.close()
-                _forget(temporary)  # git keeps the object it has, and so do we
-                return oid
+                return oid  # git keeps the object it has, and so do we
             try:
                 _sync(out)
                 out.close()
                 _make_folder(final.parent)
                 _settle(temporary, final)
             except OSError as exc:
-                _forget(temporary)
                 raise _refused(exc) from None
+            settled = True
             return oid
         finally:
-            if out is not None and not out.closed:
-                out.close()
+            if not settled:
+                # A failed write leaves bytes in the buffer that closing tries to flush again.
+                with contextlib.suppress(OSError):
+                    out.close()
                 _forget(temporary)
 
 
-_CHUNK = 1 << 20
-_O_BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
-_O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # POSIX only; Windows has no FIFOs in files
+def _feed(source: IO[bytes], size: int, take: Callable[[bytes], object]) -> bool:
+    """Give ``take`` the first ``size`` bytes of ``source``; False if it has fewer now."""
+    left = size
+    while left:
+        chunk = source.read(min(_CHUNK, left))
+        if not chunk:
+            return False
+        take(chunk)
+        left -= len(chunk)
+    return True
 
 
 def _open_temporary(temporary: Path) -> IO[bytes]:
-    try:
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _OBJECT_MODE)
-    except OSError as exc:
-        raise _refused(exc) from None
+    # 0600 while written (on Windows a read-only file could not be removed after a failed
+    # write); 0400, what git gives objects here, once synced.
+    fd = os.open(
+        temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600
+    )
     return os.fdopen(fd, "wb")
 
 
@@ -169,12 +205,16 @@ def _make_folder(folder: Path) -> None:
 def _sync(out: IO[bytes]) -> None:
     out.flush()
     os.fsync(out.fileno())
+    if hasattr(os, "fchmod"):
+        os.fchmod(out.fileno(), _OBJECT_MODE)
 
 
 def _settle(temporary: Path, final: Path) -> None:
     """The object under its name, durably: the rename, then its folder's fsync."""
     fault_point("loose-object")
     os.replace(temporary, final)
+    if not hasattr(os, "fchmod"):
+        os.chmod(final, _OBJECT_MODE)
     fsync_folder(final.parent)
 
 
@@ -184,10 +224,17 @@ def _forget(temporary: Path) -> None:
 
 
 def _refused(exc: OSError) -> StoreWriteError:
-    return StoreWriteError(
-        f"cannot write to the store ({exc.strerror or exc})",
-        hint="Free disk space in the store's folder, then run the command again.",
-    )
+    reason = exc.strerror or str(exc)
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        hint = "Free disk space in the store's folder, then run the command again."
+    elif exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        hint = (
+            "Make the store writable again (chmod -R u+w, or remount it read-write), or give "
+            "another store with --store."
+        )
+    else:
+        hint = "Check the disk that holds the store (codexsnap check), then run the command again."
+    return StoreWriteError(f"cannot write to the store ({reason})", hint=hint)
 
 
 # Loose objects a store may hold before they go into one pack. Every snapshot writes four

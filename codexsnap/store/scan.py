@@ -250,7 +250,8 @@ def _hash_entries(
             if kind == "sqlite":
                 size = walked = source.stat().st_size
             elif kind == "file":
-                size = stored.get(blob) or size
+                held = stored.get(blob)  # 0 for an emptied file: a size, not a missing one
+                size = held if held is not None else size
             records[relpath] = FileRecord(relpath, blob, mode, size, kind)
             if now_ns - key[1] > _RACY_WINDOW_NS and size == walked:
                 new_cache[relpath] = [*key, size, blob]

@@ -193,7 +193,8 @@ def run_operation(
         try:
             drift, scanned, taken = _take_before(store, home, scope, name, trailers)
         except StoreWriteError as refused:
-            raise refused.saying("nothing in the home was changed") from None
+            # Its own words: a recovery this run made first was told when it was made.
+            raise refused.saying(f"the {_verb(name)} wrote nothing into the home") from None
         before, before_records = taken.snapshot, taken.records
         check_unchanged(writes, before_records)
         ensure_way_back(store, home, scope, before, writes, before_records, new_blobs)

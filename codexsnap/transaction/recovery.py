@@ -126,10 +126,12 @@ def recover_interrupted(store: SnapshotStore, home: Path, scope: Scope) -> Recov
             allow_unchanged=True,
         ).snapshot
     except StoreWriteError as refused:
-        # The journal stays: the next run finds those files as they were and records it.
+        # The journal stays: a recovery run again finds those files as they are now (put
+        # back) and only records it.
+        unmoved = f", {len(left)} changed since left as they are" if left else ""
         raise refused.saying(
-            f"the files of the interrupted {journal.operation} were put back "
-            f"({len(restored)}), not yet recorded: the next codexsnap command records it"
+            f"{len(restored)} files of the interrupted {journal.operation} were put back"
+            f"{unmoved}, but not recorded: run 'codexsnap recover' once the store can be written"
         ) from None
     journal_file.clear()
     return Recovery(journal.operation, tuple(restored), tuple(left), snapshot)
