@@ -889,12 +889,12 @@ def test_two_files_with_the_same_new_bytes_are_both_stored_when_one_changes_mean
     found new bytes: the other file's record named an object never written (a reviewer's
     finding: git fsck "missing blob", check "its content is missing from the store")."""
     import codexsnap.store.git_blobs as git_blobs
+    from codexsnap.store.loose import store_file as real
 
     assert run(cli, "snapshot")[0] == 0
     (codex_home / "a.md").write_text("the same new bytes\n")
     (codex_home / "b.md").write_text("the same new bytes\n")
     os.utime(codex_home / "b.md", (1e9, 1e9))  # out of the racy window: cached for good
-    real = git_blobs.store_file
 
     def codex_writes(git_dir: Path, path: Path, write: bool) -> str | None:
         if write and path.name == "a.md":
