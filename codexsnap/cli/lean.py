@@ -27,6 +27,7 @@ from codexsnap.cli.console import echo, echo_history, echo_json, echo_text
 from codexsnap.cli.locate import announce_recovery, locate, sqlite_root, warn_pending
 
 if TYPE_CHECKING:
+    from codexsnap.commands.rollback import RollbackResult
     from codexsnap.home import CodexHome, StoreLocation
 
 Kind = Literal["flag", "count", "text", "path", "many"]  # "many": repeatable text, a tuple
@@ -276,7 +277,7 @@ def rollback(
 ) -> None:
     """Restore the home to a snapshot (``codexsnap rollback``); the Typer adapter is in
     cli/restore.py, which a run that may prompt goes through."""
-    from codexsnap.cli.console import asked, confirmer, echo_pending, echo_warnings
+    from codexsnap.cli.console import confirmer
     from codexsnap.commands.partial import home_relative
     from codexsnap.commands.rollback import rollback as run_rollback
 
@@ -298,11 +299,7 @@ def rollback(
         sqlite_home=sqlite,
         on_recovery=announce_recovery,
     )
-    echo_pending(result.recovery_pending)
-    echo_warnings(result.warnings)
-    if as_json:
-        return echo_json(json_output.rollback_json(result, text.rollback_undo(result, flags)))
-    echo_text(text.rollback_text(result, flags, asked(yes, as_json)))
+    echo_restored(result, flags, yes, as_json)
 
 
 def _export(
@@ -329,3 +326,14 @@ def _export(
         echo_text([text.export_text(exported.written, snapshot_id, to_dir)])
     if exported.damaged:  # the files that could not be written, as the last line (exit 8)
         raise export_damage(exported)
+
+
+def echo_restored(result: RollbackResult, flags: str, yes: bool, as_json: bool) -> None:
+    """What a rollback or an undo did, as text or JSON (``flags``: for the undo command)."""
+    from codexsnap.cli.console import asked, echo_pending, echo_warnings
+
+    echo_pending(result.recovery_pending)
+    echo_warnings(result.warnings)
+    if as_json:
+        return echo_json(json_output.rollback_json(result, text.rollback_undo(result, flags)))
+    echo_text(text.rollback_text(result, flags, asked(yes, as_json)))

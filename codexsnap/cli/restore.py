@@ -8,12 +8,9 @@ import typer
 
 from codexsnap.cli import json_output, lean, text
 from codexsnap.cli.console import (
-    asked,
     confirmer,
     echo_json,
-    echo_pending,
     echo_text,
-    echo_warnings,
 )
 from codexsnap.cli.locate import announce_recovery, locate, sqlite_root
 from codexsnap.cli.options import (
@@ -98,11 +95,7 @@ def undo(
         sqlite_home=sqlite,
         on_recovery=announce_recovery,
     )
-    echo_pending(result.recovery_pending)
-    echo_warnings(result.warnings)
-    if as_json:
-        return echo_json(json_output.rollback_json(result, text.rollback_undo(result, flags)))
-    echo_text(text.rollback_text(result, flags, asked(yes, as_json)))
+    lean.echo_restored(result, flags, yes, as_json)
 
 
 def recover(
